@@ -1,0 +1,78 @@
+"""Registries of bleedorigin.
+
+Child registries of mmengine's root registries with scope ``bleedorigin``, as
+in ``mmpose/registry.py``: configs of other OpenMMLab projects reach our
+modules with the ``bleedorigin.`` prefix (``type='bleedorigin.MDGNeck'``), and
+our configs build mmengine-provided types without a prefix.
+"""
+from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
+from mmengine.registry import DATASETS as MMENGINE_DATASETS
+from mmengine.registry import EVALUATOR as MMENGINE_EVALUATOR
+from mmengine.registry import FUNCTIONS as MMENGINE_FUNCTIONS
+from mmengine.registry import HOOKS as MMENGINE_HOOKS
+from mmengine.registry import INFERENCERS as MMENGINE_INFERENCERS
+from mmengine.registry import LOG_PROCESSORS as MMENGINE_LOG_PROCESSORS
+from mmengine.registry import LOOPS as MMENGINE_LOOPS
+from mmengine.registry import METRICS as MMENGINE_METRICS
+from mmengine.registry import MODEL_WRAPPERS as MMENGINE_MODEL_WRAPPERS
+from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import OPTIM_WRAPPER_CONSTRUCTORS as MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS
+from mmengine.registry import OPTIM_WRAPPERS as MMENGINE_OPTIM_WRAPPERS
+from mmengine.registry import OPTIMIZERS as MMENGINE_OPTIMIZERS
+from mmengine.registry import PARAM_SCHEDULERS as MMENGINE_PARAM_SCHEDULERS
+from mmengine.registry import RUNNER_CONSTRUCTORS as MMENGINE_RUNNER_CONSTRUCTORS
+from mmengine.registry import RUNNERS as MMENGINE_RUNNERS
+from mmengine.registry import TASK_UTILS as MMENGINE_TASK_UTILS
+from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
+from mmengine.registry import VISBACKENDS as MMENGINE_VISBACKENDS
+from mmengine.registry import VISUALIZERS as MMENGINE_VISUALIZERS
+from mmengine.registry import WEIGHT_INITIALIZERS as MMENGINE_WEIGHT_INITIALIZERS
+from mmengine.registry import Registry
+
+# Runners and loops
+RUNNERS = Registry('runner', parent=MMENGINE_RUNNERS)
+RUNNER_CONSTRUCTORS = Registry('runner constructor', parent=MMENGINE_RUNNER_CONSTRUCTORS)
+LOOPS = Registry('loop', parent=MMENGINE_LOOPS, locations=['bleedorigin.engine'])
+HOOKS = Registry('hook', parent=MMENGINE_HOOKS, locations=['bleedorigin.engine'])
+
+# Data
+DATASETS = Registry('dataset', parent=MMENGINE_DATASETS, locations=['bleedorigin.datasets'])
+DATA_SAMPLERS = Registry(
+    'data sampler', parent=MMENGINE_DATA_SAMPLERS, locations=['bleedorigin.datasets'])
+TRANSFORMS = Registry(
+    'transform', parent=MMENGINE_TRANSFORMS, locations=['bleedorigin.datasets.transforms'])
+
+# Models
+MODELS = Registry('model', parent=MMENGINE_MODELS, locations=['bleedorigin.models'])
+MODEL_WRAPPERS = Registry(
+    'model wrapper', parent=MMENGINE_MODEL_WRAPPERS, locations=['bleedorigin.models'])
+WEIGHT_INITIALIZERS = Registry(
+    'weight initializer', parent=MMENGINE_WEIGHT_INITIALIZERS, locations=['bleedorigin.models'])
+
+# Optimisation
+OPTIMIZERS = Registry('optimizer', parent=MMENGINE_OPTIMIZERS, locations=['bleedorigin.engine'])
+OPTIM_WRAPPERS = Registry(
+    'optimizer wrapper', parent=MMENGINE_OPTIM_WRAPPERS, locations=['bleedorigin.engine'])
+OPTIM_WRAPPER_CONSTRUCTORS = Registry(
+    'optimizer wrapper constructor',
+    parent=MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS,
+    locations=['bleedorigin.engine'])
+PARAM_SCHEDULERS = Registry(
+    'parameter scheduler', parent=MMENGINE_PARAM_SCHEDULERS, locations=['bleedorigin.engine'])
+
+# Evaluation
+METRICS = Registry('metric', parent=MMENGINE_METRICS, locations=['bleedorigin.evaluation'])
+EVALUATOR = Registry('evaluator', parent=MMENGINE_EVALUATOR, locations=['bleedorigin.evaluation'])
+
+# Visualisation
+VISUALIZERS = Registry(
+    'visualizer', parent=MMENGINE_VISUALIZERS, locations=['bleedorigin.visualization'])
+VISBACKENDS = Registry(
+    'vis_backend', parent=MMENGINE_VISBACKENDS, locations=['bleedorigin.visualization'])
+
+# Misc
+TASK_UTILS = Registry('task util', parent=MMENGINE_TASK_UTILS, locations=['bleedorigin.models'])
+FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS, locations=['bleedorigin'])
+INFERENCERS = Registry('inferencer', parent=MMENGINE_INFERENCERS, locations=['bleedorigin.apis'])
+LOG_PROCESSORS = Registry(
+    'log processor', parent=MMENGINE_LOG_PROCESSORS, locations=['bleedorigin.engine'])
