@@ -1,0 +1,111 @@
+"""Markdown tables in the paper's shape from flat metric dictionaries.
+
+Metric keys follow one convention everywhere (``tools/test.py``,
+``tools/benchmark.py``, the YOLO project):
+
+- ``<task>/<metric>``: our model, e.g. ``onset/acc_0``;
+- ``<task>/<method>/<metric>``: a baseline or a prior evaluated in the same
+  run, e.g. ``onset/prior_median/acc_0`` or ``track/lucas_kanade/err_le_10``.
+
+Tasks map to paper tables: ``onset`` (Table 3), ``source`` (Table 4),
+``track`` (Table 7, sparse annotations) and ``track_dense`` (every frame).
+"""
+from collections import OrderedDict
+from typing import Dict, List, Mapping, Sequence, Tuple
+
+Column = Tuple[str, str, bool]  # (metric key, header, higher is better)
+
+POINT_COLUMNS: List[Column] = [
+    ('err_le_10', '≤10px', True),
+    ('err_le_25', '≤25px', True),
+    ('err_le_50', '≤50px', True),
+    ('err_le_75', '≤75px', True),
+    ('err_le_100', '≤100px', True),
+    ('err_avg', 'Err_avg (px) ↓', False),
+]
+
+TASK_TABLES: Dict[str, Tuple[str, List[Column]]] = OrderedDict(
+    onset=('Table 3: initial bleeding frame detection (frame-level accuracy, %)', [
+        ('acc_0', '±≤0', True),
+        ('acc_1', '±≤1', True),
+        ('acc_2', '±≤2', True),
+        ('acc_4', '±≤4', True),
+        ('acc_8', '±≤8', True),
+        ('err_avg', 'Err_avg^ibf (frames) ↓', False),
+        ('bias', 'bias (frames)', None),
+        ('miss_rate', 'miss % ↓', False),
+        ('false_alarm_rate', 'false alarm % ↓', False),
+    ]),
+    source=('Table 4: initial bleeding source detection (pixel-level accuracy, %)', POINT_COLUMNS),
+    track=('Table 7: bleeding source tracking, sparse annotations (%)', POINT_COLUMNS),
+    track_dense=('Table 7 (dense): bleeding source tracking on every frame (%)', POINT_COLUMNS),
+)
+
+OUR_METHOD = 'BleedOrigin (ours)'
+
+
+def _format_value(value) -> str:
+    if value is None:
+        return '–'
+    if isinstance(value, float):
+        return f'{value:.2f}'
+    return str(value)
+
+
+def render_table(title: str, rows: Mapping[str, Mapping[str, float]],
+                 columns: Sequence[Column]) -> str:
+    """Render one Markdown table, best value of each column in bold.
+
+    Args:
+        title (str): Caption printed above the table.
+        rows (Mapping[str, Mapping[str, float]]): Method name -> metric -> value.
+        columns (Sequence[tuple]): ``(key, header, higher_is_better)``; a
+            ``None`` direction (e.g. signed bias) is never bolded.
+
+    Returns:
+        str: The caption, a blank line and the table.
+    """
+    lines = [f'**{title}**', '', '| Method | ' + ' | '.join(c[1] for c in columns) + ' |',
+             '|---|' + '---:|' * len(columns)]
+    best = {}
+    for key, _, higher in columns:
+        values = [r[key] for r in rows.values() if isinstance(r.get(key), (int, float))]
+        if values and higher is not None:
+            best[key] = max(values) if higher else min(values)
+    for method, metrics in rows.items():
+        cells = []
+        for key, _, _ in columns:
+            text = _format_value(metrics.get(key))
+            if key in best and metrics.get(key) == best[key]:
+                text = f'**{text}**'
+            cells.append(text)
+        lines.append(f'| {method} | ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines) + '\n'
+
+
+def group_metric_rows(metrics: Mapping[str, float]) -> Dict[str, Dict[str, Dict[str, float]]]:
+    """Group flat ``task/[method/]metric`` keys into task -> method -> metrics."""
+    grouped: Dict[str, Dict[str, Dict[str, float]]] = OrderedDict()
+    for key, value in metrics.items():
+        parts = key.split('/')
+        if len(parts) == 2:
+            task, method, name = parts[0], OUR_METHOD, parts[1]
+        elif len(parts) == 3:
+            task, method, name = parts
+        else:
+            continue
+        grouped.setdefault(task, OrderedDict()).setdefault(method, {})[name] = value
+    for task, rows in grouped.items():  # our model first, then baselines as they came
+        if OUR_METHOD in rows:
+            rows.move_to_end(OUR_METHOD, last=False)
+    return grouped
+
+
+def render_metric_tables(metrics: Mapping[str, float]) -> str:
+    """All paper-shaped tables that the given flat metrics fill, as Markdown."""
+    grouped = group_metric_rows(metrics)
+    blocks = []
+    for task, (title, columns) in TASK_TABLES.items():
+        if task in grouped:
+            blocks.append(render_table(title, grouped[task], columns))
+    return '\n'.join(blocks)
