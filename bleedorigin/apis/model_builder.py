@@ -1,0 +1,90 @@
+"""Build the detector and the tracker of the pipeline from configs and checkpoints."""
+import os.path as osp
+from typing import Optional, Sequence, Union
+
+import torch
+from mmengine.config import Config
+from mmengine.logging import print_log
+from torch import nn
+
+from bleedorigin.registry import MODELS
+from bleedorigin.utils.checkpoint import load_checkpoint_safely
+
+DETECTOR_METHODS = ('reset_stream', 'stream_step', 'locate_source')
+TRACKER_METHODS = ('init', 'step', 'add_points', 'refresh')
+
+
+def require_methods(model: nn.Module, methods: Sequence[str], origin: str) -> None:
+    """Refuse a model that lacks the streaming interface (contract 6).
+
+    Raises:
+        TypeError: naming the config and the missing methods.
+    """
+    missing = [name for name in methods if not callable(getattr(model, name, None))]
+    if missing:
+        raise TypeError(f'{origin}: model {type(model).__name__} has no streaming method(s) '
+                        f'{", ".join(missing)}; the pipeline needs {", ".join(methods)}')
+
+
+def load_weights(model: nn.Module, checkpoint: str, origin: str) -> None:
+    """Load a checkpoint (mmengine format or a plain state_dict) into ``model``.
+
+    Uses :func:`bleedorigin.utils.load_checkpoint_safely` (``weights_only``).
+
+    Raises:
+        FileNotFoundError: if the file does not exist.
+        ValueError: if its weights do not fit the model built from ``origin``.
+    """
+    if not osp.isfile(checkpoint):
+        raise FileNotFoundError(f'{checkpoint}: checkpoint file not found')
+    loaded = load_checkpoint_safely(checkpoint, map_location='cpu')
+    state_dict = loaded.get('state_dict', loaded) if isinstance(loaded, dict) else None
+    if not isinstance(state_dict, dict):
+        raise ValueError(f'{checkpoint}: state_dict missing (found {type(loaded).__name__})')
+    state_dict = {k[7:] if k.startswith('module.') else k: v for k, v in state_dict.items()}
+    result = model.load_state_dict(state_dict, strict=False)
+    if result.missing_keys:
+        raise ValueError(f'{checkpoint}: state_dict does not fit the model of {origin}: '
+                         f'{len(result.missing_keys)} missing keys, e.g. '
+                         f'{result.missing_keys[:3]}; was it trained with this config?')
+    if result.unexpected_keys:
+        print_log(f'{checkpoint}: ignored {len(result.unexpected_keys)} unexpected keys, e.g. '
+                  f'{result.unexpected_keys[:3]}', logger='current', level=30)
+
+
+def build_stream_model(config: Union[str, Config], checkpoint: Optional[str],
+                       methods: Sequence[str], device: Union[str, torch.device] = 'cpu'
+                       ) -> nn.Module:
+    """Build ``cfg.model`` of a config, load its weights and check its interface.
+
+    Args:
+        config (str | Config): Config file (or object) whose ``model`` is the
+            detector or the tracker.
+        checkpoint (str | None): Weights; ``None`` keeps the random
+            initialisation (for smoke tests and speed measurements only, a
+            warning says so).
+        methods (Sequence[str]): Streaming methods the model must have.
+        device: Device to run on. Defaults to ``'cpu'``.
+
+    Returns:
+        nn.Module: The model in eval mode.
+    """
+    from bleedorigin.utils import register_all_modules
+
+    register_all_modules(init_default_scope=True)
+    origin = config if isinstance(config, str) else getattr(config, 'filename', '<config>')
+    if isinstance(config, str):
+        if not osp.isfile(config):
+            raise FileNotFoundError(f'{config}: config file not found')
+        config = Config.fromfile(config)
+    if 'model' not in config:
+        raise KeyError(f'{origin}: config has no "model" field')
+    model = MODELS.build(config.model)
+    require_methods(model, methods, origin)
+    if checkpoint:
+        load_weights(model, checkpoint, origin)
+    else:
+        print_log(f'{origin}: no checkpoint given, the model keeps its random weights '
+                  '(outputs are meaningless; use this only for smoke tests and speed)',
+                  logger='current', level=30)
+    return model.to(device).eval()
