@@ -1,0 +1,95 @@
+"""Size presets of the synthetic ESD benchmark.
+
+All pixel sizes of the renderer are given at the reference resolution
+780 x 670 (the paper's frames) and scaled by ``width / 780`` for other sizes,
+so the paper's pixel thresholds (Err<=10..100 px) keep their meaning at the
+reference resolution.
+"""
+from dataclasses import dataclass, field, replace
+from typing import Dict, Tuple
+
+REFERENCE_WIDTH = 780
+
+
+@dataclass(frozen=True)
+class SyntheticPreset:
+    """How many clips of which length the generator writes.
+
+    Args:
+        name (str): Preset name.
+        num_patients (int): Patients; split 4:1:1 into train/val/test.
+        clips_per_patient (int): Clips per patient.
+        width (int): Frame width in pixels.
+        height (int): Frame height in pixels.
+        fps (int): Frames per second written to ``clip.json``.
+        detect_frames (int): Length of a detection clip (the paper's 150).
+        onset_range (tuple[int, int]): Inclusive range of ``onset_frame`` for
+            positive clips, drawn uniformly.
+        negative_fraction (float): Share of clips without bleeding.
+        long_fraction (float): Share of positive clips extended past
+            ``detect_frames`` for tracking.
+        long_post_onset (tuple[int, int]): Inclusive range of frames after the
+            onset in extended clips (paper: tracking clips of 61-301 frames).
+        two_source_fraction (float): Share of positive clips with a second source.
+        annotation_stride (int): Frames between sparse annotations after the onset.
+        jpeg_quality (int): JPEG quality of ``frames/*.jpg``.
+        split_ratio (tuple[int, int, int]): Patient split train:val:test.
+    """
+
+    name: str
+    num_patients: int
+    clips_per_patient: int
+    width: int = 780
+    height: int = 670
+    fps: int = 30
+    detect_frames: int = 150
+    onset_range: Tuple[int, int] = (30, 130)
+    negative_fraction: float = 0.15
+    long_fraction: float = 0.25
+    long_post_onset: Tuple[int, int] = (61, 301)
+    two_source_fraction: float = 0.1
+    annotation_stride: int = 30
+    jpeg_quality: int = 90
+    split_ratio: Tuple[int, int, int] = field(default=(4, 1, 1))
+
+    @property
+    def num_clips(self) -> int:
+        return self.num_patients * self.clips_per_patient
+
+    @property
+    def pixel_scale(self) -> float:
+        """Factor from reference-resolution pixels to this preset's pixels."""
+        return self.width / REFERENCE_WIDTH
+
+
+PRESETS: Dict[str, SyntheticPreset] = {
+    # Unit tests: seconds. Six patients (4:1:1), one clip each at reduced size;
+    # the role assignment guarantees a negative, a two-source clip and a long one.
+    'tiny': SyntheticPreset(name='tiny', num_patients=6, clips_per_patient=1, width=260,
+                            height=224, detect_frames=40, onset_range=(8, 28),
+                            negative_fraction=0.2, long_fraction=0.25, long_post_onset=(31, 40),
+                            two_source_fraction=0.25, annotation_stride=10),
+    # Default configs: 36 patients x 9 clips = 324 clips (24/6/6 patients).
+    'default': SyntheticPreset(name='default', num_patients=36, clips_per_patient=9),
+    # Users with more compute: 3x the clips, more long tracking clips.
+    'large': SyntheticPreset(name='large', num_patients=60, clips_per_patient=16,
+                             long_fraction=0.35),
+}
+
+
+def get_preset(preset) -> SyntheticPreset:
+    """Return a preset by name (or pass a :class:`SyntheticPreset` through).
+
+    Args:
+        preset (str | SyntheticPreset | dict): Name in :data:`PRESETS`, a preset,
+            or a dict ``dict(base='default', num_patients=...)`` overriding fields.
+    """
+    if isinstance(preset, SyntheticPreset):
+        return preset
+    if isinstance(preset, dict):
+        overrides = dict(preset)
+        base = get_preset(overrides.pop('base', 'default'))
+        return replace(base, **overrides)
+    if preset not in PRESETS:
+        raise ValueError(f'unknown synthetic preset {preset!r}; choose one of {sorted(PRESETS)}')
+    return PRESETS[preset]
