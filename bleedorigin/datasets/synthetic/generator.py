@@ -76,15 +76,16 @@ def clip_specs(preset: SyntheticPreset, seed: int) -> List[dict]:
     return specs
 
 
-def clip_meta(plan, preset: SyntheticPreset) -> dict:
-    """``clip.json`` content of a plan."""
+def clip_meta(plan, preset: SyntheticPreset, events: Optional[dict] = None) -> dict:
+    """``clip.json`` content of a plan (``events``: scenario intervals, an extra key)."""
     return dict(clip_id=plan.clip_id, patient_id=plan.patient_id, fps=preset.fps,
                 num_frames=plan.num_frames, width=plan.width, height=plan.height,
                 video='frames', onset_frame=plan.onset_frame, site=plan.site,
                 scenarios=list(plan.scenarios), annotation_stride=preset.annotation_stride,
                 source='synthetic',
                 generator=dict(name='bleedorigin.synthetic', version=GENERATOR_VERSION,
-                               preset=preset.name, seed=plan.seed))
+                               preset=preset.name, seed=plan.seed),
+                events=events or {})
 
 
 def render_clip(data_root: str, spec: dict, preset: SyntheticPreset, seed: int) -> dict:
@@ -131,7 +132,7 @@ def render_clip(data_root: str, spec: dict, preset: SyntheticPreset, seed: int) 
             write_dense_gt(tmp_dir, dict(
                 sources=[dict(group_id=g, points=dense_points[g], visible=dense_visible[g])
                          for g in sorted(dense_points)], bleeding=bleeding))
-        write_clip_json(tmp_dir, clip_meta(plan, preset))
+        write_clip_json(tmp_dir, clip_meta(plan, preset, renderer.events()))
     return dict(clip=spec['clip_id'], skipped=False, frames=T,
                 positive=plan.onset_frame is not None, annotations=len(annotated))
 

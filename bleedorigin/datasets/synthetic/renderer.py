@@ -360,6 +360,19 @@ class ClipRenderer:
         frame = cv2.addWeighted(frame, 1.0, self.noise[t % 3], 1.0, -128.0)
         return frame
 
+    def events(self) -> Dict[str, List[List[int]]]:
+        """Frame intervals ``[start, end)`` of the scenario events (for clip.json)."""
+        events = {}
+        if self.flushes:
+            events['water_flushing'] = [[f.start, f.end] for f in self.flushes]
+        if self.instruments:
+            events['instrument_interference'] = [[i.start, i.end] for i in self.instruments]
+        covers = [[c[0], min(c[1], self.plan.num_frames)] for s in self.plan.sources
+                  for c in s.covers]
+        if covers:
+            events['source_covered'] = covers
+        return events
+
     def frames(self) -> Iterator[np.ndarray]:
         for t in range(self.plan.num_frames):
             yield self.render(t)
