@@ -48,6 +48,8 @@ class BleedingSource:
             (fraction of length, lateral offset in widths).
         lobes (np.ndarray): (L, 3) side lobes that make the stream's edge irregular:
             (fraction of length, lateral offset in widths, radius in widths).
+        pool_lobes (np.ndarray): (P, 3) blobs of the irregular pool: (angle,
+            offset in pool radii, radius in pool radii).
         covers (list[tuple]): ``(start, end, radius)`` intervals in which a pool
             of blood covers the source.
     """
@@ -66,6 +68,7 @@ class BleedingSource:
     wander: np.ndarray
     glints: np.ndarray
     lobes: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
+    pool_lobes: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
     covers: List[tuple] = field(default_factory=list)
 
     @classmethod
@@ -85,19 +88,21 @@ class BleedingSource:
         spurting = rng.random() < 0.35
         return cls(group_id=group_id, position=np.asarray(position, np.float64),
                    onset_frame=int(onset_frame),
-                   r0=rng.uniform(min_onset_radius, min_onset_radius + 4.0) * px,
+                   r0=max(3.0, rng.uniform(min_onset_radius, min_onset_radius + 4.0) * px),
                    direction=rng.uniform(0, 2 * np.pi),
-                   speed=rng.uniform(3.0, 8.0) * px * (1.4 if spurting else 1.0),
-                   max_length=rng.uniform(110, 360) * px,
-                   width=rng.uniform(14, 34) * px,
-                   pool_rate=rng.uniform(6.0, 12.0) * px,
+                   speed=rng.uniform(4.0, 10.0) * px * (1.4 if spurting else 1.0),
+                   max_length=rng.uniform(140, 420) * px,
+                   width=rng.uniform(22, 60) * px,
+                   pool_rate=rng.uniform(5.0, 10.0) * px,
                    pulse_period=rng.uniform(22, 34),
                    pulse_amount=rng.uniform(0.15, 0.35) if spurting else rng.uniform(0.0, 0.1),
                    wander=np.array([rng.uniform(0.3, 0.9), rng.uniform(40, 140) * px,
                                     rng.uniform(0, 2 * np.pi)]),
                    glints=np.stack([rng.uniform(0, 1, 6), rng.uniform(-0.3, 0.3, 6)], 1),
                    lobes=np.stack([rng.uniform(0, 1, 14), rng.uniform(-0.6, 0.6, 14),
-                                   rng.uniform(0.3, 0.8, 14)], 1))
+                                   rng.uniform(0.3, 0.8, 14)], 1),
+                   pool_lobes=np.stack([rng.uniform(0, 2 * np.pi, 5), rng.uniform(0.2, 0.8, 5),
+                                        rng.uniform(0.5, 0.9, 5)], 1))
 
     def path(self, length: float, samples: int = 16) -> np.ndarray:
         """Stream centre line from the source, (samples, 2) texture px."""
@@ -135,7 +140,9 @@ class BleedingSource:
         def rad(r):
             return max(1, int(round(r * SCALE)))
 
-        emission = self.r0 * (1.0 + 1.6 * min(tau, 20.0) / 20.0) * pulse
+        # the drop at the source spreads into a puddle over the first second
+        emission = self.r0 * (1.0 + 2.0 * min(tau, 15.0) / 15.0 + 2.0 * min(tau, 45.0) / 45.0)
+        emission *= pulse
         length = min(self.max_length, self.speed * tau ** 0.85)
         if length > self.r0:
             line = self.path(length)
@@ -163,12 +170,19 @@ class BleedingSource:
             stop_tau = (self.max_length / self.speed) ** (1 / 0.85)
             if tau > stop_tau:
                 pool = self.width + self.pool_rate * np.sqrt(tau - stop_tau)
-                axes = (rad(pool * 1.3), rad(pool))
+                axes = (rad(pool * 1.2), rad(pool * 0.8))
                 angle = float(np.degrees(self.direction))
                 cv2.ellipse(alpha, pt(line[-1]), axes, angle, 0, 360, a_val, -1, cv2.LINE_AA,
                             SHIFT)
                 cv2.ellipse(thickness, pt(line[-1]), axes, angle, 0, 360, 230, -1, cv2.LINE_AA,
                             SHIFT)
+                for lobe_angle, offset, size in self.pool_lobes:
+                    centre = line[-1] + pool * offset * np.array([np.cos(lobe_angle),
+                                                                  np.sin(lobe_angle)])
+                    cv2.circle(alpha, pt(centre), rad(pool * size), a_val, -1, cv2.LINE_AA,
+                               SHIFT)
+                    cv2.circle(thickness, pt(centre), rad(pool * size), 200, -1, cv2.LINE_AA,
+                               SHIFT)
         cv2.circle(alpha, pt(self.position), rad(emission), a_val, -1, cv2.LINE_AA, SHIFT)
         cv2.circle(thickness, pt(self.position), rad(emission), 40, -1, cv2.LINE_AA, SHIFT)
         for start, end, radius in self.covers:

@@ -13,6 +13,7 @@
 Every effect reports whether it hides a frame point (``occludes``) so the
 ground-truth visibility is exact.
 """
+import functools
 from dataclasses import dataclass
 from typing import Optional
 
@@ -31,9 +32,10 @@ def lens_map(rng: np.random.Generator, width: int, height: int) -> tuple:
         height (int): H.
 
     Returns:
-        tuple: ``(lens, inside)``: (H, W, 3) uint8 multiplier (255 = unchanged)
-        and (H, W) bool field-of-view mask eroded by a small margin (a point is
-        only in view if it is inside).
+        tuple: ``(lens, inside, cap)``: (H, W, 3) uint8 multiplier (255 =
+        unchanged), (H, W) bool field-of-view mask eroded by a small margin (a
+        point is only in view if it is inside) and the (H, W, 3) uint8 additive
+        glow of a transparent distal cap at the border (or None).
     """
     mask = np.zeros((height, width), np.uint8)
     if rng.random() < 0.8:
@@ -50,11 +52,21 @@ def lens_map(rng: np.random.Generator, width: int, height: int) -> tuple:
     cx = width / 2 + rng.uniform(-0.08, 0.08) * width
     cy = height / 2 + rng.uniform(-0.08, 0.08) * height
     r = np.sqrt(((xx - cx) / (0.5 * width)) ** 2 + ((yy - cy) / (0.5 * height)) ** 2)
-    vignette = 1.0 - rng.uniform(0.3, 0.55) * np.clip(r, 0, 1.5) ** rng.uniform(1.8, 3.0)
+    vignette = 1.0 - rng.uniform(0.15, 0.4) * np.clip(r, 0, 1.5) ** rng.uniform(1.8, 3.0)
+    cap = None
+    if rng.random() < 0.7:
+        # transparent distal cap: a greyish translucent ring at the border of the view
+        inner = rng.uniform(0.82, 0.95)
+        ring = np.clip((r - inner) / 0.08, 0, 1) * np.clip((1.25 - r) / 0.1, 0, 1)
+        ring *= 0.6 + 0.4 * np.clip(fractal_noise(rng, height, width, (2, 4)), -1, 1)
+        vignette = vignette * (1 - 0.45 * ring)
+        cap = np.clip(ring[..., None] * rng.uniform(40, 90) * np.array([1.0, 1.0, 1.05]), 0,
+                      255)
+        cap = (cap * (mask[..., None] / 255.0)).astype(np.uint8)
     lens = (np.clip(vignette, 0.05, 1.0) * mask.astype(np.float32)).astype(np.uint8)
     margin = max(3, int(0.006 * width))
     inside = cv2.erode(mask, np.ones((2 * margin + 1, 2 * margin + 1), np.uint8)) > 127
-    return np.repeat(lens[..., None], 3, 2), inside
+    return np.repeat(lens[..., None], 3, 2), inside, cap
 
 
 def color_lut(rng: np.random.Generator) -> np.ndarray:
@@ -62,7 +74,7 @@ def color_lut(rng: np.random.Generator) -> np.ndarray:
     x = np.arange(256, dtype=np.float32) / 255.0
     gains = np.array([1.0, rng.uniform(0.92, 1.06), rng.uniform(0.9, 1.1)], np.float32)
     gamma = rng.uniform(0.85, 1.15)
-    contrast = rng.uniform(0.0, 0.25)
+    contrast = rng.uniform(0.1, 0.35)
     curve = x ** gamma
     curve = curve + contrast * (curve - 0.5) * (1 - np.abs(2 * curve - 1))
     lut = np.clip(curve[:, None] * gains[None] * 255.0, 0, 255).astype(np.uint8)
@@ -174,7 +186,9 @@ class Instrument:
                          max(2, int(half * 0.5)), cv2.LINE_AA, 4)
 
 
+@functools.lru_cache(maxsize=8)
 def _soft_blob(size: int) -> np.ndarray:
+    """(size, size) float32 radial falloff 1 -> 0 (cached; treat as read-only)."""
     yy, xx = np.mgrid[-1:1:size * 1j, -1:1:size * 1j]
     return np.clip(1.0 - (xx ** 2 + yy ** 2), 0, 1).astype(np.float32) ** 1.5
 

@@ -133,7 +133,7 @@ class ClipRenderer:
         self.homographies = camera_trajectory(
             rng, T, (w, h), (tw, th), self.texture.bed_center,
             'camera_jitter' in plan.scenarios, px)
-        self.lens, self.inside = lens_map(rng, w, h)
+        self.lens, self.inside, self.cap = lens_map(rng, w, h)
         # colour grading is applied once to the texture and the blood colours
         self.lut = color_lut(rng)
         self.texture.image = cv2.LUT(self.texture.image, self.lut)
@@ -292,7 +292,7 @@ class ClipRenderer:
                 source.draw(alpha, thick, origin, residue, t, opacity=0.3)
             source.draw(alpha, thick, origin, tau, t,
                         opacity=1.0 - 0.6 * wash)
-        sigma = 1.2 * self.px + 0.3
+        sigma = 2.0 * self.px + 0.4
         a = cv2.GaussianBlur(alpha, (0, 0), sigma).astype(np.float32) * (
             PULSE_BLOOD_OPACITY / 255.0)
         k = cv2.GaussianBlur(thick, (0, 0), 2 * sigma).astype(np.float32) / 255.0
@@ -357,6 +357,8 @@ class ClipRenderer:
             if k >= 2:
                 frame = cv2.blur(frame, (k + 1, k + 1))
         frame = cv2.multiply(frame, self.lens, scale=1.0 / 255.0)
+        if self.cap is not None:
+            frame = cv2.add(frame, self.cap)
         frame = cv2.addWeighted(frame, 1.0, self.noise[t % 3], 1.0, -128.0)
         return frame
 

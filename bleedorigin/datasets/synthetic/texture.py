@@ -170,14 +170,22 @@ def render_mucosa(rng: np.random.Generator, style: SiteStyle, width: int, height
     low = fractal_noise(rng, h, w, (2, 4, 8))
     mid = fractal_noise(rng, h, w, (12, 24, 48))
     jitter = rng.normal(0, 8, 3)
-    base = np.clip(np.asarray(style.base, np.float32) + jitter, 0, 255)
+    saturation = rng.uniform(1.1, 1.45)
+
+    def saturate(color):
+        color = np.asarray(color, np.float32)
+        return np.clip(color.mean() + (color - color.mean()) * saturation, 0, 255)
+
+    base = saturate(np.clip(np.asarray(style.base, np.float32) + jitter, 0, 255))
     image = np.empty((h, w, 3), np.float32)
     image[:] = base
-    _blend(image, style.secondary, np.clip(0.5 + 0.35 * low, 0, 1))
+    _blend(image, saturate(style.secondary), np.clip(0.5 + 0.35 * low, 0, 1))
 
     # folds: brightness ridges with darker valleys
     folds = _fold_field(rng, style, h, w, px, low) if style.fold != 'smooth' else None
-    shade = 1.0 + 0.05 * mid
+    # large-scale illumination: near tissue bright, far tissue dark
+    light = fractal_noise(rng, h, w, (2, 3))
+    shade = 1.0 + 0.05 * mid + 0.18 * light
     if folds is not None:
         shade += 0.6 * style.fold_strength * folds * rng.uniform(0.6, 1.1) * (
             0.6 + 0.4 * np.tanh(1.5 + low))
@@ -277,8 +285,11 @@ def render_mucosa(rng: np.random.Generator, style: SiteStyle, width: int, height
     glints = fractal_noise(rng, h, w, (int(w / (14 * px)), int(w / (7 * px))), 0.7)
     if folds is not None:
         glints += 0.9 * folds
-    threshold = 3.8 - 0.3 * style.gloss
+    threshold = 3.9 - 0.3 * style.gloss
     spec = np.clip((glints - threshold) * 2.5, 0, 1)
+    # broad wet sheen on the crests of the light field
+    sheen = np.clip((light + 0.4 * mid - 1.6) * 0.6, 0, 0.5)
+    _blend(image, (250, 236, 232), sheen)
     angle = rng.uniform(0, 180)
     length = max(3, int(9 * px)) | 1
     kernel = np.zeros((length, length), np.float32)
