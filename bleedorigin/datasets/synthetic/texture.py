@@ -288,7 +288,7 @@ def render_mucosa(rng: np.random.Generator, style: SiteStyle, width: int, height
     threshold = 3.9 - 0.3 * style.gloss
     spec = np.clip((glints - threshold) * 2.5, 0, 1)
     # broad wet sheen on the crests of the light field
-    sheen = np.clip((light + 0.4 * mid - 1.6) * 0.6, 0, 0.5)
+    sheen = np.clip((light + 0.4 * mid - 1.7) * 0.5, 0, 0.35)
     _blend(image, (250, 236, 232), sheen)
     angle = rng.uniform(0, 180)
     length = max(3, int(9 * px)) | 1
