@@ -130,11 +130,11 @@ def labelme_document(sources: Iterable[Tuple[Optional[int], float, float]], widt
         if not (0 <= x <= width and 0 <= y <= height):
             raise ValueError(f'{image_path}: bleeding_source ({x:.1f}, {y:.1f}) is outside '
                              f'the {width}x{height} image')
-        shapes.append(dict(label=SOURCE_LABEL, points=[[round(float(x), 2), round(float(y), 2)]],
-                           group_id=None if group_id is None else int(group_id),
-                           shape_type='point', flags={}, description=''))
-    return dict(version=LABELME_VERSION, flags={}, shapes=shapes, imagePath=image_path,
-                imageData=None, imageHeight=int(height), imageWidth=int(width))
+        shapes.append({'label': SOURCE_LABEL, 'points': [[round(float(x), 2), round(float(y), 2)]],
+                           'group_id': None if group_id is None else int(group_id),
+                           'shape_type': 'point', 'flags': {}, 'description': ''})
+    return {'version': LABELME_VERSION, 'flags': {}, 'shapes': shapes, 'imagePath': image_path,
+                'imageData': None, 'imageHeight': int(height), 'imageWidth': int(width)}
 
 
 def write_labelme(path: str, sources: Sequence[Tuple[Optional[int], float, float]], width: int,
@@ -180,9 +180,9 @@ def write_dense_gt(clip_dir: str, dense: dict) -> str:
                                  f'bleeding has {num_frames}')
         points = [None if p is None else [round(float(p[0]), 2), round(float(p[1]), 2)]
                   for p in source['points']]
-        sources.append(dict(group_id=source.get('group_id', i), points=points,
-                            visible=[bool(v) for v in source['visible']]))
-    write_json_atomic(path, dict(sources=sources, bleeding=[bool(b) for b in dense['bleeding']]))
+        sources.append({'group_id': source.get('group_id', i), 'points': points,
+                            'visible': [bool(v) for v in source['visible']]})
+    write_json_atomic(path, {'sources': sources, 'bleeding': [bool(b) for b in dense['bleeding']]})
     return path
 
 

@@ -4,16 +4,21 @@ import os.path as osp
 
 import pytest
 
-from bleedorigin.datasets.bench_writer import (atomic_clip_dir, clean_partial_clips,
-                                               write_clip_json, write_dense_gt,
-                                               write_json_atomic, write_labelme,
-                                               write_splits)
+from bleedorigin.datasets.bench_writer import (
+    atomic_clip_dir,
+    clean_partial_clips,
+    write_clip_json,
+    write_dense_gt,
+    write_json_atomic,
+    write_labelme,
+    write_splits,
+)
 
 
 def _meta(**overrides):
-    meta = dict(clip_id='P01_C000', patient_id='P01', fps=30, num_frames=150, width=780,
-                height=670, video='frames', onset_frame=120, site='gastric_antrum',
-                scenarios=['clear_view'], annotation_stride=30, source='synthetic')
+    meta = {'clip_id': 'P01_C000', 'patient_id': 'P01', 'fps': 30, 'num_frames': 150, 'width': 780,
+                'height': 670, 'video': 'frames', 'onset_frame': 120, 'site': 'gastric_antrum',
+                'scenarios': ['clear_view'], 'annotation_stride': 30, 'source': 'synthetic'}
     meta.update(overrides)
     return meta
 
@@ -69,8 +74,8 @@ def test_write_labelme_round_trip(tmp_path):
 
 
 def test_write_dense_gt_round_trip_and_length_check(tmp_path):
-    dense = dict(sources=[dict(group_id=0, points=[None, (1.0, 2.0)], visible=[False, True])],
-                 bleeding=[False, True])
+    dense = {'sources': [{'group_id': 0, 'points': [None, (1.0, 2.0)], 'visible': [False, True]}],
+                 'bleeding': [False, True]}
     write_dense_gt(str(tmp_path), dense)
     data = json.loads((tmp_path / 'dense_gt.json').read_text())
     assert data == {'sources': [{'group_id': 0, 'points': [None, [1.0, 2.0]],

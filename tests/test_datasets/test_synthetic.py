@@ -100,7 +100,7 @@ def test_onset_is_visible_as_fresh_blood(tiny_root):
         yy, xx = np.mgrid[0:clip.height, 0:clip.width]
         near = (xx - x) ** 2 + (yy - y) ** 2 <= 3.0 ** 2
 
-        def redness(img):
+        def redness(img, near=near):
             return float((img[..., 0] - 0.5 * (img[..., 1] + img[..., 2]))[near].mean())
 
         rise = redness(at) - redness(before)

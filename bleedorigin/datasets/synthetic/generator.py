@@ -23,8 +23,16 @@ from typing import Dict, List, Optional
 import cv2
 import numpy as np
 
-from ..bench_writer import (atomic_clip_dir, clean_partial_clips, clip_path, write_clip_json,
-                            write_dense_gt, write_json_atomic, write_labelme, write_splits)
+from ..bench_writer import (
+    atomic_clip_dir,
+    clean_partial_clips,
+    clip_path,
+    write_clip_json,
+    write_dense_gt,
+    write_json_atomic,
+    write_labelme,
+    write_splits,
+)
 from .presets import SyntheticPreset, get_preset
 from .renderer import ClipRenderer, assign_roles, plan_clip
 from .sites import SITE_NAMES
@@ -59,7 +67,7 @@ def patient_layout(preset: SyntheticPreset, seed: int) -> dict:
     ids = [patients[i] for i in order]
     splits = {'train': sorted(ids[:n_train]), 'val': sorted(ids[n_train:n_train + n_val]),
               'test': sorted(ids[n_train + n_val:])}
-    return dict(patients=patients, site=dict(zip(patients, sites)), splits=splits)
+    return {'patients': patients, 'site': dict(zip(patients, sites)), 'splits': splits}
 
 
 def clip_specs(preset: SyntheticPreset, seed: int) -> List[dict]:
@@ -70,22 +78,22 @@ def clip_specs(preset: SyntheticPreset, seed: int) -> List[dict]:
     for p, patient_id in enumerate(layout['patients']):
         for c in range(preset.clips_per_patient):
             index = p * preset.clips_per_patient + c
-            specs.append(dict(index=index, patient_id=patient_id,
-                              clip_id=f'{patient_id}_C{c + 1:02d}', role=roles[index],
-                              site=layout['site'][patient_id]))
+            specs.append({'index': index, 'patient_id': patient_id,
+                              'clip_id': f'{patient_id}_C{c + 1:02d}', 'role': roles[index],
+                              'site': layout['site'][patient_id]})
     return specs
 
 
 def clip_meta(plan, preset: SyntheticPreset, events: Optional[dict] = None) -> dict:
     """``clip.json`` content of a plan (``events``: scenario intervals, an extra key)."""
-    return dict(clip_id=plan.clip_id, patient_id=plan.patient_id, fps=preset.fps,
-                num_frames=plan.num_frames, width=plan.width, height=plan.height,
-                video='frames', onset_frame=plan.onset_frame, site=plan.site,
-                scenarios=list(plan.scenarios), annotation_stride=preset.annotation_stride,
-                source='synthetic',
-                generator=dict(name='bleedorigin.synthetic', version=GENERATOR_VERSION,
-                               preset=preset.name, seed=plan.seed),
-                events=events or {})
+    return {'clip_id': plan.clip_id, 'patient_id': plan.patient_id, 'fps': preset.fps,
+                'num_frames': plan.num_frames, 'width': plan.width, 'height': plan.height,
+                'video': 'frames', 'onset_frame': plan.onset_frame, 'site': plan.site,
+                'scenarios': list(plan.scenarios), 'annotation_stride': preset.annotation_stride,
+                'source': 'synthetic',
+                'generator': {'name': 'bleedorigin.synthetic', 'version': GENERATOR_VERSION,
+                               'preset': preset.name, 'seed': plan.seed},
+                'events': events or {}}
 
 
 def render_clip(data_root: str, spec: dict, preset: SyntheticPreset, seed: int) -> dict:
@@ -97,8 +105,8 @@ def render_clip(data_root: str, spec: dict, preset: SyntheticPreset, seed: int) 
     final_dir = clip_path(data_root, spec['patient_id'], spec['clip_id'])
     if osp.isfile(osp.join(final_dir, 'clip.json')):
         meta = json.load(open(osp.join(final_dir, 'clip.json')))
-        return dict(clip=spec['clip_id'], skipped=True, frames=meta['num_frames'],
-                    positive=meta['onset_frame'] is not None, annotations=0)
+        return {'clip': spec['clip_id'], 'skipped': True, 'frames': meta['num_frames'],
+                    'positive': meta['onset_frame'] is not None, 'annotations': 0}
     plan = plan_clip(preset, seed, spec['index'], spec['role'], spec['patient_id'],
                      spec['clip_id'], spec['site'])
     renderer = ClipRenderer(plan, preset)
@@ -129,12 +137,12 @@ def render_clip(data_root: str, spec: dict, preset: SyntheticPreset, seed: int) 
                 write_labelme(osp.join(tmp_dir, 'annotations', f'{t:06d}.json'), sources, w, h,
                               f'../frames/{t:06d}.jpg')
         if plan.sources:
-            write_dense_gt(tmp_dir, dict(
-                sources=[dict(group_id=g, points=dense_points[g], visible=dense_visible[g])
-                         for g in sorted(dense_points)], bleeding=bleeding))
+            write_dense_gt(tmp_dir, {
+                'sources': [{'group_id': g, 'points': dense_points[g], 'visible': dense_visible[g]}
+                         for g in sorted(dense_points)], 'bleeding': bleeding})
         write_clip_json(tmp_dir, clip_meta(plan, preset, renderer.events()))
-    return dict(clip=spec['clip_id'], skipped=False, frames=T,
-                positive=plan.onset_frame is not None, annotations=len(annotated))
+    return {'clip': spec['clip_id'], 'skipped': False, 'frames': T,
+                'positive': plan.onset_frame is not None, 'annotations': len(annotated)}
 
 
 def _worker_init() -> None:
@@ -179,7 +187,7 @@ def generate_benchmark(out_dir: str, preset='default', seed: int = 0,
     os.makedirs(out_dir, exist_ok=True)
     _check_run_marker(out_dir, preset, seed)
     write_json_atomic(osp.join(out_dir, RUN_MARKER),
-                      dict(preset=preset.name, seed=seed, version=GENERATOR_VERSION))
+                      {'preset': preset.name, 'seed': seed, 'version': GENERATOR_VERSION})
     start = time.time()
     layout = patient_layout(preset, seed)
     write_splits(out_dir, layout['splits'])
@@ -207,17 +215,17 @@ def generate_benchmark(out_dir: str, preset='default', seed: int = 0,
                     bar.update(1)
     if bar is not None:
         bar.close()
-    summary = dict(
-        preset=preset.name, seed=seed, version=GENERATOR_VERSION, clips=len(results),
-        positives=sum(r['positive'] for r in results),
-        negatives=sum(not r['positive'] for r in results),
-        frames=sum(r['frames'] for r in results),
-        annotations=sum(r['annotations'] for r in results),
-        generated=sum(not r['skipped'] for r in results),
-        skipped=sum(r['skipped'] for r in results),
-        splits={k: len(v) for k, v in layout['splits'].items()},
-        width=preset.width, height=preset.height,
-        seconds=round(time.time() - start, 1))
+    summary = {
+        'preset': preset.name, 'seed': seed, 'version': GENERATOR_VERSION, 'clips': len(results),
+        'positives': sum(r['positive'] for r in results),
+        'negatives': sum(not r['positive'] for r in results),
+        'frames': sum(r['frames'] for r in results),
+        'annotations': sum(r['annotations'] for r in results),
+        'generated': sum(not r['skipped'] for r in results),
+        'skipped': sum(r['skipped'] for r in results),
+        'splits': {k: len(v) for k, v in layout['splits'].items()},
+        'width': preset.width, 'height': preset.height,
+        'seconds': round(time.time() - start, 1)}
     write_json_atomic(osp.join(out_dir, COMPLETE_MARKER), summary)
     if progress:
         print(f'synthetic {preset.name} seed {seed}: {summary["clips"]} clips '
