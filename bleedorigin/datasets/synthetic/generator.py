@@ -12,6 +12,7 @@ A rerun removes leftovers of an interrupted run, skips finished clips and
 renders the rest. When every clip exists, ``<root>/.complete`` records the
 preset, seed and counts; :func:`ensure_synthetic` checks it.
 """
+import contextlib
 import fcntl
 import json
 import multiprocessing as mp
@@ -167,9 +168,24 @@ def _check_run_marker(root: str, preset: SyntheticPreset, seed: int) -> None:
                     'use another folder or delete it')
 
 
+@contextlib.contextmanager
+def _exclusive(root: str):
+    """Hold an exclusive file lock on ``<root>/.synthetic.lock`` (one writer per tree)."""
+    os.makedirs(root, exist_ok=True)
+    with open(osp.join(root, LOCK_FILE), 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def generate_benchmark(out_dir: str, preset='default', seed: int = 0,
                        workers: Optional[int] = None, progress: bool = True) -> dict:
     """Render the synthetic benchmark into ``out_dir`` (resuming an earlier run).
+
+    Another process generating the same folder is waited for (file lock), so
+    two writers never interleave.
 
     Args:
         out_dir (str): Data root to write.
@@ -184,7 +200,13 @@ def generate_benchmark(out_dir: str, preset='default', seed: int = 0,
         ``splits`` (patients per split), ``seconds``.
     """
     preset = get_preset(preset)
-    os.makedirs(out_dir, exist_ok=True)
+    with _exclusive(out_dir):
+        return _generate(out_dir, preset, seed, workers, progress)
+
+
+def _generate(out_dir: str, preset: SyntheticPreset, seed: int, workers: Optional[int],
+              progress: bool) -> dict:
+    """Body of :func:`generate_benchmark`; the caller holds the folder's lock."""
     _check_run_marker(out_dir, preset, seed)
     write_json_atomic(osp.join(out_dir, RUN_MARKER),
                       {'preset': preset.name, 'seed': seed, 'version': GENERATOR_VERSION})
@@ -266,14 +288,9 @@ def ensure_synthetic(data_root: str = 'data/synthetic', preset='default', seed: 
     if marker is not None:
         _check_run_marker(data_root, preset_obj, seed)
         return marker
-    os.makedirs(data_root, exist_ok=True)
-    with open(osp.join(data_root, LOCK_FILE), 'w') as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            marker = read_complete_marker(data_root)
-            if marker is not None:
-                _check_run_marker(data_root, preset_obj, seed)
-                return marker
-            return generate_benchmark(data_root, preset_obj, seed, workers, progress)
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with _exclusive(data_root):
+        marker = read_complete_marker(data_root)
+        if marker is not None:  # another process finished it while we waited
+            _check_run_marker(data_root, preset_obj, seed)
+            return marker
+        return _generate(data_root, preset_obj, seed, workers, progress)
