@@ -73,11 +73,24 @@ def save_contact_sheet(data_root: str, out_path: str) -> str:
     if not clips:
         raise ValueError(f'{data_root}: no clips to show')
     panels = []
+    used = set()
+
+    def pick(candidates):
+        """First candidate of a clip and site not shown yet (else of a clip not shown)."""
+        sites = {meta['site'] for _, meta in clips if meta['clip_id'] in used}
+        for fresh_site in (True, False):
+            for clip_dir, meta in candidates:
+                if meta['clip_id'] not in used and (not fresh_site or meta['site'] not in sites):
+                    used.add(meta['clip_id'])
+                    return clip_dir, meta
+        return None
+
     clear = [c for c in clips if c[1]['onset_frame'] is not None and
              c[1]['onset_frame'] >= 40 and c[1]['num_frames'] > c[1]['onset_frame'] + 40]
     clear.sort(key=lambda c: c[1]['scenarios'] != ['clear_view'])
-    if clear:
-        clip_dir, meta = clear[0]
+    chosen = pick(clear)
+    if chosen:
+        clip_dir, meta = chosen
         onset = meta['onset_frame']
         points = _annotation(clip_dir, onset)
         panels.append(_panel(clip_dir, meta, onset - 1, 'clean (onset-1)'))
@@ -87,17 +100,17 @@ def save_contact_sheet(data_root: str, out_path: str) -> str:
                             ('instrument_interference', 'instrument'),
                             ('obscure_view', 'obscure view'),
                             ('light_reflection', 'light reflection')):
-        candidates = [c for c in clips if scenario in c[1]['scenarios']]
-        if candidates:
-            clip_dir, meta = candidates[0]
+        chosen = pick([c for c in clips if scenario in c[1]['scenarios']])
+        if chosen:
+            clip_dir, meta = chosen
             frame = _event_frame(meta, scenario)
             if frame is None:
                 frame = meta['onset_frame'] + 20 if meta['onset_frame'] is not None else \
                     meta['num_frames'] // 2
             panels.append(_panel(clip_dir, meta, frame, title))
-    negatives = [c for c in clips if c[1]['onset_frame'] is None]
-    if negatives:
-        clip_dir, meta = negatives[0]
+    chosen = pick([c for c in clips if c[1]['onset_frame'] is None])
+    if chosen:
+        clip_dir, meta = chosen
         panels.append(_panel(clip_dir, meta, meta['num_frames'] // 2, 'negative (no bleeding)'))
     while len(panels) % 4:
         panels.append(np.zeros_like(panels[0]))
