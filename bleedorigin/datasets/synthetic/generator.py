@@ -38,7 +38,7 @@ from .presets import SyntheticPreset, get_preset
 from .renderer import ClipRenderer, assign_roles, plan_clip
 from .sites import SITE_NAMES
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 COMPLETE_MARKER = '.complete'
 RUN_MARKER = '.synthetic_run.json'
 LOCK_FILE = '.synthetic.lock'

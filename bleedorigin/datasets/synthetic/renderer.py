@@ -190,7 +190,14 @@ class ClipRenderer:
         if self.roi is not None:
             x0, y0, x1, y1 = self.roi
             shape = (y1 - y0, x1 - x0)
-            var = 1.0 + 0.08 * fractal_noise(rng, shape[0], shape[1], (6, 12, 24))[..., None]
+            # tissue-fixed roughness: makes the blood's edge organic where it crosses 0.5
+            cells = max(4, int(max(shape) / (10 * px)))
+            self.edge_noise = fractal_noise(rng, shape[0], shape[1], (cells // 4, cells // 2,
+                                                                      cells), 0.7) * 0.22
+            var = 1.0 + 0.1 * fractal_noise(rng, shape[0], shape[1], (6, 12, 24))[..., None]
+            # the tissue's relief shows through the blood film
+            lum = self.texture.image[y0:y1, x0:x1].astype(np.float32).mean(2, keepdims=True)
+            var = var * (0.75 + 0.5 * lum / max(float(lum.mean()), 1.0)).clip(0.6, 1.3)
             self.fresh = cv2.LUT(np.clip(np.asarray(FRESH_BLOOD, np.float32) * var, 0,
                                          255).astype(np.uint8), self.lut)
             self.dark = cv2.LUT(np.clip(np.asarray(DARK_BLOOD, np.float32) * var, 0,
@@ -292,10 +299,14 @@ class ClipRenderer:
                 source.draw(alpha, thick, origin, residue, t, opacity=0.3)
             source.draw(alpha, thick, origin, tau, t,
                         opacity=1.0 - 0.6 * wash)
-        sigma = 2.0 * self.px + 0.4
-        a = cv2.GaussianBlur(alpha, (0, 0), sigma).astype(np.float32) * (
-            PULSE_BLOOD_OPACITY / 255.0)
+        sigma = 3.0 * self.px + 0.4
+        a = cv2.GaussianBlur(alpha, (0, 0), sigma).astype(np.float32) * (1.0 / 255.0)
+        # re-sharpen the merged blobs around a noisy level: organic, irregular edges
+        # (noise fades out where there is no blood, so no speckles appear away from it)
+        a = np.clip((a - 0.5 + self.edge_noise * np.minimum(a * 2.5, 1.0)) * 3.0 + 0.5, 0.0,
+                    1.0)
         k = cv2.GaussianBlur(thick, (0, 0), 2 * sigma).astype(np.float32) / 255.0
+        a *= PULSE_BLOOD_OPACITY * (0.72 + 0.28 * np.sqrt(k))  # thin films are translucent
         color = cv2.blendLinear(self.fresh, self.dark, 1.0 - k, k)
         # only the blood ROI of the working copy changes from frame to frame
         self.work[y0:y1, x0:x1] = cv2.blendLinear(tex[y0:y1, x0:x1], color, 1.0 - a, a)
@@ -338,8 +349,10 @@ class ClipRenderer:
             if tau >= 2:
                 pts = project_points(H, source.glint_points(tau))
                 for k, (x, y) in enumerate(pts):
-                    r = max(1, int(round((1.5 + (k % 2)) * self.px)))
-                    cv2.circle(frame, (int(x), int(y)), r, (250, 235, 235), -1, cv2.LINE_AA)
+                    axes = (max(1, int(round((2.5 + 1.5 * (k % 3)) * self.px))),
+                            max(1, int(round(0.9 * self.px))))
+                    cv2.ellipse(frame, (int(x), int(y)), axes, float(37 * k % 180), 0, 360,
+                                (250, 232, 232), -1, cv2.LINE_AA)
         if self.haze is not None:
             self.haze.draw(frame, t)
         for flush in self.flushes:
