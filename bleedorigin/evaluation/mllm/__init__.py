@@ -1,0 +1,14 @@
+"""MLLM baseline harness (paper Table 4, Fig. 8) and source scoring with misses.
+
+Run ``python -m bleedorigin.evaluation.mllm.harness export|score --help``.
+"""
+from .answer_parser import ParsedAnswer, parse_answer, parse_image_size, to_absolute
+from .harness import export_requests, read_answers, score_answer_records, score_answers
+from .prompt import BLEEDING_SOURCE_PROMPT, PromptTemplate
+from .source_scoring import nearest_source_error, score_source_predictions
+
+__all__ = [
+    'BLEEDING_SOURCE_PROMPT', 'PromptTemplate', 'ParsedAnswer', 'parse_answer',
+    'parse_image_size', 'to_absolute', 'export_requests', 'read_answers', 'score_answers',
+    'score_answer_records', 'score_source_predictions', 'nearest_source_error'
+]

@@ -1,0 +1,2 @@
+_base_ = ['./_base_/yolo_paper.py']
+model = 'yolo11m.yaml'

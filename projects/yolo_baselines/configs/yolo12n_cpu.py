@@ -1,0 +1,2 @@
+_base_ = ['./yolo11n_cpu.py']
+model = 'yolo12n.yaml'

@@ -1,0 +1,60 @@
+import numpy as np
+import pytest
+
+from projects.yolo_baselines.yolo_baselines.evaluation import render_confidence_tables, yolo_metrics
+from projects.yolo_baselines.yolo_baselines.onset import first_frame_above, source_at_frame
+
+
+def test_first_frame_above_is_strict_and_handles_no_alarm():
+    conf = [0.0, 0.05, 0.10, 0.3, 0.02]
+    assert first_frame_above(conf, 0.01) == 1
+    assert first_frame_above(conf, 0.10) == 3  # 0.10 is not above 0.10
+    assert first_frame_above(conf, 0.5) is None
+    with pytest.raises(ValueError, match='threshold'):
+        first_frame_above(conf, 1.0)
+
+
+def test_source_at_frame():
+    assert source_at_frame(0.3, (10.0, 20.0), 0.25) == (10.0, 20.0)
+    assert source_at_frame(0.2, (10.0, 20.0), 0.25) is None
+
+
+def test_yolo_metrics_against_hand_computed(tiny_bench):
+    from bleedorigin.datasets.bench import BenchIndex
+
+    clips = BenchIndex(tiny_bench).clips  # P1_C1 (3), P1_C2 (neg), P2_C1 (5), P3_C1 (4), ...
+    by_id = {c.clip_id: c for c in clips}
+    order = ['P1_C1', 'P1_C2', 'P2_C1', 'P3_C1']
+    clips = [by_id[i] for i in order]
+    conf = {
+        'P1_C1': [0.0, 0.0, 0.0, 0.5, 0.5, 0, 0, 0, 0, 0, 0, 0],  # onset 3 at any threshold
+        'P1_C2': [0.0] * 11 + [0.05],  # false alarm only at 0.01
+        'P2_C1': [0.0, 0.02, 0, 0, 0, 0.05, 0.3, 0, 0, 0, 0, 0],  # 1 @0.01, 5 @0.03, 6 @0.25
+        'P3_C1': [0.0] * 12,  # never fires: a miss
+    }
+    centres = {k: np.tile(np.array([[0.0, 0.0]], np.float32), (12, 1)) for k in order}
+    centres['P1_C1'][3] = (60.0 + 3.0, 30.0 + 4.0)  # 5 px from the source (60, 30)
+    centres['P2_C1'][5] = (30.0, 50.0 + 30.0)  # 30 px from (30, 50)
+    detections = [{'confidences': np.asarray(conf[k], np.float32), 'centres': centres[k]}
+                  for k in order]
+    m = yolo_metrics('YOLOv11-n', clips, detections, thresholds=(0.25, 0.01),
+                     table_threshold=0.01)
+    # threshold 0.01: onsets 3 (gt 3), 1 (gt 5), None (gt 4) -> acc_0 1/3, acc_4 2/3
+    assert m['onset/YOLOv11-n/acc_0'] == pytest.approx(100 / 3)
+    assert m['onset/YOLOv11-n/acc_4'] == pytest.approx(200 / 3)
+    assert m['onset/YOLOv11-n/false_alarm_rate'] == pytest.approx(100.0)
+    assert m['onset/YOLOv11-n/miss_rate'] == pytest.approx(100 / 3)
+    # miss error = distance to the clip end: |12 - 4| = 8; mean(|0|, |4|, 8) = 4
+    assert m['onset/YOLOv11-n/err_avg'] == pytest.approx(4.0)
+    # threshold 0.25: onsets 3, 6, None; P2_C1 source at frame 5 has 0.05 < 0.25 -> missed
+    assert m['yolo_onset/YOLOv11-n/c0.25_acc_1'] == pytest.approx(200 / 3)
+    assert m['yolo_onset/YOLOv11-n/c0.25_false_alarm_rate'] == 0.0
+    # sources at 0.01: 5 px, 30 px, P3_C1 0.0 conf -> miss
+    assert m['source/YOLOv11-n/err_le_10'] == pytest.approx(100 / 3)
+    assert m['source/YOLOv11-n/err_le_50'] == pytest.approx(200 / 3)
+    assert m['source/YOLOv11-n/miss_rate'] == pytest.approx(100 / 3)
+    assert m['yolo_source/YOLOv11-n/c0.25_err_le_100'] == pytest.approx(100 / 3)
+    tables = render_confidence_tables(m, thresholds=(0.25, 0.01))
+    assert 'Table 5' in tables and 'Table 6' in tables and '| YOLOv11-n |' in tables
+    with pytest.raises(ValueError, match='must not contain'):
+        yolo_metrics('a/b', clips, detections)
