@@ -53,7 +53,7 @@ install_env() {
   "${pip[@]}" -q --no-deps "$mmcv_dir"/mmcv-2.1.0-*.whl
 
   # chumpy (an mmpose dependency) imports pip/numpy in its setup.py: no build isolation.
-  if ! "$PY" -c 'import chumpy' >/dev/null 2>&1; then
+  if ! "$PY" -m pip show -q chumpy >/dev/null 2>&1; then
     "${pip[@]}" -q --no-build-isolation --no-deps chumpy==0.70
   fi
   # xtcocotools wheels are built against numpy 1; rebuild from source under numpy 2.

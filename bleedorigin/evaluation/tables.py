@@ -95,7 +95,7 @@ def group_metric_rows(metrics: Mapping[str, float]) -> Dict[str, Dict[str, Dict[
         else:
             continue
         grouped.setdefault(task, OrderedDict()).setdefault(method, {})[name] = value
-    for task, rows in grouped.items():  # our model first, then baselines as they came
+    for rows in grouped.values():  # our model first, then baselines as they came
         if OUR_METHOD in rows:
             rows.move_to_end(OUR_METHOD, last=False)
     return grouped

@@ -1,4 +1,4 @@
-"""Checkpoints load with weights_only=True: mmengine's own resume works, other globals are refused."""
+"""Checkpoints load with weights_only=True: mmengine resume works, other globals are refused."""
 import os
 import pickle
 
