@@ -1,1 +1,2 @@
 
+from .bench import BenchFormatError, BenchIndex, BrokenClip, ClipRecord, SourcePoint  # noqa: F401

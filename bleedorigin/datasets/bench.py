@@ -264,7 +264,7 @@ def _is_int(value: Any) -> bool:
 
 
 def _is_number(value: Any) -> bool:
-    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+    return (isinstance(value, int | float) and not isinstance(value, bool)
             and math.isfinite(value))
 
 
@@ -317,7 +317,7 @@ def validate_dense_gt(dense: Any, rel: str, num_frames: int, width: int,
         for t, point in enumerate(points):
             if point is None:
                 continue
-            if (not isinstance(point, (list, tuple)) or len(point) != 2
+            if (not isinstance(point, list | tuple) or len(point) != 2
                     or not all(_is_number(v) for v in point)):
                 raise BenchFormatError(rel, f'{key}.points[{t}]', f'{point!r} is not [x, y]')
         for t, flag in enumerate(visible):
@@ -366,7 +366,7 @@ def parse_labelme(obj: Any, rel: str, width: int, height: int) -> List[SourcePoi
         if shape_type != 'point':
             continue
         if (not isinstance(points, list) or len(points) != 1
-                or not isinstance(points[0], (list, tuple)) or len(points[0]) != 2
+                or not isinstance(points[0], list | tuple) or len(points[0]) != 2
                 or not all(_is_number(v) for v in points[0])):
             raise BenchFormatError(rel, f'shapes[{k}].points', f'{points!r} is not [[x, y]]')
         x, y = float(points[0][0]), float(points[0][1])

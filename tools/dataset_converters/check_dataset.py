@@ -1,0 +1,155 @@
+"""Validate a BleedOrigin-Bench data tree and summarise it.
+
+Usage::
+
+    python tools/dataset_converters/check_dataset.py DATA_ROOT [--json] [--strict] [--split S]
+
+Reads the tree with the project's one bench reader
+(:class:`bleedorigin.datasets.bench.BenchIndex`), so it accepts any tree that
+follows DATA_FORMAT.md (frames/ jpg or png, video.mp4 clips, null group_id,
+extra clip.json keys), and prints clips and frames per split, positive and
+negative clips, sites, scenarios, annotated frames and every broken clip with
+its reason.
+
+``--json`` prints one JSON object instead::
+
+    {"data_root": str, "clips": int, "frames": int, "splits": {"train": int, ...},
+     "patients": {"train": int, ...}, "per_split": {...}, "positives": int,
+     "negatives": int, "sites": {...}, "scenarios": {...}, "annotated_frames": int,
+     "visible_annotations": int, "invisible_annotations": int, "dense_gt_clips": int,
+     "storage": {"frames": int, "video": int}, "broken": [{"clip": str, "reason": str}]}
+
+``splits`` counts clips per split. Exit status: 0 when every clip is valid,
+1 when some clip is broken (or, with ``--strict``, at the first broken clip),
+2 when the tree as a whole is unusable (e.g. splits.json missing or a patient
+in two splits).
+"""
+import argparse
+import json
+import sys
+import warnings
+from collections import Counter
+from typing import List, Optional
+
+from bleedorigin.datasets.bench import BenchFormatError, BenchIndex
+
+STANDARD_SPLITS = ('train', 'val', 'test')
+
+
+def summarize(index: BenchIndex) -> dict:
+    """Count clips, frames, labels and broken clips of an indexed tree.
+
+    Args:
+        index (BenchIndex): The indexed data root.
+
+    Returns:
+        dict: The summary described in the module docstring.
+    """
+    split_names = list(STANDARD_SPLITS) + [s for s in index.splits if s not in STANDARD_SPLITS]
+    per_split = {
+        s: {'clips': 0, 'frames': 0, 'positives': 0, 'negatives': 0, 'annotated_frames': 0,
+            'patients': len(index.splits.get(s, []))}
+        for s in split_names
+    }
+    sites, scenarios, storage = Counter(), Counter(), Counter()
+    visible = invisible = dense = 0
+    for clip in index.clips:
+        stats = per_split[clip.split]
+        stats['clips'] += 1
+        stats['frames'] += clip.num_frames
+        stats['positives' if clip.is_positive else 'negatives'] += 1
+        stats['annotated_frames'] += len(clip.annotations)
+        sites[clip.site or 'unknown'] += 1
+        scenarios.update(clip.scenarios)
+        storage['frames' if clip.video == 'frames' else 'video'] += 1
+        dense += int(clip.has_dense_gt)
+        for sources in clip.annotations.values():
+            if sources:
+                visible += 1
+            else:
+                invisible += 1
+    return {
+        'data_root': index.data_root,
+        'clips': len(index.clips),
+        'frames': sum(s['frames'] for s in per_split.values()),
+        'splits': {s: per_split[s]['clips'] for s in split_names},
+        'patients': {s: per_split[s]['patients'] for s in split_names},
+        'per_split': per_split,
+        'positives': sum(s['positives'] for s in per_split.values()),
+        'negatives': sum(s['negatives'] for s in per_split.values()),
+        'sites': dict(sorted(sites.items())),
+        'scenarios': dict(sorted(scenarios.items())),
+        'annotated_frames': visible + invisible,
+        'visible_annotations': visible,
+        'invisible_annotations': invisible,
+        'dense_gt_clips': dense,
+        'storage': {'frames': storage['frames'], 'video': storage['video']},
+        'broken': [{'clip': b.clip, 'reason': b.reason} for b in index.broken],
+    }
+
+
+def format_summary(summary: dict) -> str:
+    """Human-readable text of :func:`summarize`'s result."""
+    lines = [f'BleedOrigin-Bench tree: {summary["data_root"]}',
+             f'{"split":<8}{"patients":>9}{"clips":>7}{"frames":>9}{"pos":>6}{"neg":>6}'
+             f'{"annotated":>11}']
+    for name, stats in summary['per_split'].items():
+        lines.append(f'{name:<8}{stats["patients"]:>9}{stats["clips"]:>7}{stats["frames"]:>9}'
+                     f'{stats["positives"]:>6}{stats["negatives"]:>6}'
+                     f'{stats["annotated_frames"]:>11}')
+    lines.append(f'{"total":<8}{sum(summary["patients"].values()):>9}{summary["clips"]:>7}'
+                 f'{summary["frames"]:>9}{summary["positives"]:>6}{summary["negatives"]:>6}'
+                 f'{summary["annotated_frames"]:>11}')
+    lines.append(f'annotated frames: {summary["annotated_frames"]} '
+                 f'({summary["visible_annotations"]} with a visible source, '
+                 f'{summary["invisible_annotations"]} labelled invisible); '
+                 f'dense ground truth in {summary["dense_gt_clips"]} clips; '
+                 f'storage: {summary["storage"]["frames"]} frame folders, '
+                 f'{summary["storage"]["video"]} videos')
+    lines.append('sites: ' + (', '.join(f'{k} {v}' for k, v in summary['sites'].items())
+                              or 'none'))
+    lines.append('scenarios: ' + (', '.join(f'{k} {v}' for k, v in summary['scenarios'].items())
+                                  or 'none'))
+    if summary['broken']:
+        lines.append(f'broken clips ({len(summary["broken"])}):')
+        lines.extend(f'  {b["clip"]}: {b["reason"]}' for b in summary['broken'])
+    lines.append(f'{summary["clips"]} valid clips, {len(summary["broken"])} broken')
+    return '\n'.join(lines)
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Validate and summarise a BleedOrigin-Bench tree')
+    parser.add_argument('data_root', help='folder with splits.json and clips/')
+    parser.add_argument('--json', action='store_true', help='print one JSON object')
+    parser.add_argument('--strict', action='store_true',
+                        help='stop at the first broken clip (exit 1)')
+    parser.add_argument('--split', help='check only this split')
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parse_args(argv)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')  # broken clips are listed in the report instead
+            index = BenchIndex(args.data_root, split=args.split, strict=args.strict)
+    except BenchFormatError as error:
+        # Whole-tree problems (splits.json) exit 2; in strict mode a clip error exits 1.
+        tree_level = error.path in ('splits.json', 'clips') or not str(error.path).startswith(
+            'clips/')
+        code = 2 if tree_level else 1
+        if args.json:
+            print(json.dumps({'data_root': args.data_root, 'clips': 0, 'error': str(error),
+                              'broken': [{'clip': str(error.path), 'reason': str(error)}],
+                              'splits': {s: 0 for s in STANDARD_SPLITS},
+                              'annotated_frames': 0}))
+        else:
+            print(f'error: {error}', file=sys.stderr)
+        return code
+    summary = summarize(index)
+    print(json.dumps(summary, indent=None) if args.json else format_summary(summary))
+    return 1 if summary['broken'] else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
