@@ -22,8 +22,9 @@ import sys
 
 import torch
 
-DEFAULT_DETECT_CONFIG = 'configs/bleedorigin/detect.py'
-DEFAULT_TRACK_CONFIG = 'configs/bleedorigin/track.py'
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_DETECT_CONFIG = os.path.join(REPO, 'configs/bleedorigin/detect.py')
+DEFAULT_TRACK_CONFIG = os.path.join(REPO, 'configs/bleedorigin/track.py')
 
 
 def parse_args(argv=None):

@@ -1,13 +1,22 @@
 """Streaming pipeline (Algorithm 1): onset detection -> source -> tracking."""
 from .bleedorigin_net import BleedOriginNet
-from .clip_evaluation import (align_on_onset, dense_gt_arrays, frame_track_errors,
-                              latency_statistics, stream_clip)
+from .clip_evaluation import (
+                              align_on_onset,
+                              dense_gt_arrays,
+                              frame_track_errors,
+                              latency_statistics,
+                              stream_clip,
+)
 from .frame_guard import FrameFaultCounts, FrameGuard
 from .frame_result import BLEEDING, NON_BLEEDING, FrameResult
 from .model_builder import build_stream_model, load_weights
+from .refresh_policy import (
+                              ConfidenceAdaptiveRefresh,
+                              FixedIntervalRefresh,
+                              RefreshPolicy,
+                              build_refresh_policy,
+)
 from .stream_runner import FrameRecordWriter, format_summary, run_stream
-from .refresh_policy import (ConfidenceAdaptiveRefresh, FixedIntervalRefresh, RefreshPolicy,
-                             build_refresh_policy)
 from .video_source import SourceStats, VideoSink, VideoSource, VideoSourceError
 
 __all__ = [

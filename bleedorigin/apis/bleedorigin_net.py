@@ -28,9 +28,8 @@ from mmengine.logging import print_log
 from torch import nn
 
 from .frame_guard import FrameGuard
-from .frame_result import (BLEEDING, FRAME_MODEL_ERROR, NON_BLEEDING, FrameResult)
-from .model_builder import (DETECTOR_METHODS, TRACKER_METHODS, build_stream_model,
-                            require_methods)
+from .frame_result import BLEEDING, FRAME_MODEL_ERROR, NON_BLEEDING, FrameResult
+from .model_builder import DETECTOR_METHODS, TRACKER_METHODS, build_stream_model, require_methods
 from .refresh_policy import RefreshPolicy, build_refresh_policy
 
 MODES = ('deployment', 'evaluation')
@@ -122,6 +121,8 @@ class BleedOriginNet:
     def reset(self) -> None:
         """Start a new stream (keeps mode, policy and injected ground truth)."""
         self.detector.reset_stream()
+        if callable(getattr(self.tracker, 'reset_stream', None)):
+            self.tracker.reset_stream()
         self.refresh_policy.reset()
         self.guard.reset()
         self.stream_index = 0

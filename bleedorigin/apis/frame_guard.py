@@ -12,8 +12,7 @@ import cv2
 import numpy as np
 from mmengine.logging import print_log
 
-from .frame_result import (FRAME_BLACK, FRAME_CONVERTED, FRAME_DROPPED, FRAME_OK,
-                           FRAME_RESIZED)
+from .frame_result import FRAME_BLACK, FRAME_CONVERTED, FRAME_DROPPED, FRAME_OK, FRAME_RESIZED
 
 
 @dataclass

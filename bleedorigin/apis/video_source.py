@@ -34,6 +34,10 @@ class SourceStats:
     def as_dict(self) -> dict:
         return asdict(self)
 
+    def reset_counts(self) -> None:
+        self.decoded_frames = self.undecodable_frames = 0
+        self.truncated = False
+
 
 class VideoSource:
     """Iterate over the frames of a video file, a frames folder or a camera.
@@ -103,13 +107,16 @@ class VideoSource:
     def __iter__(self) -> Iterator[Optional[np.ndarray]]:
         """Yield (H, W, 3) uint8 RGB frames, or ``None`` for an undecodable one."""
         frames = self._iter_folder() if self._files else self._iter_capture()
-        for count, frame in enumerate(frames):
-            if self.max_frames is not None and count >= self.max_frames:
-                break
-            yield frame
-        self.release()
+        try:
+            for count, frame in enumerate(frames):
+                if self.max_frames is not None and count >= self.max_frames:
+                    break
+                yield frame
+        finally:
+            self.release()
 
     def _iter_folder(self) -> Iterator[Optional[np.ndarray]]:
+        self.stats.reset_counts()
         for path in self._files:
             image = cv2.imread(path, cv2.IMREAD_COLOR)
             if image is None:
@@ -121,6 +128,10 @@ class VideoSource:
             yield cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
     def _iter_capture(self) -> Iterator[Optional[np.ndarray]]:
+        if self._capture is None:  # iterated again: start the file (or camera) afresh
+            self._capture = cv2.VideoCapture(int(self.source) if self.stats.kind == 'camera'
+                                             else self.source)
+            self.stats.reset_counts()
         failures = 0
         while True:
             ok, image = self._capture.read()

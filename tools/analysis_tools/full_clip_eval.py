@@ -77,11 +77,10 @@ def rounded(values, digits=2):
     return [None if not np.isfinite(v) else round(float(v), digits) for v in values]
 
 
-def evaluate_deployment(net, clips, out_dir):
+def evaluate_deployment(net, clips):
     from mmengine.utils import ProgressBar
 
     from bleedorigin.apis import dense_gt_arrays, frame_track_errors, stream_clip
-    from bleedorigin.visualization import plot_error_curves
 
     records, latencies, onset_errors, false_alarms, negatives = [], [], [], 0, 0
     pooled_errors = []
@@ -148,8 +147,12 @@ def compare_policies(net_factory, clips, policies):
 def main(argv=None):
     args = parse_args(argv)
     torch.set_num_threads(args.threads or os.cpu_count() or 1)
-    from bleedorigin.apis import (BleedOriginNet, align_on_onset, build_stream_model,
-                                  latency_statistics)
+    from bleedorigin.apis import (
+        BleedOriginNet,
+        align_on_onset,
+        build_stream_model,
+        latency_statistics,
+    )
     from bleedorigin.apis.model_builder import DETECTOR_METHODS, TRACKER_METHODS
     from bleedorigin.datasets.bench import BenchIndex
     from bleedorigin.evaluation import render_table
@@ -176,7 +179,7 @@ def main(argv=None):
                              refresh_policy=args.deploy_policy)
         print(f'deployment mode on {len(chosen)} clips of {args.split}')
         (records, latencies, onset_errors, false_alarms, negatives,
-         pooled) = evaluate_deployment(net, chosen, args.out_dir)
+         pooled) = evaluate_deployment(net, chosen)
         latency = latency_statistics(latencies)
         report['deployment'] = dict(
             refresh_policy=args.deploy_policy, alert_latency=latency,

@@ -1,0 +1,156 @@
+import numpy as np
+import pytest
+import torch
+from pipeline_fixtures import TEST_WINDOW, stream_frames
+
+from bleedorigin.apis import BleedOriginNet, FixedIntervalRefresh
+
+
+def test_deployment_alert_locates_source_and_catches_up(models):
+    detector, tracker = models
+    net = BleedOriginNet(detector, tracker, mode='deployment', refresh_policy='none')
+    frames = stream_frames(TEST_WINDOW + 6, onset=2)
+    results = [net.step(f) for f in frames]
+    alert = TEST_WINDOW - 1  # the first full window fires (S_conf threshold 0)
+    assert [r.state for r in results[:alert]] == ['non_bleeding'] * alert
+    assert all(r.state == 'bleeding' for r in results[alert:])
+    fired = results[alert]
+    assert fired.alert_frame == alert and 0 <= fired.onset_frame <= alert
+    assert fired.detected_onset_frame == fired.onset_frame
+    x, y = fired.source_point
+    assert 0 <= x < 64 and 0 <= y < 48
+    # tracker started in the onset frame and caught up to the alert frame
+    assert fired.points.shape == (1, 2) and fired.confidence.shape == (1, )
+    summary = net.summary()
+    assert summary['tracker_frames'] == len(frames) - 1 - fired.onset_frame
+    # the detector stops after the alert: tracking only
+    assert summary['detector_frames'] == TEST_WINDOW
+    assert summary['frames'] == summary['processed_frames'] == len(frames)
+    assert len(net._recent) == 0  # the pre-alert frame buffer is released
+    assert results[-1].points.shape == (1, 2) and np.isfinite(results[-1].points).all()
+    assert set(fired.latency_ms) >= {'guard', 'detect', 'locate', 'track', 'total'}
+
+
+def test_faults_are_skipped_counted_and_state_kept(models):
+    detector, tracker = models
+    net = BleedOriginNet(detector, tracker, refresh_policy='none')
+    frames = stream_frames(TEST_WINDOW + 8, onset=2)
+    stream = list(frames)
+    stream[1] = None                                          # undecodable
+    stream[3] = np.zeros_like(frames[3])                      # black
+    stream[4] = np.ascontiguousarray(np.repeat(np.repeat(frames[4], 2, 0), 2, 1))  # 2x size
+    stream[TEST_WINDOW + 4] = None                            # drop while tracking
+    stream.append(np.zeros((5, 5), np.float32))               # garbage
+    results = [net.step(f) for f in stream]
+    statuses = [r.status for r in results]
+    assert statuses[1] == 'dropped' and statuses[3] == 'black' and statuses[4] == 'resized'
+    # two frames were skipped before the window filled, so the alert comes two frames later
+    alert = TEST_WINDOW - 1 + 2
+    assert results[alert].alert_frame == alert
+    assert results[alert].onset_frame not in (1, 3)          # onset maps to a frame it saw
+    dropped = results[TEST_WINDOW + 4]
+    before = results[TEST_WINDOW + 3]
+    assert dropped.state == 'bleeding' and np.allclose(dropped.points, before.points)
+    summary = net.summary()
+    assert summary['dropped_frames'] == 3 and summary['black_frames'] == 1
+    assert summary['resized_frames'] == 1 and summary['model_errors'] == 0
+    assert summary['frames'] == len(stream)
+    assert summary['processed_frames'] == len(stream) - 4
+
+
+def test_stream_ending_mid_window_and_bounded_buffer(models):
+    detector, tracker = models
+    net = BleedOriginNet(detector, tracker, frame_buffer_size=3)
+    results = [net.step(f) for f in stream_frames(TEST_WINDOW - 2)]
+    assert all(r.state == 'non_bleeding' and r.onset_frame is None for r in results)
+    summary = net.summary()
+    assert summary['ended_mid_window'] and summary['onset_frame'] is None
+    assert len(net._recent) == 3
+    net.reset()
+    assert net.summary()['frames'] == 0
+
+
+def test_evaluation_mode_injects_ground_truth(models):
+    detector, tracker = models
+    net = BleedOriginNet(detector, tracker, mode='evaluation',
+                         refresh_policy=FixedIntervalRefresh(3), evaluation_detector='off')
+    assert tracker.refresh_interval == 0  # the pipeline owns the refresh decision
+    net.set_ground_truth(4, [[40.0, 24.0]])
+    stream = stream_frames(12, onset=4)
+    stream[4] = None  # the true onset frame itself is undecodable
+    results = [net.step(f) for f in stream]
+    assert [r.state for r in results[:5]] == ['non_bleeding'] * 5
+    started = results[5]
+    assert started.state == 'bleeding' and started.onset_frame == 4
+    assert started.alert_frame == 5
+    assert np.allclose(started.points, [[40.0, 24.0]])
+    assert started.source_point is not None  # the source branch is still assessed
+    summary = net.summary()
+    assert summary['detector_frames'] == 0 and summary['tracker_frames'] == 6
+    assert summary['refreshes'] == 2 and [r.refreshed for r in results].count(True) == 2
+    with pytest.raises(ValueError, match='at least one source point'):
+        net.set_ground_truth(3, np.zeros((0, 2)))
+    deploy = BleedOriginNet(detector, tracker)
+    with pytest.raises(RuntimeError, match='mode="evaluation"'):
+        deploy.set_ground_truth(3, [[1.0, 2.0]])
+
+
+def test_evaluation_mode_reports_detector_onset_independently(models):
+    detector, tracker = models
+    net = BleedOriginNet(detector, tracker, mode='evaluation', refresh_policy='none')
+    net.set_ground_truth(2, [[40.0, 24.0]])
+    results = [net.step(f) for f in stream_frames(TEST_WINDOW + 2, onset=2)]
+    assert results[2].state == 'bleeding' and results[2].onset_frame == 2
+    assert results[TEST_WINDOW - 1].detected_onset_frame is not None
+    assert results[-1].onset_frame == 2  # the injected onset drives the pipeline
+
+
+def test_model_error_is_logged_counted_and_survived(models, monkeypatch):
+    detector, tracker = models
+    net = BleedOriginNet(detector, tracker, mode='evaluation', evaluation_detector='off')
+    net.set_ground_truth(0, [[40.0, 24.0]])
+    frames = stream_frames(5, onset=0)
+    net.step(frames[0])
+    calls = {'n': 0}
+    real_step = type(tracker).step
+
+    def failing_once(self, frame):
+        calls['n'] += 1
+        if calls['n'] == 1:
+            raise RuntimeError('simulated inference failure')
+        return real_step(self, frame)
+
+    monkeypatch.setattr(type(tracker), 'step', failing_once)
+    results = [net.step(f) for f in frames[1:]]
+    assert results[0].status == 'model_error' and results[1].status == 'ok'
+    assert net.summary()['model_errors'] == 1
+    strict = BleedOriginNet(detector, tracker, mode='evaluation', evaluation_detector='off',
+                            strict=True)
+    strict.set_ground_truth(0, [[40.0, 24.0]])
+    strict.step(frames[0])
+    calls['n'] = 0
+    with pytest.raises(RuntimeError, match='simulated inference failure'):
+        strict.step(frames[1])
+
+
+def test_from_config_loads_checkpoints_and_rejects_bad_ones(models, tmp_path):
+    from pipeline_fixtures import REPO
+    detector, _ = models
+    good = tmp_path / 'detect.pth'
+    torch.save({'state_dict': detector.state_dict(), 'meta': {}}, good)
+    cfg = f'{REPO}/configs/bleedorigin/detect.py'
+    small = tmp_path / 'detect_small.py'
+    small.write_text(f"_base_ = ['{cfg}']\nmodel = dict(onset_head=dict(window_size="
+                     f"{TEST_WINDOW}), conf_thr=0.0)\n")
+    net = BleedOriginNet.from_config(str(small), f'{REPO}/configs/bleedorigin/track.py',
+                                     detect_checkpoint=str(good))
+    for key, value in detector.state_dict().items():
+        assert torch.equal(net.detector.state_dict()[key], value)
+    bad = tmp_path / 'bad.pth'
+    torch.save({'state_dict': {'nothing.weight': torch.zeros(1)}}, bad)
+    with pytest.raises(ValueError, match='does not fit the model'):
+        BleedOriginNet.from_config(str(small), f'{REPO}/configs/bleedorigin/track.py',
+                                   detect_checkpoint=str(bad))
+    with pytest.raises(FileNotFoundError, match='checkpoint file not found'):
+        BleedOriginNet.from_config(str(small), f'{REPO}/configs/bleedorigin/track.py',
+                                   track_checkpoint=str(tmp_path / 'missing.pth'))

@@ -1,0 +1,45 @@
+import numpy as np
+import pytest
+
+from bleedorigin.apis import align_on_onset, dense_gt_arrays, frame_track_errors, latency_statistics
+
+
+def test_dense_gt_arrays_and_errors_by_index_and_nearest():
+    dense = dict(sources=[
+        dict(group_id=0, points=[None, [10, 10], [12, 10], [14, 10]],
+             visible=[False, True, True, False]),
+        dict(group_id=1, points=[None, [50, 50], [50, 52], [50, 54]],
+             visible=[False, True, True, True]),
+    ], bleeding=[False, True, True, True])
+    gt = dense_gt_arrays(dense, 4)
+    assert gt['points'].shape == (4, 2, 2) and np.isnan(gt['points'][0]).all()
+    assert gt['visible'].tolist() == [[False, False], [True, True], [True, True],
+                                      [False, True]]
+    pred = np.full((4, 2, 2), np.nan)
+    pred[1] = [[13, 14], [50, 50]]   # errors 5 and 0
+    pred[2] = [[12, 10], [56, 60]]   # errors 0 and 10
+    pred[3] = [[0, 0], [50, 54]]     # source 0 invisible: only source 1 counts (0)
+    errors = frame_track_errors(pred, gt['points'], gt['visible'], match='index')
+    assert np.isnan(errors[0])
+    assert errors[1:].tolist() == pytest.approx([2.5, 5.0, 0.0])
+    one = np.full((4, 1, 2), np.nan)
+    one[2, 0] = [47, 48]  # nearest visible source at frame 2 is (50, 52): 5 px
+    nearest = frame_track_errors(one, gt['points'], gt['visible'], match='nearest')
+    assert nearest[2] == pytest.approx(5.0) and np.isnan(nearest[[0, 1, 3]]).all()
+
+
+def test_latency_statistics():
+    stats = latency_statistics([0, 2, 4, 6, 8, 10, 12, 14, 16, 18, None, -3])
+    assert stats['clips'] == 12 and stats['alerts'] == 11 and stats['misses'] == 1
+    assert stats['early_alerts'] == 1
+    assert stats['median'] == pytest.approx(8.0)
+    assert stats['p90'] == pytest.approx(np.percentile([0, 2, 4, 6, 8, 10, 12, 14, 16, 18, -3],
+                                                       90))
+    assert stats['miss_rate'] == pytest.approx(100 / 12)
+    empty = latency_statistics([None])
+    assert empty['median'] is None and empty['miss_rate'] == 100.0
+
+
+def test_align_on_onset():
+    curve = align_on_onset([np.array([9, 9, 1, 2, 3.]), np.array([9, 3, np.nan, 5.])], [2, 1])
+    assert curve.tolist() == pytest.approx([2.0, 2.0, 4.0])

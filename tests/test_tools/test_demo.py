@@ -1,0 +1,131 @@
+"""tools/demo.py end to end with the real (randomly initialised) models."""
+import glob
+import importlib.util
+import json
+import os.path as osp
+
+import cv2
+import numpy as np
+import pytest
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+REAL_CLIPS = osp.join(REPO, '..', 'shared', 'reference', 'esd_bleedorigin_clips')
+CONFIGS = osp.join(REPO, 'configs')
+TRACK = ['--track-config', osp.join(CONFIGS, 'bleedorigin', 'track.py')]
+WINDOW = 6
+
+
+def _load_demo():
+    spec = importlib.util.spec_from_file_location('demo_tool', osp.join(REPO, 'tools/demo.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='module')
+def demo():
+    return _load_demo()
+
+
+@pytest.fixture()
+def small_detect_config(tmp_path):
+    """The project's detect config with a short window and S_conf threshold 0, so an
+    untrained detector fires after WINDOW frames."""
+    path = tmp_path / 'detect_small.py'
+    path.write_text(f"_base_ = ['{CONFIGS}/bleedorigin/detect.py']\n"
+                    f"model = dict(onset_head=dict(window_size={WINDOW}), conf_thr=0.0)\n")
+    return str(path)
+
+
+def _frames(count, height=72, width=96):
+    rng = np.random.default_rng(1)
+    base = np.clip(rng.normal((170, 110, 100), 8, size=(height, width, 3)), 0, 255)
+    frames = []
+    for t in range(count):
+        frame = base.copy()
+        if t >= 8:
+            cv2.circle(frame, (60, 36), 2 + t - 8, (150, 10, 15), -1)
+        frames.append(frame.astype(np.uint8))
+    return frames
+
+
+def _write_avi(path, frames, fps=25.0):
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'MJPG'), fps,
+                             (frames[0].shape[1], frames[0].shape[0]))
+    for frame in frames:
+        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    writer.release()
+
+
+def _count_frames(path):
+    capture = cv2.VideoCapture(str(path))
+    count = 0
+    while capture.read()[0]:
+        count += 1
+    capture.release()
+    return count
+
+
+def test_demo_video_to_annotated_video_and_json(demo, tmp_path, small_detect_config, capfd):
+    video = tmp_path / 'in.avi'
+    _write_avi(video, _frames(16))
+    out, records = tmp_path / 'out' / 'annotated.mp4', tmp_path / 'out' / 'frames.json'
+    summary = demo.main([str(video), '--detect-config', small_detect_config, *TRACK,
+                         '--out', str(out), '--json', str(records), '--no-progress'])
+    assert _count_frames(out) == 16
+    data = json.loads(records.read_text())
+    assert [r['frame_index'] for r in data['frames']] == list(range(16))
+    assert data['frames'][WINDOW - 1]['state'] == 'bleeding'
+    assert data['frames'][WINDOW - 2]['state'] == 'non_bleeding'
+    assert len(data['frames'][-1]['points']) == 1
+    assert data['summary']['frames'] == 16 and data['summary']['alert_frame'] == WINDOW - 1
+    assert summary['mean_fps'] > 0 and summary['source']['decoded_frames'] == 16
+    assert 'summary: 16 frames' in capfd.readouterr().out
+
+
+def test_demo_frames_folder_with_faults(demo, tmp_path, small_detect_config):
+    folder = tmp_path / 'frames'
+    folder.mkdir()
+    frames = _frames(14)
+    for t, frame in enumerate(frames):
+        if t == 5:
+            frame = np.zeros_like(frame)                      # black
+        if t == 7:
+            frame = cv2.resize(frame, (48, 36))               # another size
+        cv2.imwrite(str(folder / f'{t:06d}.png'), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    (folder / '000003.png').write_bytes(b'\x89PNG broken')   # undecodable
+    out = tmp_path / 'faults.avi'
+    summary = demo.main([str(folder), '--detect-config', small_detect_config, *TRACK,
+                         '--out', str(out), '--no-progress'])
+    assert summary['frames'] == 14
+    assert summary['dropped_frames'] == 1 and summary['black_frames'] == 1
+    assert summary['resized_frames'] == 1 and summary['model_errors'] == 0
+    assert summary['source']['undecodable_frames'] == 1
+    assert _count_frames(out) == 14  # faulty frames keep the time line
+
+
+def test_demo_evaluation_mode_and_bad_input(demo, tmp_path, small_detect_config):
+    video = tmp_path / 'in.avi'
+    _write_avi(video, _frames(10))
+    records = tmp_path / 'eval.json'
+    demo.main([str(video), '--detect-config', small_detect_config, *TRACK, '--json', str(records),
+               '--mode', 'evaluation', '--gt-onset', '8', '--gt-point', '60', '36',
+               '--no-progress'])
+    frames = json.loads(records.read_text())['frames']
+    assert frames[7]['state'] == 'non_bleeding' and frames[8]['state'] == 'bleeding'
+    assert frames[8]['points'] == [[60.0, 36.0]]
+    with pytest.raises(SystemExit):
+        demo.main([str(video), '--mode', 'evaluation', '--json', str(records)])
+    with pytest.raises(OSError, match='no such video file'):
+        demo.main([str(tmp_path / 'missing.mp4'), '--json', str(records), '--no-progress'])
+
+
+@pytest.mark.skipif(not glob.glob(osp.join(REAL_CLIPS, '*.mp4')),
+                    reason='real reference clips (../shared/reference) not present')
+def test_demo_smoke_on_real_esd_clip(demo, tmp_path):
+    clip = sorted(glob.glob(osp.join(REAL_CLIPS, '*.mp4')))[0]
+    summary = demo.main([clip, '--detect-config', osp.join(CONFIGS, 'bleedorigin', 'detect.py'),
+                         *TRACK, '--out', str(tmp_path / 'real.mp4'), '--max-frames', '16',
+                         '--no-progress'])
+    assert summary['frames'] == 16 and summary['model_errors'] == 0
+    assert _count_frames(tmp_path / 'real.mp4') == 16
