@@ -1,2 +1,4 @@
 
 from .bench import BenchFormatError, BenchIndex, BrokenClip, ClipRecord, SourcePoint  # noqa: F401
+from .onset_dataset import BleedOnsetDataset, detect_collate  # noqa: F401
+from .source_dataset import BleedSourceDataset  # noqa: F401

@@ -1,1 +1,3 @@
+from .bleed_origin_detector import BleedOriginDetector
 
+__all__ = ['BleedOriginDetector']

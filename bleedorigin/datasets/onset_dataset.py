@@ -1,0 +1,148 @@
+"""Onset dataset: whole clips (evaluation) or sampled segments of sliding windows (training)."""
+import hashlib
+import os
+import os.path as osp
+from multiprocessing import Pool
+from typing import List, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+from mmengine.dataset import BaseDataset
+from mmengine.logging import MMLogger
+from mmengine.utils import ProgressBar
+
+from bleedorigin.registry import DATASETS, FUNCTIONS, TRANSFORMS
+
+from .bench import BenchIndex, ClipRecord
+
+
+def cache_name(clip: ClipRecord, tag: str, ext: str) -> str:
+    """File name of a per-clip cache entry, unique per clip folder and content tag."""
+    digest = hashlib.sha1(f'{clip.clip_dir}|{clip.num_frames}|{tag}'.encode()).hexdigest()[:10]
+    return f'{clip.patient_id}_{clip.clip_id}_{tag}_{digest}.{ext}'
+
+
+def _resize_clip(args: Tuple[ClipRecord, Tuple[int, int], str]) -> str:
+    clip, size, path = args
+    if osp.exists(path):
+        return path
+    out = np.empty((clip.num_frames, size[1], size[0], 3), dtype=np.uint8)
+    chunk = 32
+    for first in range(0, clip.num_frames, chunk):
+        indices = range(first, min(first + chunk, clip.num_frames))
+        for slot, frame in zip(indices, clip.load_frames(indices)):
+            out[slot] = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+    tmp = f'{path}.{os.getpid()}.tmp.npy'
+    np.save(tmp, out)
+    os.replace(tmp, path)
+    return path
+
+
+def build_lowres_cache(clips: Sequence[ClipRecord], size: Tuple[int, int], cache_dir: str,
+                       num_workers: int = 2) -> List[str]:
+    """Decode every frame of every clip once and store it at ``size`` (w, h) as .npy.
+
+    Returns:
+        list[str]: Cache file per clip, (T, h, w, 3) uint8 RGB each.
+    """
+    os.makedirs(cache_dir, exist_ok=True)
+    tag = f'lowres{size[0]}x{size[1]}'
+    jobs = [(clip, tuple(size), osp.join(cache_dir, cache_name(clip, tag, 'npy')))
+            for clip in clips]
+    todo = [job for job in jobs if not osp.exists(job[2])]
+    if todo:
+        bar = ProgressBar(len(todo))
+        if num_workers > 1:
+            with Pool(num_workers) as pool:
+                for _ in pool.imap_unordered(_resize_clip, todo):
+                    bar.update()
+        else:
+            for job in todo:
+                _resize_clip(job)
+                bar.update()
+        MMLogger.get_current_instance().info(
+            f'low-res cache: {len(todo)} clips decoded to {size[0]}x{size[1]} in {cache_dir}')
+    return [job[2] for job in jobs]
+
+
+def build_pipeline(pipeline: Sequence) -> list:
+    """Build transform configs in the ``bleedorigin`` scope (mmengine's ``Compose`` would
+    search its root registry when no default scope is set, e.g. in scripts and tests)."""
+    return [TRANSFORMS.build(t) if isinstance(t, dict) else t for t in pipeline]
+
+
+@FUNCTIONS.register_module()
+def detect_collate(data_batch: Sequence[dict]) -> dict:
+    """Collate onset and source samples into plain lists (``inputs``, ``data_samples``).
+
+    mmengine's ``pseudo_collate`` transposes dict inputs key by key, which breaks
+    when onset samples (dict inputs) and source samples (tensor inputs) share a batch.
+    """
+    return dict(inputs=[item['inputs'] for item in data_batch],
+                data_samples=[item['data_samples'] for item in data_batch])
+
+
+def median_train_onset(data_root: str) -> Optional[int]:
+    """Median onset frame of the positive training clips (the constant prior)."""
+    onsets = [c.onset_frame for c in BenchIndex(data_root, 'train').clips
+              if c.onset_frame is not None]
+    return int(np.median(onsets)) if onsets else None
+
+
+@DATASETS.register_module()
+class BleedOnsetDataset(BaseDataset):
+    """Clips of one split for onset detection, read through ``BenchIndex``.
+
+    Every frame is decoded once into a low-resolution cache (``input_size``) so
+    training never decodes JPEGs again. In test mode every clip is one sample
+    (the model slides windows over the whole clip); in training mode each clip
+    appears ``samples_per_clip`` times and the pipeline (``SampleOnsetSegment``)
+    draws a segment of windows from it.
+
+    ``metainfo['prior_onset_frame']`` is the median onset of the training split,
+    used by ``OnsetMetric`` for its constant-prior row.
+
+    Args:
+        data_root (str): Bench data root.
+        split (str): ``'train'``, ``'val'`` or ``'test'``.
+        input_size (tuple): (w, h) of the cached frames.
+        samples_per_clip (int): Training samples per clip and epoch.
+        cache_dir (str, optional): Cache folder. Defaults to ``<data_root>/.cache/detect``.
+        cache_workers (int): Processes decoding the cache.
+        pipeline (list): Transforms.
+        test_mode (bool): One sample per clip.
+    """
+
+    def __init__(self, data_root: str, split: str, input_size: Tuple[int, int] = (112, 96),
+                 samples_per_clip: int = 1, cache_dir: Optional[str] = None,
+                 cache_workers: int = 2, pipeline: Sequence = (), test_mode: bool = False,
+                 **kwargs) -> None:
+        self.split = split
+        self.input_size = tuple(input_size)
+        self.samples_per_clip = samples_per_clip
+        self.cache_dir = cache_dir or osp.join(data_root, '.cache', 'detect')
+        self.cache_workers = cache_workers
+        super().__init__(data_root=data_root, pipeline=build_pipeline(pipeline),
+                         test_mode=test_mode,
+                         serialize_data=False, **kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        index = BenchIndex(self.data_root, self.split)
+        if not index.clips:
+            raise ValueError(f'{self.data_root}: split {self.split!r} has no readable clips '
+                             f'({len(index.broken)} broken)')
+        self._metainfo['prior_onset_frame'] = median_train_onset(self.data_root)
+        paths = build_lowres_cache(index.clips, self.input_size, self.cache_dir,
+                                   self.cache_workers)
+        data_list = []
+        for clip, path in zip(index.clips, paths):
+            info = dict(clip_id=f'{clip.patient_id}/{clip.clip_id}', cache_path=path,
+                        num_frames=clip.num_frames, onset_frame=clip.onset_frame,
+                        ori_shape=(clip.height, clip.width))
+            repeats = 1 if self.test_mode else self.samples_per_clip
+            data_list += [dict(info) for _ in range(repeats)]
+        MMLogger.get_current_instance().info(
+            f'BleedOnsetDataset[{self.split}]: {len(index.clips)} clips '
+            f'({sum(c.onset_frame is not None for c in index.clips)} positive), '
+            f'{len(index.broken)} broken skipped, {len(data_list)} samples')
+        return data_list

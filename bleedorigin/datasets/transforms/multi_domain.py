@@ -1,0 +1,278 @@
+"""Onset/source loading, augmentation and multi-domain inputs (RGB, HSV, DIS flow)."""
+import random
+from typing import Optional, Tuple
+
+import cv2
+import numpy as np
+from mmcv.transforms import BaseTransform
+
+from bleedorigin.registry import TRANSFORMS
+
+from ...models.utils import red_mask, rgb_to_hsv01, sequence_flow
+
+
+@TRANSFORMS.register_module()
+class LoadOnsetClip(BaseTransform):
+    """Load every cached low-res frame of a clip (evaluation: windows slide over all of it).
+
+    Adds ``frames`` (T, h, w, 3) uint8, ``segment_start`` 0, ``window_start_min`` 0 and
+    ``onset_index`` (onset within the loaded frames, None for negative clips).
+    """
+
+    def transform(self, results: dict) -> dict:
+        frames = np.load(results['cache_path'], mmap_mode='r')
+        results['frames'] = np.ascontiguousarray(frames)
+        results['segment_start'] = 0
+        results['window_start_min'] = 0
+        results['onset_index'] = results.get('onset_frame')
+        return results
+
+
+@TRANSFORMS.register_module()
+class SampleOnsetSegment(BaseTransform):
+    """Draw a training segment holding ``num_windows`` windows (stride ``window_stride``).
+
+    The segment is ``context_frames`` frames of memory context followed by the
+    windows. With probability ``positive_fraction`` (positive clips only) the
+    onset falls inside the first window at a uniformly random position -- the
+    equivalent of the paper's random discard of the first 0-N frames -- otherwise
+    the windows are placed before the onset (or after it, when there is no room
+    before) or anywhere in a negative clip.
+
+    Args:
+        window_size (int): N (paper: 60).
+        num_windows (int): Windows per segment.
+        window_stride (int): Frames between consecutive windows.
+        context_frames (int): Frames before the first window (memory context).
+        positive_fraction (float): Share of segments that contain the onset.
+    """
+
+    def __init__(self, window_size: int = 60, num_windows: int = 5, window_stride: int = 5,
+                 context_frames: int = 10, positive_fraction: float = 0.5) -> None:
+        self.window_size = window_size
+        self.num_windows = num_windows
+        self.window_stride = window_stride
+        self.context_frames = context_frames
+        self.positive_fraction = positive_fraction
+
+    def _segment_start(self, num_frames: int, onset: Optional[int], length: int) -> int:
+        last = max(num_frames - length, 0)
+        span = self.window_size + (self.num_windows - 1) * self.window_stride
+        if onset is not None and random.random() < self.positive_fraction:
+            offset = random.randrange(self.window_size)
+            return int(np.clip(onset - offset - self.context_frames, 0, last))
+        if onset is None:
+            return random.randint(0, last)
+        before = onset - span - self.context_frames  # last start whose windows end before g
+        if before >= 0 and (random.random() < 0.7 or onset + 1 > last):
+            return random.randint(0, min(before, last))
+        return random.randint(min(onset + 1, last), last)
+
+    def transform(self, results: dict) -> dict:
+        frames = np.load(results['cache_path'], mmap_mode='r')
+        num_frames = frames.shape[0]
+        length = min(self.context_frames + self.window_size
+                     + (self.num_windows - 1) * self.window_stride, num_frames)
+        onset = results.get('onset_frame')
+        start = self._segment_start(num_frames, onset, length)
+        results['frames'] = np.ascontiguousarray(frames[start:start + length])
+        results['segment_start'] = start
+        results['window_start_min'] = min(self.context_frames, max(length - self.window_size, 0))
+        results['onset_index'] = None if onset is None else onset - start
+        return results
+
+
+@TRANSFORMS.register_module()
+class SequenceColorJitter(BaseTransform):
+    """Same random brightness/contrast/saturation/hue change for every frame of a sample.
+
+    Applies to ``frames`` (T, h, w, 3) and, for source samples, to ``current``,
+    ``reference`` and ``pseudo``.
+
+    Args:
+        brightness (float): Max relative brightness change.
+        contrast (float): Max relative contrast change.
+        saturation (float): Max relative saturation change.
+        hue (float): Max hue shift in degrees (OpenCV half-degrees are handled).
+        prob (float): Probability of jittering.
+    """
+
+    KEYS = ('frames', 'current', 'reference', 'pseudo')
+
+    def __init__(self, brightness: float = 0.25, contrast: float = 0.25,
+                 saturation: float = 0.25, hue: float = 6.0, prob: float = 0.8) -> None:
+        self.brightness = brightness
+        self.contrast = contrast
+        self.saturation = saturation
+        self.hue = hue
+        self.prob = prob
+
+    def _apply(self, images: np.ndarray, b: float, c: float, s: float, h: float) -> np.ndarray:
+        flat = images.reshape((-1,) + images.shape[-3:]).astype(np.float32)
+        mean = flat.mean(axis=(1, 2, 3), keepdims=True)
+        flat = (flat - mean) * c + mean * b
+        grey = flat.mean(axis=3, keepdims=True)
+        flat = np.clip((flat - grey) * s + grey, 0, 255).astype(np.uint8)
+        if h:
+            out = []
+            for img in flat:
+                hsv = cv2.cvtColor(img, cv2.COLOR_RGB2HSV)
+                hsv[..., 0] = ((hsv[..., 0].astype(np.int16) + int(round(h / 2))) % 180
+                               ).astype(np.uint8)
+                out.append(cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB))
+            flat = np.stack(out)
+        return flat.reshape(images.shape)
+
+    def transform(self, results: dict) -> dict:
+        if random.random() >= self.prob:
+            return results
+        b = 1 + random.uniform(-self.brightness, self.brightness)
+        c = 1 + random.uniform(-self.contrast, self.contrast)
+        s = 1 + random.uniform(-self.saturation, self.saturation)
+        h = random.uniform(-self.hue, self.hue)
+        for key in self.KEYS:
+            if results.get(key) is not None:
+                results[key] = self._apply(results[key], b, c, s, h)
+        return results
+
+
+@TRANSFORMS.register_module()
+class SequenceRandomFlip(BaseTransform):
+    """Flip all frames of a sample (and its points) horizontally and/or vertically.
+
+    Points (``gt_point_input``, ``pseudo_point_input``; input pixels) move with
+    the image: x -> W - x.
+
+    Args:
+        prob (float): Probability of each flip direction.
+    """
+
+    KEYS = ('frames', 'current', 'reference', 'pseudo')
+    POINT_KEYS = ('gt_point_input', 'pseudo_point_input')
+
+    def __init__(self, prob: float = 0.5) -> None:
+        self.prob = prob
+
+    def transform(self, results: dict) -> dict:
+        for axis in (-2, -3):  # width, height of (..., H, W, 3)
+            if random.random() >= self.prob:
+                continue
+            size = None
+            for key in self.KEYS:
+                if results.get(key) is not None:
+                    size = results[key].shape[axis]
+                    results[key] = np.ascontiguousarray(np.flip(results[key], axis=axis))
+            for key in self.POINT_KEYS:
+                point = results.get(key)
+                if point is not None and size is not None:
+                    point = np.array(point, dtype=np.float64)
+                    point[0 if axis == -2 else 1] = size - point[0 if axis == -2 else 1]
+                    results[key] = point
+        return results
+
+
+@TRANSFORMS.register_module()
+class MultiDomainInputs(BaseTransform):
+    """The domains of MDCFM/MDG: HSV and DIS optical flow of ``frames`` (T, h, w, 3).
+
+    Adds ``hsv`` (T, h, w, 3) float32 in [0, 1], ``flow`` (T, h, w, 2) float32 (entry t
+    is the flow t-1 -> t, zero at t = 0) and ``red`` (T, h, w) float32, the fixed
+    Red-Mask.
+    """
+
+    def transform(self, results: dict) -> dict:
+        frames = results['frames']
+        results['hsv'] = rgb_to_hsv01(frames)
+        results['flow'] = sequence_flow(frames)
+        results['red'] = red_mask(frames)
+        return results
+
+
+@TRANSFORMS.register_module()
+class LoadSourceFrames(BaseTransform):
+    """Load the cached onset/reference/pseudo frames of a source sample.
+
+    Adds ``current``, ``reference``, ``pseudo`` (H, W, 3) uint8, ``gt_point_input`` and
+    ``pseudo_point_input`` (x, y) in input pixels (pseudo is None when unavailable
+    or ``with_pseudo=False``) and ``scale_factor`` (sx, sy) = input / original.
+
+    Args:
+        with_pseudo (bool): Load the pseudo-label frame (training).
+    """
+
+    def __init__(self, with_pseudo: bool = True) -> None:
+        self.with_pseudo = with_pseudo
+
+    def transform(self, results: dict) -> dict:
+        with np.load(results['cache_path']) as cache:
+            results['current'] = cache['current']
+            results['reference'] = cache['reference']
+            pseudo_point = cache['pseudo_point']
+            pseudo = cache['pseudo'] if self.with_pseudo else None
+        height, width = results['ori_shape']
+        in_h, in_w = results['current'].shape[:2]
+        scale = np.array([in_w / width, in_h / height])
+        results['scale_factor'] = (float(scale[0]), float(scale[1]))
+        results['gt_point_input'] = np.asarray(results['gt_point'], dtype=np.float64) * scale
+        results['pseudo'] = None
+        results['pseudo_point_input'] = None
+        if pseudo is not None and np.isfinite(pseudo_point).all():
+            results['pseudo'] = pseudo
+            results['pseudo_point_input'] = pseudo_point * scale
+        return results
+
+
+@TRANSFORMS.register_module()
+class SourceRandomAffine(BaseTransform):
+    """Random scale and shift (same for all frames of a source sample), points follow.
+
+    Args:
+        scale_range (tuple): Min and max zoom.
+        max_shift (float): Max shift as a fraction of the image size.
+        prob (float): Probability of applying it.
+    """
+
+    KEYS = ('current', 'reference', 'pseudo')
+    POINT_KEYS = ('gt_point_input', 'pseudo_point_input')
+
+    def __init__(self, scale_range: Tuple[float, float] = (0.8, 1.25), max_shift: float = 0.1,
+                 prob: float = 0.7) -> None:
+        self.scale_range = scale_range
+        self.max_shift = max_shift
+        self.prob = prob
+
+    def transform(self, results: dict) -> dict:
+        if random.random() >= self.prob:
+            return results
+        height, width = results['current'].shape[:2]
+        scale = random.uniform(*self.scale_range)
+        tx = random.uniform(-self.max_shift, self.max_shift) * width
+        ty = random.uniform(-self.max_shift, self.max_shift) * height
+        matrix = np.array([[scale, 0, (1 - scale) * width / 2 + tx],
+                           [0, scale, (1 - scale) * height / 2 + ty]], dtype=np.float64)
+        for key in self.KEYS:
+            if results.get(key) is not None:
+                results[key] = cv2.warpAffine(results[key], matrix, (width, height),
+                                              flags=cv2.INTER_LINEAR,
+                                              borderMode=cv2.BORDER_REFLECT_101)
+        for key in self.POINT_KEYS:
+            point = results.get(key)
+            if point is not None:
+                moved = matrix @ np.array([point[0], point[1], 1.0])
+                inside = 0 <= moved[0] < width and 0 <= moved[1] < height
+                results[key] = moved if inside else None
+        if results.get('gt_point_input') is None:
+            raise _OutOfView()
+        return results
+
+    def __call__(self, results: dict) -> Optional[dict]:
+        backup = {k: results.get(k) for k in self.KEYS + self.POINT_KEYS}
+        try:
+            return self.transform(results)
+        except _OutOfView:
+            results.update(backup)  # keep the un-augmented sample rather than lose the point
+            return results
+
+
+class _OutOfView(Exception):
+    pass

@@ -1,0 +1,3 @@
+from .bleed_data_preprocessor import BleedDataPreprocessor
+
+__all__ = ['BleedDataPreprocessor']

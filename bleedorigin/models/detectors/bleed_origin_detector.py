@@ -1,0 +1,396 @@
+"""BleedOrigin-Detect: onset detection (MDCFM + MDG + temporal transformer) and source
+localisation (encoder + heatmap point head) in one mmengine model."""
+from collections import deque
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModel
+from mmengine.structures import BaseDataElement
+from torch import nn
+
+from bleedorigin.registry import MODELS
+
+from ..necks.mdcfm import CleanViewMemory, mdcfm_targets
+from ..utils import dis_flow, onset_from_windows, rgb_to_hsv01
+
+
+def _pool(feats: torch.Tensor) -> torch.Tensor:
+    """(B, C, h, w) -> (B, 2C): global average and max pooling."""
+    return torch.cat([feats.mean((2, 3)), feats.amax((2, 3))], dim=1)
+
+
+@MODELS.register_module()
+class BleedOriginDetector(BaseModel):
+    """Onset frame + initial bleeding source detector (paper 4.1, Algorithm 1 detection part).
+
+    **Onset branch.** Every frame t is compared (through ``MDGNeck``) with the
+    previous frame and with each clean-view frame of the memory that ``MDCFM``
+    maintains (eq. 1); the pooled comparison features and the MDCFM logits are
+    projected to one D-dimensional feature per frame. The feature of a frame is
+    computed once and reused by every window containing it. ``OnsetHead`` maps
+    each window of N frames to (theta, S_conf) and the clip onset is the earliest
+    ``t + floor(theta * N)`` over confident windows (eq. 2).
+
+    **Source branch.** The frame (RGB in [0, 1]) and its difference to a reference
+    frame ``reference_offset`` frames earlier (before the onset, so fresh blood
+    stands out) go through the encoder (F_p, stride 8) and ``HeatmapPointHead``
+    (eq. 3); the heatmap argmax is mapped back to original-frame pixels.
+
+    Note:
+        T: frames of a clip or segment; N: window size; D: frame feature size;
+        M: memory size; h, w: onset-branch resolution; H, W: source input size.
+
+    Args:
+        mdcfm (dict): ``MDCFM`` config.
+        mdg (dict): ``MDGNeck`` config.
+        onset_head (dict): ``OnsetHead`` config.
+        encoder (dict): Encoder config (``SmallCNNEncoder``/``TorchvisionEncoder``,
+            ``with_input=True``).
+        source_head (dict): ``HeatmapPointHead`` config.
+        data_preprocessor (dict, optional): ``BleedDataPreprocessor`` config.
+        frame_embed_dims (int): D.
+        use_memory (bool): Compare with the clean-view memory (False: previous frame
+            only; Table 8 ablation).
+        train_window_stride (int): Stride of the windows trained inside a segment.
+        conf_thr (float): S_conf threshold of eq. 2 (paper: 0.5).
+        mdcfm_loss_weight (float): Weight of the MDCFM supervision.
+        motion_threshold (float): Mean flow (pixels at h x w) that counts as motion
+            for the MDCFM motion target.
+        onset_input_size (tuple): (w, h) of the onset branch.
+        source_input_size (tuple): (W, H) of the source branch.
+        reference_offset (int): Frames between the reference frame and the frame
+            whose source is located.
+        init_cfg (dict, optional): Initialisation config.
+    """
+
+    def __init__(self, mdcfm: dict, mdg: dict, onset_head: dict, encoder: dict,
+                 source_head: dict, data_preprocessor: Optional[dict] = None,
+                 frame_embed_dims: int = 64, use_memory: bool = True,
+                 train_window_stride: int = 5, conf_thr: float = 0.5,
+                 mdcfm_loss_weight: float = 0.5, motion_threshold: float = 0.5,
+                 onset_input_size: Tuple[int, int] = (112, 96),
+                 source_input_size: Tuple[int, int] = (224, 192),
+                 reference_offset: int = 15, init_cfg: Optional[dict] = None) -> None:
+        if data_preprocessor is None:
+            data_preprocessor = dict(type='BleedDataPreprocessor')
+        if isinstance(data_preprocessor, dict):
+            # build in our scope: mmengine's BaseModel would look in its root registry
+            data_preprocessor = MODELS.build(data_preprocessor)
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.mdcfm = MODELS.build(mdcfm)
+        self.mdg = MODELS.build(mdg)
+        self.onset_head = MODELS.build(onset_head)
+        self.encoder = MODELS.build(encoder)
+        self.source_head = MODELS.build(source_head)
+        self.use_memory = use_memory
+        self.window_size = self.onset_head.window_size
+        self.train_window_stride = train_window_stride
+        self.conf_thr = conf_thr
+        self.mdcfm_loss_weight = mdcfm_loss_weight
+        self.motion_threshold = motion_threshold
+        self.onset_input_size = tuple(onset_input_size)
+        self.source_input_size = tuple(source_input_size)
+        self.reference_offset = reference_offset
+        compare_dims = 2 * self.mdg.out_channels
+        in_dims = compare_dims * (3 if use_memory else 1) + 2
+        self.frame_proj = nn.Sequential(
+            nn.Linear(in_dims, frame_embed_dims), nn.ReLU(inplace=True),
+            nn.LayerNorm(frame_embed_dims))
+        self.reset_stream()
+
+    # ------------------------------------------------------------------ onset branch
+    def _compare(self, cur_rgb, cur_hsv, ref_rgb, ref_hsv, flow) -> torch.Tensor:
+        """MDG features of comparisons: (B, 3|3|3|3|2, h, w) inputs -> (B, 2 * C_mdg)."""
+        return _pool(self.mdg((cur_rgb - ref_rgb, cur_hsv - ref_hsv, flow))[0])
+
+    def _memory_flows(self, frames_uint8: np.ndarray, mem_idx: torch.Tensor) -> torch.Tensor:
+        """DIS flow from every memory frame to the current frame: (T, M, 2, h, w)."""
+        num, size = mem_idx.shape
+        flows = np.zeros((num, size) + frames_uint8.shape[1:3] + (2,), dtype=np.float32)
+        cache: Dict[Tuple[int, int], np.ndarray] = {}
+        for t in range(num):
+            for j, m in enumerate(mem_idx[t].tolist()):
+                if m == t:
+                    continue
+                if (m, t) not in cache:
+                    cache[(m, t)] = dis_flow(frames_uint8[m], frames_uint8[t])
+                flows[t, j] = cache[(m, t)]
+        return torch.from_numpy(flows).permute(0, 1, 4, 2, 3)
+
+    def extract_frame_features(self, rgb: torch.Tensor, hsv: torch.Tensor, flow: torch.Tensor,
+                               rgb_uint8: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Per-frame features of a sequence, each computed once.
+
+        Args:
+            rgb (torch.Tensor): (T, 3, h, w) in [0, 1].
+            hsv (torch.Tensor): (T, 3, h, w) in [0, 1].
+            flow (torch.Tensor): (T, 2, h, w), entry t = flow t-1 -> t.
+            rgb_uint8 (torch.Tensor): (T, 3, h, w) uint8 (for DIS flow to memory frames).
+
+        Returns:
+            tuple: frame features (T, D) and MDCFM logits (T, 2).
+        """
+        prev = torch.cat([rgb[:1], rgb[:-1]])
+        prev_hsv = torch.cat([hsv[:1], hsv[:-1]])
+        mdcfm_logits = self.mdcfm(torch.cat([rgb - prev, hsv - prev_hsv], dim=1), flow)
+        parts = [self._compare(rgb, hsv, prev, prev_hsv, flow)]
+        if self.use_memory:
+            with torch.no_grad():
+                clean = self.mdcfm.is_clean(mdcfm_logits).cpu().tolist()
+            mem_idx = self.mdcfm.memory_indices(clean)  # (T, M)
+            num, size = mem_idx.shape
+            frames_np = rgb_uint8.permute(0, 2, 3, 1).cpu().numpy()
+            mem_flow = self._memory_flows(frames_np, mem_idx).to(rgb.device)
+            flat = mem_idx.reshape(-1).to(rgb.device)
+            cur_rep = rgb.repeat_interleave(size, dim=0)
+            cur_hsv_rep = hsv.repeat_interleave(size, dim=0)
+            mem_feats = self._compare(cur_rep, cur_hsv_rep, rgb[flat], hsv[flat],
+                                      mem_flow.reshape((-1,) + mem_flow.shape[2:]))
+            mem_feats = mem_feats.view(num, size, -1)
+            parts += [mem_feats.mean(1), mem_feats.amax(1)]
+        parts.append(mdcfm_logits)
+        return self.frame_proj(torch.cat(parts, dim=1)), mdcfm_logits
+
+    def _windows(self, feats: torch.Tensor, starts: Sequence[int]) -> torch.Tensor:
+        """(T, D) frame features -> (len(starts), N, D); short clips repeat their last frame."""
+        num = feats.shape[0]
+        if num < self.window_size:
+            feats = torch.cat([feats, feats[-1:].expand(self.window_size - num, -1)])
+        return torch.stack([feats[s:s + self.window_size] for s in starts])
+
+    def _clip_windows(self, num_frames: int, first: int = 0, stride: int = 1) -> List[int]:
+        last = max(num_frames - self.window_size, 0)
+        return list(range(min(first, last), last + 1, stride))
+
+    # ----------------------------------------------------------------- source branch
+    def source_heatmap(self, image: torch.Tensor) -> torch.Tensor:
+        """(B, Ci, H, W) source input -> (B, 1, H, W) heatmap."""
+        return self.source_head(self.encoder(image))
+
+    # ------------------------------------------------------------------------- modes
+    def forward(self, inputs: list, data_samples: Optional[list] = None, mode: str = 'tensor'):
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            return self._forward(inputs, data_samples)
+        raise RuntimeError(f'Invalid mode "{mode}". Only supports loss, predict and tensor mode')
+
+    @staticmethod
+    def _split(inputs, data_samples):
+        onset, source = [], []
+        for item, sample in zip(inputs, data_samples):
+            task = sample.metainfo.get('task')
+            if task == 'onset':
+                onset.append((item, sample))
+            elif task == 'source':
+                source.append((item, sample))
+            else:
+                raise ValueError(f'data sample of clip {sample.metainfo.get("clip_id")}: task '
+                                 f'{task!r} is neither "onset" nor "source"')
+        return onset, source
+
+    def _forward(self, inputs, data_samples):
+        """Raw outputs: per onset item (loc logits, conf logits) of every window, per
+        source item its heatmaps."""
+        outputs = []
+        onset, source = self._split(inputs, data_samples)
+        for item, _ in onset:
+            feats, _ = self.extract_frame_features(item['rgb'], item['hsv'], item['flow'],
+                                                   item['rgb_uint8'])
+            starts = self._clip_windows(feats.shape[0])
+            outputs.append(self.onset_head(self._windows(feats, starts)))
+        for item, _ in source:
+            outputs.append(self.source_heatmap(item))
+        return outputs
+
+    def loss(self, inputs: list, data_samples: list) -> Dict[str, torch.Tensor]:
+        onset, source = self._split(inputs, data_samples)
+        losses: Dict[str, torch.Tensor] = {}
+        if onset:
+            windows, positions, logits, app_t, mot_t = [], [], [], [], []
+            for item, sample in onset:
+                meta = sample.metainfo
+                feats, mdcfm_logits = self.extract_frame_features(
+                    item['rgb'], item['hsv'], item['flow'], item['rgb_uint8'])
+                onset_index = meta.get('onset_index')
+                starts = self._clip_windows(feats.shape[0], meta.get('window_start_min', 0),
+                                            self.train_window_stride)
+                windows.append(self._windows(feats, starts))
+                for s in starts:
+                    pos = -1 if onset_index is None else onset_index - s
+                    positions.append(pos if 0 <= pos < self.window_size else -1)
+                appearance, motion = mdcfm_targets(item['flow'], onset_index,
+                                                   self.motion_threshold)
+                logits.append(mdcfm_logits[1:])
+                app_t.append(appearance[1:])
+                mot_t.append(motion[1:])
+            losses.update(self.onset_head.loss(
+                torch.cat(windows), torch.as_tensor(positions, device=windows[0].device)))
+            logits = torch.cat(logits)
+            targets = torch.stack([torch.cat(app_t), torch.cat(mot_t)], dim=1)
+            losses['loss_mdcfm'] = self.mdcfm_loss_weight * F.binary_cross_entropy_with_logits(
+                logits, targets)
+        if source:
+            images = torch.cat([item for item, _ in source])
+            frame_samples = [s for _, sample in source for s in sample.frame_samples]
+            losses.update(self.source_head.loss(self.encoder(images), frame_samples))
+        if not losses:
+            raise ValueError('BleedOriginDetector.loss: empty batch')
+        return losses
+
+    @torch.no_grad()
+    def predict(self, inputs: list, data_samples: list) -> List[BaseDataElement]:
+        results = []
+        for item, sample in zip(inputs, data_samples):
+            meta = sample.metainfo
+            out = BaseDataElement(metainfo=dict(task=meta['task'], clip_id=meta.get('clip_id')))
+            if meta['task'] == 'onset':
+                feats, _ = self.extract_frame_features(item['rgb'], item['hsv'], item['flow'],
+                                                       item['rgb_uint8'])
+                num = int(meta.get('num_frames', feats.shape[0]))
+                starts = self._clip_windows(feats.shape[0])
+                theta, conf = self.onset_head.predict(self._windows(feats, starts))
+                start0 = int(meta.get('segment_start', 0))
+                out.pred_onset = onset_from_windows(
+                    [s + start0 for s in starts], theta.tolist(), conf.tolist(),
+                    self.window_size, self.conf_thr, num)
+                out.max_confidence = float(conf.max()) if conf.numel() else 0.0
+                out.gt_onset = meta.get('gt_onset')
+                out.num_frames = num
+            else:
+                pred = self.source_head.predict(self.encoder(item[:1]))[0]
+                x, y = np.asarray(pred.keypoints, dtype=np.float64).reshape(-1)[:2]
+                score = float(np.asarray(pred.keypoint_scores).reshape(-1)[0])
+                sx, sy = meta['scale_factor']
+                out.pred_point = [float(x) / sx, float(y) / sy]
+                out.score = score
+                out.gt_point = meta.get('gt_point')
+                out.ori_shape = meta['ori_shape']
+            results.append(out)
+        return results
+
+    # --------------------------------------------------------------------- streaming
+    def reset_stream(self) -> None:
+        """Forget every frame seen (start of a new video)."""
+        memory_size = getattr(getattr(self, 'mdcfm', None), 'memory_size', 1)
+        self._stream = dict(
+            index=-1, prev=None, memory=CleanViewMemory(memory_size),
+            feats=deque(maxlen=getattr(self, 'window_size', 60)), onset=None,
+            confidence=0.0,
+            frames=deque(maxlen=getattr(self, 'reference_offset', 15)
+                         + getattr(self, 'window_size', 60) + 1))
+
+    def _small(self, frame: np.ndarray) -> Tuple[np.ndarray, torch.Tensor, torch.Tensor]:
+        small = cv2.resize(frame, self.onset_input_size, interpolation=cv2.INTER_AREA)
+        rgb = torch.from_numpy(small).permute(2, 0, 1)[None].float().div_(255.0)
+        hsv = torch.from_numpy(rgb_to_hsv01(small)).permute(2, 0, 1)[None]
+        return small, rgb, hsv
+
+    @staticmethod
+    def _check_frame(frame) -> None:
+        if not (isinstance(frame, np.ndarray) and frame.ndim == 3 and frame.shape[2] == 3
+                and frame.dtype == np.uint8):
+            raise ValueError('frame must be an (H, W, 3) uint8 RGB array, got '
+                             f'{getattr(frame, "shape", type(frame))} '
+                             f'{getattr(frame, "dtype", "")}')
+
+    @torch.no_grad()
+    def stream_step(self, frame: np.ndarray) -> dict:
+        """Consume one frame; eq. 2 on the windows seen so far (bounded state).
+
+        Args:
+            frame (np.ndarray): (H, W, 3) uint8 RGB.
+
+        Returns:
+            dict: ``frame_index``, ``onset_frame`` (None until a window fired) and
+            ``confidence`` (S_conf of the newest window, 0 before N frames).
+        """
+        self._check_frame(frame)
+        state = self._stream
+        state['index'] += 1
+        t = state['index']
+        small, rgb, hsv = self._small(frame)
+        device = next(self.parameters()).device
+        rgb, hsv = rgb.to(device), hsv.to(device)
+        if state['prev'] is None:
+            state['prev'] = (small, rgb, hsv)
+            state['memory'].push(state['prev'])
+        p_small, p_rgb, p_hsv = state['prev']
+        flow = torch.from_numpy(dis_flow(p_small, small)).permute(2, 0, 1)[None].to(device)
+        logits = self.mdcfm(torch.cat([rgb - p_rgb, hsv - p_hsv], dim=1), flow)
+        parts = [self._compare(rgb, hsv, p_rgb, p_hsv, flow)]
+        if self.use_memory:
+            mems = state['memory'].padded()
+            mem_flow = torch.stack([
+                torch.from_numpy(dis_flow(m[0], small)).permute(2, 0, 1) for m in mems]).to(device)
+            count = len(mems)
+            mem_feats = self._compare(rgb.expand(count, -1, -1, -1), hsv.expand(count, -1, -1, -1),
+                                      torch.cat([m[1] for m in mems]),
+                                      torch.cat([m[2] for m in mems]), mem_flow)
+            parts += [mem_feats.mean(0, keepdim=True), mem_feats.amax(0, keepdim=True)]
+        parts.append(logits)
+        state['feats'].append(self.frame_proj(torch.cat(parts, dim=1))[0])
+        if t > 0 and bool(self.mdcfm.is_clean(logits)[0]):
+            state['memory'].push(state['prev'])
+        state['prev'] = (small, rgb, hsv)
+        state['frames'].append((t, cv2.resize(frame, self.source_input_size,
+                                              interpolation=cv2.INTER_AREA)))
+        if len(state['feats']) == self.window_size:
+            start = t - self.window_size + 1
+            theta, conf = self.onset_head.predict(torch.stack(list(state['feats']))[None])
+            state['confidence'] = float(conf[0])
+            candidate = onset_from_windows([start], theta.tolist(), conf.tolist(),
+                                           self.window_size, self.conf_thr)
+            if candidate is not None:
+                state['onset'] = candidate if state['onset'] is None else min(
+                    state['onset'], candidate)
+        return dict(frame_index=t, onset_frame=state['onset'], confidence=state['confidence'])
+
+    def source_input(self, frame_small: np.ndarray, reference_small: np.ndarray) -> torch.Tensor:
+        """(H, W, 3) uint8 frame and reference at the source size -> (1, 6, H, W) input."""
+        cur = torch.from_numpy(frame_small).permute(2, 0, 1).float() / 255.0
+        ref = torch.from_numpy(reference_small).permute(2, 0, 1).float() / 255.0
+        channels = self.source_head.image_channels
+        image = cur if channels == 3 else torch.cat([cur, cur - ref])
+        return image[None]
+
+    @torch.no_grad()
+    def locate_source(self, frame: np.ndarray, reference: Optional[np.ndarray] = None
+                      ) -> Tuple[float, float, float]:
+        """Bleeding source in ``frame`` (pixel coordinates of that frame).
+
+        Args:
+            frame (np.ndarray): (H, W, 3) uint8 RGB, normally the onset frame.
+            reference (np.ndarray, optional): Earlier (pre-onset) frame, same size.
+                Defaults to the streamed frame ``reference_offset`` frames before the
+                detected onset (or the oldest frame still buffered).
+
+        Returns:
+            tuple: (x, y, score).
+        """
+        self._check_frame(frame)
+        height, width = frame.shape[:2]
+        cur = cv2.resize(frame, self.source_input_size, interpolation=cv2.INTER_AREA)
+        if reference is not None:
+            self._check_frame(reference)
+            ref = cv2.resize(reference, self.source_input_size, interpolation=cv2.INTER_AREA)
+        else:
+            buffered = self._stream['frames']
+            ref = cur
+            if buffered:
+                anchor = self._stream['onset']
+                anchor = self._stream['index'] if anchor is None else anchor
+                wanted = max(anchor - self.reference_offset, 0)
+                ref = min(buffered, key=lambda item: abs(item[0] - wanted))[1]
+        device = next(self.parameters()).device
+        heatmap = self.source_heatmap(self.source_input(cur, ref).to(device))[0, 0]
+        flat = int(heatmap.flatten().argmax())
+        in_w, in_h = self.source_input_size
+        x, y = flat % in_w, flat // in_w
+        # same convention as the datasets: x_input = x_frame * (W / frame width)
+        return x * width / in_w, y * height / in_h, float(heatmap.max())

@@ -1,0 +1,154 @@
+"""Multi-Domain Confidence-based Frame Memory (MDCFM, paper 4.1.1, eq. 1)."""
+from collections import deque
+from typing import Any, List, Optional, Sequence, Tuple
+
+import torch
+from mmengine.model import BaseModule
+from torch import nn
+
+from bleedorigin.registry import MODELS
+
+
+def _conv(in_channels: int, out_channels: int, stride: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, 3, stride, 1, bias=False),
+        nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True))
+
+
+@MODELS.register_module()
+class MDCFM(BaseModule):
+    """Scores a consecutive frame pair and decides whether I_{t-1} is a clean view.
+
+    ``f_RGB-HSV``: the RGB and HSV differences I_t - I_{t-1} pass three
+    convolutions; ``f_Flow``: the optical flow I_{t-1} -> I_t passes two. Both
+    are pooled, concatenated and mapped by a fully connected layer and a sigmoid
+    to two confidences (appearance change, motion). I_{t-1} is stored in the
+    Confidence-based Frame Memory Storage (CFMS) only when both are below their
+    thresholds (eq. 1).
+
+    Note:
+        B: number of frame pairs; h, w: onset-branch resolution.
+
+    Args:
+        channels (int): Width of the convolutions. Defaults to 16.
+        alpha (float): Threshold of the RGB-HSV confidence (paper: 0.5).
+        gamma (float): Threshold of the flow confidence (paper: 0.5).
+        memory_size (int): Clean-view frames kept in the CFMS (oldest out).
+        init_cfg (dict, optional): Initialisation config.
+    """
+
+    def __init__(self, channels: int = 16, alpha: float = 0.5, gamma: float = 0.5,
+                 memory_size: int = 3, init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if memory_size < 1:
+            raise ValueError(f'MDCFM: memory_size must be >= 1, got {memory_size}')
+        self.alpha = alpha
+        self.gamma = gamma
+        self.memory_size = memory_size
+        self.rgbhsv_branch = nn.Sequential(
+            _conv(6, channels, 2), _conv(channels, channels, 2), _conv(channels, channels, 2),
+            nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        self.flow_branch = nn.Sequential(
+            _conv(2, channels, 2), _conv(channels, channels, 2),
+            nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        self.fc = nn.Linear(2 * channels + 2, 2)
+
+    def forward(self, rgb_hsv_diff: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
+        """Confidence logits of one or more frame pairs.
+
+        Args:
+            rgb_hsv_diff (torch.Tensor): (B, 6, h, w) I_t - I_{t-1} in RGB and HSV.
+            flow (torch.Tensor): (B, 2, h, w) flow I_{t-1} -> I_t in pixels.
+
+        Returns:
+            torch.Tensor: (B, 2) logits of [appearance change, motion]; apply a
+            sigmoid for the confidences of eq. 1.
+        """
+        magnitude = flow.norm(dim=1)  # (B, h, w)
+        stats = torch.stack([magnitude.mean((1, 2)), magnitude.amax((1, 2))], dim=1)
+        feats = torch.cat(
+            [self.rgbhsv_branch(rgb_hsv_diff), self.flow_branch(flow), torch.log1p(stats)], dim=1)
+        return self.fc(feats)
+
+    def is_clean(self, logits: torch.Tensor) -> torch.Tensor:
+        """Eq. 1: (B, 2) logits -> (B,) bool, True when I_{t-1} is a clean view."""
+        conf = logits.sigmoid()
+        return (conf[:, 0] < self.alpha) & (conf[:, 1] < self.gamma)
+
+    def memory_indices(self, clean: Sequence[bool]) -> torch.Tensor:
+        """Memory content seen by every frame of a sequence, as frame indices.
+
+        Frame 0 seeds the memory (the first view is the only reference there
+        is). At frame t the pair (t-1, t) is scored; the memory used for frame t
+        holds the frames stored before it, and t-1 is added afterwards when the
+        pair is clean. Missing slots repeat the oldest stored frame.
+
+        Args:
+            clean (Sequence[bool]): (T,) output of :meth:`is_clean` per frame
+                (entry t refers to the pair (t-1, t); entry 0 is ignored).
+
+        Returns:
+            torch.Tensor: (T, memory_size) long indices into the sequence.
+        """
+        memory = CleanViewMemory(self.memory_size)
+        rows: List[List[int]] = []
+        for t, is_clean in enumerate(clean):
+            if t == 0:
+                memory.push(0)
+            rows.append(memory.padded())
+            if t > 0 and bool(is_clean):
+                memory.push(t - 1)
+        return torch.as_tensor(rows, dtype=torch.long).reshape(len(rows), self.memory_size)
+
+
+class CleanViewMemory:
+    """Bounded oldest-out store of clean-view items (the CFMS).
+
+    Args:
+        size (int): Capacity.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.items: deque = deque(maxlen=size)
+
+    def push(self, item: Any) -> None:
+        self.items.append(item)
+
+    def padded(self) -> List[Any]:
+        """Items oldest first, padded with the oldest one to ``size`` entries."""
+        items = list(self.items)
+        return [items[0]] * (self.size - len(items)) + items
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def clear(self) -> None:
+        self.items.clear()
+
+
+def mdcfm_targets(flow: torch.Tensor, onset_index: Optional[int],
+                  motion_threshold: float) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Supervision of the two MDCFM confidences for a sequence of frame pairs.
+
+    The appearance confidence should fire when I_{t-1} already shows bleeding
+    (t-1 >= onset); the motion confidence when the mean flow magnitude of the
+    pair exceeds ``motion_threshold`` (camera jitter, instruments, flushing).
+
+    Args:
+        flow (torch.Tensor): (T, 2, h, w) flow t-1 -> t.
+        onset_index (int | None): Onset frame within the sequence (None: never).
+        motion_threshold (float): Mean flow magnitude (pixels at h x w) above which
+            a pair is "moving".
+
+    Returns:
+        tuple: appearance targets (T,) and motion targets (T,), float 0/1.
+    """
+    num = flow.shape[0]
+    index = torch.arange(num, device=flow.device)
+    if onset_index is None:
+        appearance = torch.zeros(num, device=flow.device)
+    else:
+        appearance = (index - 1 >= onset_index).float()
+    motion = (flow.norm(dim=1).mean((1, 2)) > motion_threshold).float()
+    return appearance, motion

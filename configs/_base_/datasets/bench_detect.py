@@ -1,0 +1,78 @@
+# BleedOrigin-Bench for the detector: onset clips/segments + source frames, mixed in
+# one loader (detect_collate keeps them in plain lists; the model splits them).
+data_root = 'data/synthetic'
+synthetic_data = dict(data_root=data_root, preset='default', seed=0)
+
+window_size = 60             # N of eq. 2 (paper)
+onset_input_size = (112, 96)  # (w, h) of the onset branch
+source_input_size = (224, 192)  # (W, H) of the source branch
+reference_offset = 15        # frames between the pre-onset reference and the onset frame
+pseudo_offset = 10           # n of the optical-flow pseudo-labels (paper)
+heatmap_codec = dict(type='MSRAHeatmap', input_size=source_input_size,
+                     heatmap_size=source_input_size, sigma=3.0)
+
+onset_train_pipeline = [
+    dict(type='SampleOnsetSegment', window_size=window_size, num_windows=5, window_stride=5,
+         context_frames=10, positive_fraction=0.5),
+    dict(type='SequenceRandomFlip', prob=0.5),
+    dict(type='SequenceColorJitter'),
+    dict(type='MultiDomainInputs'),
+    dict(type='PackOnsetInputs'),
+]
+onset_test_pipeline = [
+    dict(type='LoadOnsetClip'),
+    dict(type='MultiDomainInputs'),
+    dict(type='PackOnsetInputs'),
+]
+source_train_pipeline = [
+    dict(type='LoadSourceFrames', with_pseudo=True),
+    dict(type='SequenceRandomFlip', prob=0.5),
+    dict(type='SourceRandomAffine'),
+    dict(type='SequenceColorJitter'),
+    dict(type='GenerateSourceHeatmap', encoder=heatmap_codec),
+    dict(type='PackSourceInputs'),
+]
+source_test_pipeline = [
+    dict(type='LoadSourceFrames', with_pseudo=False),
+    dict(type='PackSourceInputs'),
+]
+
+
+def _split(split, test_mode, onset_pipeline, source_pipeline, onset_repeats=1,
+           source_repeats=1):
+    return dict(
+        type='ConcatDataset',
+        datasets=[
+            dict(type='BleedOnsetDataset', data_root=data_root, split=split,
+                 input_size=onset_input_size, samples_per_clip=onset_repeats,
+                 pipeline=onset_pipeline, test_mode=test_mode),
+            dict(type='BleedSourceDataset', data_root=data_root, split=split,
+                 input_size=source_input_size, reference_offset=reference_offset,
+                 pseudo_offset=pseudo_offset, samples_per_clip=source_repeats,
+                 pipeline=source_pipeline, test_mode=test_mode),
+        ])
+
+
+train_dataloader = dict(
+    batch_size=8,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    collate_fn=dict(type='bleedorigin.detect_collate'),
+    dataset=_split('train', False, onset_train_pipeline, source_train_pipeline))
+val_dataloader = dict(
+    batch_size=4,
+    num_workers=1,
+    persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='bleedorigin.detect_collate'),
+    dataset=_split('val', True, onset_test_pipeline, source_test_pipeline))
+test_dataloader = dict(
+    batch_size=4,
+    num_workers=1,
+    persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='bleedorigin.detect_collate'),
+    dataset=_split('test', True, onset_test_pipeline, source_test_pipeline))
+val_evaluator = [dict(type='OnsetMetric'), dict(type='PointMetric')]
+test_evaluator = val_evaluator

@@ -1,0 +1,115 @@
+import numpy as np
+import pytest
+import torch
+from mmengine.structures import BaseDataElement, InstanceData, PixelData
+from mmpose.structures import PoseDataSample
+
+import bleedorigin  # noqa: F401
+from bleedorigin.models.utils import rgb_to_hsv01, sequence_flow
+from bleedorigin.registry import MODELS
+
+WINDOW = 8
+ONSET_SIZE = (32, 24)
+SOURCE_SIZE = (48, 40)
+CODEC = dict(type='MSRAHeatmap', input_size=SOURCE_SIZE, heatmap_size=SOURCE_SIZE, sigma=2.0)
+
+
+def tiny_detector(use_memory=True):
+    return MODELS.build(dict(
+        type='BleedOriginDetector',
+        mdcfm=dict(type='MDCFM', channels=4, memory_size=2),
+        mdg=dict(type='MDGNeck', channels=4, out_channels=8),
+        onset_head=dict(type='OnsetHead', in_channels=16, window_size=WINDOW, num_layers=1,
+                        num_heads=4, ffn_channels=16, dropout=0.0),
+        encoder=dict(type='SmallCNNEncoder', in_channels=6, stage_channels=(8, 8, 8),
+                     blocks_per_stage=1),
+        source_head=dict(type='HeatmapPointHead', in_channels=8, image_channels=6,
+                         heatmap_channels=8, embed_dims=8, decoder=CODEC),
+        frame_embed_dims=16, use_memory=use_memory, train_window_stride=2,
+        onset_input_size=ONSET_SIZE, source_input_size=SOURCE_SIZE, reference_offset=3))
+
+
+def onset_item(num_frames=14, onset=9, seed=0):
+    rng = np.random.default_rng(seed)
+    frames = np.repeat(rng.integers(80, 180, (1, 24, 32, 3), dtype=np.uint8), num_frames, 0)
+    if onset is not None:
+        frames[onset:, 8:14, 10:16] = (200, 10, 10)
+    inputs = dict(rgb=torch.from_numpy(frames).permute(0, 3, 1, 2).contiguous(),
+                  hsv=torch.from_numpy(rgb_to_hsv01(frames)).permute(0, 3, 1, 2),
+                  flow=torch.from_numpy(sequence_flow(frames)).permute(0, 3, 1, 2))
+    sample = BaseDataElement(metainfo=dict(
+        task='onset', clip_id=f'c{seed}', num_frames=num_frames, segment_start=0,
+        window_start_min=0, onset_index=onset, gt_onset=onset))
+    return inputs, sample
+
+
+def source_item():
+    image = torch.rand(2, 6, 40, 48)
+    real = PoseDataSample(metainfo=dict(is_pseudo_label=False))
+    real.gt_fields = PixelData(heatmaps=torch.zeros(1, 40, 48))
+    real.gt_fields.heatmaps[0, 20, 30] = 1.0
+    real.gt_instances = InstanceData(transformed_keypoints=np.array([[[30.0, 20.0]]]))
+    pseudo = PoseDataSample(metainfo=dict(is_pseudo_label=True))
+    pseudo.gt_fields = PixelData(heatmaps=torch.zeros(1, 40, 48))
+    pseudo.gt_instances = InstanceData()
+    sample = BaseDataElement(metainfo=dict(task='source', clip_id='s', gt_point=[60.0, 40.0],
+                                           ori_shape=(80, 96), scale_factor=(0.5, 0.5)))
+    sample.frame_samples = [real, pseudo]
+    return image, sample
+
+
+@pytest.mark.parametrize('use_memory', [True, False])
+def test_detector_loss_predict_tensor(use_memory):
+    torch.manual_seed(0)
+    model = tiny_detector(use_memory)
+    items = [onset_item(), onset_item(onset=None, seed=1), source_item()]
+    data = model.data_preprocessor(dict(inputs=[i for i, _ in items],
+                                        data_samples=[s for _, s in items]), True)
+    losses = model(**data, mode='loss')
+    for key in ('loss_onset_conf', 'loss_onset_theta', 'loss_onset_loc', 'loss_mdcfm',
+                'loss_heatmap', 'loss_pseudo', 'loss_point'):
+        assert torch.isfinite(losses[key]), key
+    sum(losses.values()).backward()
+    model.eval()
+    results = model(**data, mode='predict')
+    assert results[0].gt_onset == 9 and results[0].num_frames == 14
+    assert results[0].pred_onset is None or 0 <= results[0].pred_onset < 14
+    assert results[1].gt_onset is None
+    # source: argmax in input pixels / scale 0.5 -> original pixels inside the frame
+    assert 0 <= results[2].pred_point[0] < 96 and 0 <= results[2].pred_point[1] < 80
+    outputs = model(**data, mode='tensor')
+    assert outputs[0][0].shape == (14 - WINDOW + 1, WINDOW)
+    assert outputs[2].shape == (2, 1, 40, 48)
+
+
+def test_detector_rejects_unknown_task():
+    model = tiny_detector()
+    image, sample = source_item()
+    sample.set_metainfo(dict(task='segmentation'))
+    with pytest.raises(ValueError, match='neither'):
+        model(inputs=[image], data_samples=[sample], mode='loss')
+
+
+def test_streaming_matches_offline_and_is_bounded():
+    torch.manual_seed(0)
+    model = tiny_detector().eval()
+    # make the head confident so that eq. 2 fires
+    with torch.no_grad():
+        model.onset_head.fc2.bias[1] = 10.0
+    inputs, sample = onset_item(num_frames=14, onset=9)
+    data = model.data_preprocessor(dict(inputs=[inputs], data_samples=[sample]))
+    offline = model(**data, mode='predict')[0].pred_onset
+    frames = inputs['rgb'].permute(0, 2, 3, 1).numpy()
+    model.reset_stream()
+    states = [model.stream_step(np.ascontiguousarray(
+        np.kron(f, np.ones((2, 2, 1), dtype=np.uint8)))) for f in frames]
+    assert [s['frame_index'] for s in states] == list(range(14))
+    assert all(s['onset_frame'] is None for s in states[:WINDOW - 1])
+    assert states[-1]['onset_frame'] is not None
+    assert abs(states[-1]['onset_frame'] - offline) <= 2  # resize round trip only
+    assert len(model._stream['feats']) == WINDOW
+    assert len(model._stream['memory']) <= 2
+    x, y, score = model.locate_source(np.zeros((48, 64, 3), dtype=np.uint8))
+    assert 0 <= x < 64 and 0 <= y < 48 and np.isfinite(score)
+    with pytest.raises(ValueError, match='uint8'):
+        model.stream_step(np.zeros((10, 10, 3), dtype=np.float32))

@@ -1,0 +1,42 @@
+import pytest
+import torch
+from mmengine.registry import MODELS as ROOT_MODELS
+
+import bleedorigin  # noqa: F401
+from bleedorigin.models.necks import MDCFM, MDGNeck
+
+
+def test_mdg_shapes_and_input_forms():
+    neck = MDGNeck(channels=8, out_channels=16)
+    rgb, hsv, flow = torch.randn(3, 3, 24, 32), torch.randn(3, 3, 24, 32), torch.randn(
+        3, 2, 24, 32)
+    (out,) = neck((rgb, hsv, flow))
+    assert out.shape == (3, 16, 6, 8)
+    (same,) = neck(torch.cat([rgb, hsv, flow], dim=1))
+    torch.testing.assert_close(out, same)
+    with pytest.raises(ValueError, match='expected'):
+        neck(torch.randn(1, 5, 8, 8))
+
+
+def test_mdg_and_mdcfm_build_from_other_scopes():
+    """Mixing: any mmengine/mmdet config reaches the necks with the scope prefix."""
+    neck = ROOT_MODELS.build(dict(type='bleedorigin.MDGNeck', channels=4, out_channels=8))
+    assert isinstance(neck, MDGNeck)
+    from mmdet.registry import MODELS as MMDET_MODELS
+    mdcfm = MMDET_MODELS.build(dict(type='bleedorigin.MDCFM', channels=4))
+    assert isinstance(mdcfm, MDCFM)
+    assert mdcfm(torch.randn(2, 6, 16, 16), torch.randn(2, 2, 16, 16)).shape == (2, 2)
+
+
+def test_mdcfm_memory_is_bounded_oldest_out():
+    mdcfm = MDCFM(channels=4, memory_size=2)
+    # pairs (t-1, t) clean at t = 2, 3, 5 -> frames 1, 2, 4 stored after those steps
+    clean = [False, False, True, True, False, True, False]
+    idx = mdcfm.memory_indices(clean).tolist()
+    assert idx[0] == [0, 0]          # seeded with frame 0
+    assert idx[2] == [0, 0]          # frame 1 is stored only after step 2
+    assert idx[3] == [0, 1]
+    assert idx[4] == [1, 2]          # capacity 2: frame 0 dropped
+    assert idx[6] == [2, 4]
+    logits = torch.tensor([[-3.0, -3.0], [3.0, -3.0], [-3.0, 3.0]])
+    assert mdcfm.is_clean(logits).tolist() == [True, False, False]
