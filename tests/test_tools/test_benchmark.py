@@ -1,0 +1,96 @@
+"""tools/benchmark.py on the tiny synthetic preset: tables, JSON, breakdown, efficiency."""
+import importlib.util
+import json
+import os.path as osp
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+REPO_ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+
+
+def _load_benchmark():
+    spec = importlib.util.spec_from_file_location(
+        'bleedorigin_benchmark_tool', osp.join(REPO_ROOT, 'tools', 'benchmark.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+benchmark = _load_benchmark()
+
+
+@pytest.fixture(scope='module')
+def tiny_data(tmp_path_factory):
+    from bleedorigin.datasets.synthetic import ensure_synthetic
+
+    root = str(tmp_path_factory.mktemp('bench') / 'tiny')
+    ensure_synthetic(data_root=root, preset='tiny', seed=0)
+    return root
+
+
+def _clip(**kw):
+    from bleedorigin.datasets.bench import SourcePoint
+
+    base = {'onset_frame': 2, 'num_frames': 6, 'width': 100, 'height': 50, 'annotations': {
+        2: [SourcePoint(0, 10.0, 10.0)], 4: [SourcePoint(0, 20.0, 10.0)], 5: []},
+        'has_dense_gt': False, 'scenarios': ['clear_view'], 'site': 'cardia'}
+    base.update(kw)
+    clip = SimpleNamespace(**base)
+    clip.annotated_frames = sorted(clip.annotations)
+    return clip
+
+
+def test_track_errors_uses_visible_annotations_after_start():
+    clip = _clip()
+    preds = np.array([[[10, 10]], [[12, 10]], [[23, 14]], [[0, 0]]], np.float32)  # frames 2..5
+    sparse, dense = benchmark.track_errors(clip, np.array([0]), preds)
+    # frame 4 only: the start frame is excluded and frame 5 is labelled invisible
+    assert sparse.tolist() == pytest.approx([5.0])
+    assert dense.size == 0
+
+
+def test_priors_and_groups():
+    train = [_clip(onset_frame=1), _clip(onset_frame=3), _clip(onset_frame=5, num_frames=9)]
+    for c, x in zip(train, (10.0, 30.0, 50.0)):
+        from bleedorigin.datasets.bench import SourcePoint
+        c.annotations = {c.onset_frame: [SourcePoint(0, x, 25.0)]}
+    clips = [_clip(scenarios=['clear_view', 'camera_jitter']), _clip(onset_frame=None,
+                                                                      site='duodenum')]
+    onset, source = benchmark.prior_predictions(train, clips, clips[:1])
+    assert onset == [3, 3]
+    assert source[0] == pytest.approx((30.0, 25.0))
+    groups = benchmark.group_indices(clips)
+    assert groups['scenario: clear_view'] == [0, 1]
+    assert groups['scenario: camera_jitter'] == [0]
+    assert groups['site: duodenum'] == [1]
+
+
+def test_benchmark_end_to_end(tiny_data, tmp_path):
+    out = str(tmp_path / 'bench_out')
+    # the tiny preset's test split is one negative clip: evaluate the train split (4 clips)
+    metrics = benchmark.main(['--data', tiny_data, '--split', 'train', '--out', out,
+                              '--efficiency-frames', '3', '--baselines', 'zero_motion',
+                              'lucas_kanade'])
+    assert osp.isfile(osp.join(out, 'tables.md')) and osp.isfile(osp.join(out, 'breakdown.png'))
+    with open(osp.join(out, 'results.json')) as f:
+        results = json.load(f)
+    assert results['benchmark/num_clips'] == metrics['benchmark/num_clips'] >= 1
+    # the zero-motion baseline and the priors are always evaluated
+    assert 0 <= results['track/zero_motion/err_le_100'] <= 100
+    assert 'onset/prior_median/acc_0' in results and 'source/prior_mean/err_avg' in results
+    assert results['efficiency/YOLOv11-n inference (baseline)/fps'] > 0
+    with open(osp.join(out, 'tables.md')) as f:
+        tables = f.read()
+    for title in ('Table 3', 'Table 4', 'Table 7', 'Table 10', 'Per-scenario and per-site'):
+        assert title in tables
+    assert '| zero_motion |' in tables and '| prior_median |' in tables
+    assert 'our detector not evaluated' in tables
+
+
+def test_benchmark_rejects_missing_split(tiny_data, tmp_path):
+    from bleedorigin.datasets.bench import BenchFormatError
+
+    with pytest.raises(BenchFormatError, match='nosuch'):
+        benchmark.main(['--data', tiny_data, '--split', 'nosuch', '--out', str(tmp_path)])
