@@ -1,3 +1,5 @@
+from .lora_hook import LoRAHook
 from .nan_guard_hook import NaNGuardHook, NonFiniteLossError
+from .point_visualization_hook import PointVisualizationHook
 
-__all__ = ['NaNGuardHook', 'NonFiniteLossError']
+__all__ = ['NaNGuardHook', 'NonFiniteLossError', 'LoRAHook', 'PointVisualizationHook']
