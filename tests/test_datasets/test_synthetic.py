@@ -2,6 +2,7 @@ import hashlib
 import json
 import os
 import os.path as osp
+import shutil
 
 import numpy as np
 import pytest
@@ -39,11 +40,12 @@ def test_deterministic_per_seed_and_independent_of_workers(tiny_root, tmp_path):
     first, second = _tree_digest(tiny_root), _tree_digest(again)
     assert any(k.endswith('.jpg') for k in first)
     assert first == second
-    other = str(tmp_path / 'other_seed')
-    generate_benchmark(other, 'tiny', seed=4, workers=1, progress=False)
-    third = _tree_digest(other)
-    common = set(first) & set(third)
-    assert any(first[k] != third[k] for k in common if k.endswith('.jpg'))
+    # another seed renders different frames for the same clip slot
+    spec = synthetic_generator.clip_specs(get_preset('tiny'), 3)[0]
+    synthetic_generator.render_clip(str(tmp_path / 'other'), spec, get_preset('tiny'), 4)
+    rel = osp.join('clips', spec['patient_id'], spec['clip_id'], 'frames', '000000.jpg')
+    third = _tree_digest(str(tmp_path / 'other'))
+    assert third[rel] != first[rel]
 
 
 def test_format_valid_and_split_by_patient(tiny_root):
@@ -111,12 +113,13 @@ def test_onset_is_visible_as_fresh_blood(tiny_root):
 
 def test_resume_cleans_leftovers_and_skips_finished_clips(tiny_root, tmp_path):
     root = str(tmp_path / 'resume')
-    generate_benchmark(root, 'tiny', seed=3, workers=1, progress=False)
+    shutil.copytree(tiny_root, root)
     reference = _tree_digest(root)
     clip_dirs = sorted(osp.join(root, 'clips', p, c) for p in os.listdir(osp.join(root, 'clips'))
                        for c in os.listdir(osp.join(root, 'clips', p)))
     # simulate a crash: one clip lost, a half-written temp dir and no completion marker
     victim = clip_dirs[2]
+    os.makedirs(osp.join(root, '.partial'), exist_ok=True)
     os.rename(victim, osp.join(root, '.partial', 'P03__P03_C01.crashed'))
     os.remove(osp.join(root, '.complete'))
     mtimes = {d: os.stat(osp.join(d, 'clip.json')).st_mtime_ns for d in clip_dirs if d != victim}
@@ -162,7 +165,7 @@ def test_unknown_preset_rejected(tmp_path):
         generate_benchmark(str(tmp_path), 'huge', progress=False)
 
 
-def test_make_synthetic_cli_writes_tree_and_contact_sheet(tmp_path, capsys):
+def test_make_synthetic_cli_resumes_tree_and_writes_contact_sheet(tiny_root, tmp_path, capsys):
     import importlib.util
     path = osp.join(osp.dirname(__file__), '..', '..', 'tools', 'dataset_converters',
                     'make_synthetic.py')
@@ -170,10 +173,11 @@ def test_make_synthetic_cli_writes_tree_and_contact_sheet(tmp_path, capsys):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     out, sheet = str(tmp_path / 'cli'), str(tmp_path / 'sheet.png')
-    assert module.main([out, '--preset', 'tiny', '--seed', '1', '--workers', '1',
+    shutil.copytree(tiny_root, out)  # a finished tree: the CLI only checks and skips it
+    assert module.main([out, '--preset', 'tiny', '--seed', '3', '--workers', '1',
                         '--contact-sheet', sheet, '--no-progress']) == 0
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert summary['clips'] == 6 and summary['preset'] == 'tiny'
+    assert summary['clips'] == 6 and summary['preset'] == 'tiny' and summary['skipped'] == 6
     import cv2
     image = cv2.imread(sheet)
     assert image is not None and image.shape[0] >= 335 and image.shape[1] == 4 * 390
