@@ -167,3 +167,24 @@ def test_split_is_4_1_1_and_deterministic():
     assert splits == tool.split_patients(list(reversed(patients)), seed=0)
     assert splits != tool.split_patients(patients, seed=1)
     assert sorted(sum(splits.values(), [])) == patients
+
+
+def test_video_storage_and_max_track_frames(recordings):
+    tmp_path, csv_path = recordings
+    csv_path.write_text('video,onset_frame\ncase01.mp4,130\n')
+    out = tmp_path / 'bench_mp4'
+    result = load_tool().convert(str(csv_path), str(out), str(tmp_path / 'videos'),
+                                 str(tmp_path / 'labelme'), storage='video',
+                                 max_track_frames=40)
+    assert result['clips'] == ['case01_D1', 'case01_T1']
+    clips = {c.clip_id: c for c in BenchIndex(str(out), strict=True).clips}
+    track = clips['case01_T1']
+    assert track.video == 'video.mp4' and track.num_frames == 31  # capped before frame 60
+    assert track.annotated_frames == [0, 30]
+    values = track.load_frames([0, 30])[:, 5, 3, 0].astype(int)
+    # mp4 -> mp4 re-encoding of a 32x24 frame shifts grey levels by a few units; the
+    # 30-frame step between the two decoded frames is what proves the right window
+    assert values.tolist() == pytest.approx([130, 160], abs=8)
+    assert values[1] - values[0] == pytest.approx(30, abs=3)
+    assert osp.isfile(osp.join(track.clip_dir, 'video.mp4'))
+    assert not osp.exists(osp.join(track.clip_dir, 'frames'))
