@@ -70,6 +70,8 @@ def foreign_tree(tmp_path):
 
 
 def test_json_summary_of_a_foreign_tree(foreign_tree, capsys):
+    with open(osp.join(foreign_tree, 'splits.json'), 'w') as f:
+        json.dump({'train': ['A1', 'A2'], 'val': ['B1', 'B2'], 'test': ['C1']}, f)
     code = load_tool().main([foreign_tree, '--json'])
     summary = json.loads(capsys.readouterr().out)
     assert code == 0
@@ -83,6 +85,8 @@ def test_json_summary_of_a_foreign_tree(foreign_tree, capsys):
     assert summary['scenarios'] == {'camera_jitter': 1, 'clear_view': 4, 'water_flushing': 1}
     assert summary['storage'] == {'frames': 3, 'video': 2}
     assert summary['per_split']['train']['frames'] == 19
+    assert summary['patients'] == {'train': 2, 'val': 2, 'test': 1}
+    assert summary['patients_without_clips'] == ['B2']
 
 
 def test_broken_clips_reported_and_exit_nonzero(foreign_tree, capsys):

@@ -17,7 +17,8 @@ its reason.
      "patients": {"train": int, ...}, "per_split": {...}, "positives": int,
      "negatives": int, "sites": {...}, "scenarios": {...}, "annotated_frames": int,
      "visible_annotations": int, "invisible_annotations": int, "dense_gt_clips": int,
-     "storage": {"frames": int, "video": int}, "broken": [{"clip": str, "reason": str}]}
+     "storage": {"frames": int, "video": int}, "patients_without_clips": [str],
+     "broken": [{"clip": str, "reason": str}]}
 
 ``splits`` counts clips per split. Exit status: 0 when every clip is valid,
 1 when some clip is broken (or, with ``--strict``, at the first broken clip),
@@ -53,6 +54,9 @@ def summarize(index: BenchIndex) -> dict:
     }
     sites, scenarios, storage = Counter(), Counter(), Counter()
     visible = invisible = dense = 0
+    # a patient whose clips are all broken is reported through ``broken``, not here
+    with_clips = {c.patient_id for c in index.clips} | {b.clip.split('/')[1] for b in index.broken
+                                                        if b.clip.count('/') >= 1}
     for clip in index.clips:
         stats = per_split[clip.split]
         stats['clips'] += 1
@@ -84,6 +88,8 @@ def summarize(index: BenchIndex) -> dict:
         'invisible_annotations': invisible,
         'dense_gt_clips': dense,
         'storage': {'frames': storage['frames'], 'video': storage['video']},
+        'patients_without_clips': sorted(
+            p for s in split_names for p in index.splits.get(s, []) if p not in with_clips),
         'broken': [{'clip': b.clip, 'reason': b.reason} for b in index.broken],
     }
 
@@ -110,6 +116,9 @@ def format_summary(summary: dict) -> str:
                               or 'none'))
     lines.append('scenarios: ' + (', '.join(f'{k} {v}' for k, v in summary['scenarios'].items())
                                   or 'none'))
+    if summary['patients_without_clips']:
+        lines.append('patients in splits.json without clips: '
+                     + ', '.join(summary['patients_without_clips']))
     if summary['broken']:
         lines.append(f'broken clips ({len(summary["broken"])}):')
         lines.extend(f'  {b["clip"]}: {b["reason"]}' for b in summary['broken'])
