@@ -139,3 +139,16 @@ def test_cli_human_summary(foreign_tree, capsys, monkeypatch):
     train = next(line for line in lines if line.startswith('train'))
     assert train.split() == ['train', '2', '3', '19', '2', '1', '4']
     assert 'annotated frames: 6 (5 with a visible source, 1 labelled invisible)' in stdout
+
+
+def test_decode_finds_corrupt_frames(foreign_tree, capsys):
+    with open(osp.join(foreign_tree, 'clips', 'B1', 'c4', 'frames', '000002.png'), 'wb') as f:
+        f.write(b'\x89PNG but truncated')
+    tool = load_tool()
+    assert tool.main([foreign_tree, '--json']) == 0  # listing alone cannot see it
+    capsys.readouterr()
+    assert tool.main([foreign_tree, '--json', '--decode']) == 1
+    summary = json.loads(capsys.readouterr().out)
+    assert summary['clips'] == 4 and summary['splits']['val'] == 0
+    assert summary['broken'] == [{'clip': 'clips/B1/c4', 'reason':
+                                  'clips/B1/c4/frames/000002.png: image cannot be decoded'}]
