@@ -39,6 +39,7 @@ def parse_args(argv=None):
     parser.add_argument('--out', help='annotated output video (.mp4 or .avi)')
     parser.add_argument('--json', help='per-frame JSON records and the summary')
     parser.add_argument('--show', action='store_true', help='show the overlay in a window')
+    parser.add_argument('--screenshot', help='PNG of the annotated frame just after the alert')
     parser.add_argument('--mode', choices=['deployment', 'evaluation'], default='deployment',
                         help='evaluation needs --gt-onset and --gt-point')
     parser.add_argument('--gt-onset', type=int, help='true onset frame (evaluation mode)')
@@ -54,8 +55,8 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.mode == 'evaluation' and (args.gt_onset is None or args.gt_point is None):
         parser.error('--mode evaluation needs --gt-onset and --gt-point')
-    if not (args.out or args.json or args.show):
-        parser.error('nothing to write: give --out, --json and/or --show')
+    if not (args.out or args.json or args.show or args.screenshot):
+        parser.error('nothing to write: give --out, --json, --screenshot and/or --show')
     return args
 
 
@@ -78,7 +79,7 @@ def main(argv=None) -> dict:
         total = min(total, args.max_frames)
     summary = run_stream(net, source, fps=fps, out_video=args.out, out_json=args.json,
                          show=args.show, total=total, progress=not args.no_progress,
-                         source_stats=source.stats)
+                         source_stats=source.stats, screenshot=args.screenshot)
     summary['input'] = str(args.input)
     print(json.dumps(summary, indent=1, default=str))
     print(format_summary(summary))

@@ -60,7 +60,7 @@ def _json_default(value):
 def run_stream(net: BleedOriginNet, frames: Iterable[Optional[np.ndarray]], fps: float = 25.0,
                out_video: Optional[str] = None, out_json: Optional[str] = None,
                show: bool = False, total: Optional[int] = None, progress: bool = True,
-               source_stats=None) -> dict:
+               source_stats=None, screenshot: Optional[str] = None) -> dict:
     """Run the pipeline over a stream, writing the annotated video and records.
 
     Args:
@@ -76,6 +76,8 @@ def run_stream(net: BleedOriginNet, frames: Iterable[Optional[np.ndarray]], fps:
         source_stats (SourceStats | None): Decoding statistics of the source
             (``VideoSource.stats``), read when the stream ends and merged into
             the summary.
+        screenshot (str | None): PNG of the annotated frame right after the
+            alert (the alert box is on), or of the last frame without alert.
 
     Returns:
         dict: The summary (frames, onset, FPS, dropped/black/resized frames...).
@@ -88,7 +90,8 @@ def run_stream(net: BleedOriginNet, frames: Iterable[Optional[np.ndarray]], fps:
     sink = None
     records = FrameRecordWriter(out_json) if out_json else None
     bar = ProgressBar(total or 0) if progress else None
-    last_frame = None
+    last_frame = shot = None
+    shot_final = False
     start = time.perf_counter()
     try:
         for frame in frames:
@@ -97,8 +100,12 @@ def run_stream(net: BleedOriginNet, frames: Iterable[Optional[np.ndarray]], fps:
                 # Undecodable frames repeat the last picture so the video keeps its time line.
                 display = _to_stream_size(frame, net.guard.frame_size)
                 last_frame = display if display is not None else last_frame
-            if (out_video or show) and last_frame is not None:
+            if (out_video or show or screenshot) and last_frame is not None:
                 annotated = draw_bleeding_overlay(last_frame, result, fps=fps)
+                if screenshot and (shot is None or not shot_final):
+                    shot = annotated
+                    shot_final = (result.alert_frame is not None
+                                  and result.frame_index > result.alert_frame)
                 if out_video:
                     if sink is None:
                         sink = VideoSink(out_video, fps, net.guard.frame_size)
@@ -115,6 +122,9 @@ def run_stream(net: BleedOriginNet, frames: Iterable[Optional[np.ndarray]], fps:
         summary['wall_fps'] = summary['frames'] / wall if wall > 0 else 0.0
         if source_stats is not None:
             summary['source'] = source_stats.as_dict()
+        if shot is not None:
+            _save_png(screenshot, shot)
+            summary['screenshot'] = screenshot
         if sink is not None:
             sink.close()
             summary['out_video'] = out_video
@@ -124,6 +134,13 @@ def run_stream(net: BleedOriginNet, frames: Iterable[Optional[np.ndarray]], fps:
         if bar is not None:
             print()
     return summary
+
+
+def _save_png(path: str, image_rgb: np.ndarray) -> None:
+    import cv2
+
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    cv2.imwrite(path, cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR))
 
 
 def _to_stream_size(frame: np.ndarray, frame_size) -> Optional[np.ndarray]:

@@ -71,8 +71,13 @@ def test_demo_video_to_annotated_video_and_json(demo, tmp_path, small_detect_con
     _write_avi(video, _frames(16))
     out, records = tmp_path / 'out' / 'annotated.mp4', tmp_path / 'out' / 'frames.json'
     summary = demo.main([str(video), '--detect-config', small_detect_config, *TRACK,
-                         '--out', str(out), '--json', str(records), '--no-progress'])
+                         '--out', str(out), '--json', str(records), '--no-progress',
+                         '--screenshot', str(tmp_path / 'shot.png')])
     assert _count_frames(out) == 16
+    shot = cv2.imread(str(tmp_path / 'shot.png'))
+    assert shot.shape == (72, 96, 3)
+    red = (shot[..., 2] > 180) & (shot[..., 1] < 80) & (shot[..., 0] < 80)
+    assert red[:20].any()  # the "Bleeding" label: the shot is taken after the alert
     data = json.loads(records.read_text())
     assert [r['frame_index'] for r in data['frames']] == list(range(16))
     assert data['frames'][WINDOW - 1]['state'] == 'bleeding'
