@@ -1,0 +1,2 @@
+# LoRA without MDG (the default configs/bleedorigin/track.py).
+_base_ = ['../track.py']

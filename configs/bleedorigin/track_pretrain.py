@@ -1,0 +1,61 @@
+# Pretraining of BleedOrigin-Track on dense synthetic point tracks (the role of
+# Kubric MOVi-E in the paper): procedural tissue-like textured layers under
+# affine/elastic motion with occluding objects, specular highlights and lighting
+# changes. Needs no dataset (set texture_root to a bench root to add its training
+# frames as textures). ~15-20 min on 2 shared CPU cores.
+#   python tools/train.py configs/bleedorigin/track_pretrain.py
+_base_ = [
+    '../_base_/default_runtime.py', '../_base_/datasets/bench_track.py',
+    '../_base_/schedules/track_cpu.py'
+]
+
+model = dict(
+    type='BleedTrackOn',
+    encoder=dict(type='TrackEncoder', embed_dims=64),
+    red_mask=dict(type='RedMask'),
+    mdg=None,
+    embed_dims=64,
+    num_heads=4,
+    num_layers=2,
+    window_radius=5,
+    spatial_memory_size=12,
+    context_memory_size=12,
+    refresh_interval=60,
+    input_size={{_base_.input_size}},
+    loss_weights=dict(gt=1.0, pseudo=0.0, patch_cls=0.5, visibility=0.1, confidence=0.1),
+    huber_delta=4.0)
+
+train_dataloader = dict(
+    _delete_=True,
+    batch_size=2,
+    num_workers=1,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    collate_fn=dict(type='bleedorigin.track_collate'),
+    dataset=dict(
+        type='PointTrackSynthDataset',
+        num_samples=100000,
+        num_frames=8,
+        num_points=24,
+        image_size={{_base_.input_size}},
+        max_translation=3.0,
+        texture_root=None,
+        seed=0))
+synthetic_data = None  # pretraining needs no bench data
+cpu_threads = 1  # one compute thread + one data worker on 2 shared cores
+
+max_iters = 200
+optim_wrapper = dict(optimizer=dict(lr=2e-3))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=20),
+    dict(type='CosineAnnealingLR', by_epoch=False, begin=20, end=max_iters, eta_min=5e-5),
+]
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=10),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=50, max_keep_ckpts=2,
+                    save_last=True))
+log_processor = dict(by_epoch=False)
+val_dataloader = None
+val_evaluator = None
+val_cfg = None
