@@ -1,4 +1,5 @@
 from .onset_metric import OnsetMetric
 from .point_metric import PointMetric
+from .track_metric import TrackMetric
 
-__all__ = ['OnsetMetric', 'PointMetric']
+__all__ = ['OnsetMetric', 'PointMetric', 'TrackMetric']
