@@ -27,7 +27,8 @@ Inputs:
   ``scenarios`` DATA_FORMAT.md scenario names separated by ``;`` or ``|``;
   ``patient`` the patient id (default: the video's stem, so that every clip
   of one procedure lands in one split). A row with an empty ``onset_frame``
-  and a ``start_frame`` cuts a negative clip (no bleeding starts in it) from
+  and a ``start_frame`` cuts a negative clip (no bleeding starts in it) of
+  ``--clip-length`` frames (fewer at the end of the video) from
   ``start_frame``, for false-alarm measurement.
 
 What is written (the paper's protocol, section 3):
@@ -269,17 +270,21 @@ def plan_clips(events: Sequence[Event], videos: Dict[str, VideoInfo], csv_path: 
             where = f'{csv_path}:{event.line}'
             if event.onset_frame is None:
                 start = event.start_frame
-                if start + clip_length > video.num_frames:
-                    raise ConversionError(f'{where}: start_frame {start} + clip length '
-                                          f'{clip_length} > video length {video.num_frames}')
-                bleeding = [o for o in onsets if start <= o < start + clip_length]
+                if start >= video.num_frames:
+                    raise ConversionError(f'{where}: start_frame {start} >= video length '
+                                          f'{video.num_frames} of {video.path}')
+                length = min(clip_length, video.num_frames - start)
+                if length < clip_length:
+                    notes.append(f'{where}: negative clip shortened to {length} frames by the '
+                                 'end of the video')
+                bleeding = [o for o in onsets if start <= o < start + length]
                 if bleeding:
                     raise ConversionError(f'{where}: negative clip from {start} contains the '
                                           f'onset at frame {bleeding[0]}')
                 k_neg += 1
                 plans.append(ClipPlan(f'{video.stem}_N{k_neg}', event.patient, name, start,
-                                      clip_length, None, 'detection', event.site,
-                                      event.scenarios, []))
+                                      length, None, 'detection', event.site, event.scenarios,
+                                      []))
                 continue
             onset = event.onset_frame
             if onset >= video.num_frames:
