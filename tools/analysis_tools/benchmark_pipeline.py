@@ -122,6 +122,8 @@ def main(argv=None):
     end_to_end_ms = [a for v in phase_totals.values() for a in v]
     report = dict(
         input=name, size=[width, height], frames=total, onset=onset, threads=args.threads,
+        # Other processes on the machine slow every stage; keep the context with the figure.
+        load_average=[round(v, 2) for v in os.getloadavg()], cpu_count=os.cpu_count(),
         detect=args.detect, track=args.track, untrained=not (args.detect and args.track),
         fps_end_to_end=total / wall,
         fps_models=1e3 / float(np.mean(end_to_end_ms)),
@@ -149,7 +151,9 @@ def main(argv=None):
           f'{report["fps_end_to_end"]:.1f} FPS end to end (detection phase '
           f'{report["fps_detection_phase"] or 0:.1f}, tracking phase '
           f'{report["fps_tracking_phase"] or 0:.1f})'
-          + (' [untrained weights]' if report['untrained'] else '') + f' -> {args.out}')
+          + (' [untrained weights]' if report['untrained'] else '')
+          + f', load average {report["load_average"][0]:.1f} on {os.cpu_count()} cores'
+          + f' -> {args.out}')
     return report
 
 
