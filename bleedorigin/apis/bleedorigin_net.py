@@ -60,7 +60,8 @@ class BleedOriginNet:
             black and skipped. Defaults to 8.0.
         frame_buffer_size (int): Recent frames kept before the alert, so the
             source can be located in the onset frame and the tracker caught up
-            from there. Must cover the detector window (60). Defaults to 96.
+            from there; raised to the detector's ``window_size`` + 1 if smaller.
+            Defaults to 96.
         evaluation_detector (str): Evaluation mode only: run the detector
             ``'until_fired'`` (to report its t_b, default), ``'until_onset'``
             (the deployment workload: detection before the onset, tracking
@@ -92,7 +93,10 @@ class BleedOriginNet:
         self.mode = mode
         self.refresh_policy = build_refresh_policy(refresh_policy)
         self.guard = FrameGuard(frame_size=frame_size, black_threshold=black_threshold)
-        self.frame_buffer_size = int(frame_buffer_size)
+        window = getattr(detector, 'window_size', None)
+        # The onset of eq. 2 lies inside the newest window: the buffer must cover it.
+        self.frame_buffer_size = max(int(frame_buffer_size),
+                                     window + 1 if isinstance(window, int) else 0)
         self.evaluation_detector = evaluation_detector
         self.strict = strict
         self._gt_onset: Optional[int] = None

@@ -61,6 +61,9 @@ def test_faults_are_skipped_counted_and_state_kept(models):
 def test_stream_ending_mid_window_and_bounded_buffer(models):
     detector, tracker = models
     net = BleedOriginNet(detector, tracker, frame_buffer_size=3)
+    assert net.frame_buffer_size == TEST_WINDOW + 1  # never shorter than the onset window
+    net.frame_buffer_size = 3
+    net.reset()
     results = [net.step(f) for f in stream_frames(TEST_WINDOW - 2)]
     assert all(r.state == 'non_bleeding' and r.onset_frame is None for r in results)
     summary = net.summary()
