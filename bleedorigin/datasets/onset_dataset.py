@@ -18,20 +18,41 @@ from .bench import BenchIndex, ClipRecord
 
 def cache_name(clip: ClipRecord, tag: str, ext: str) -> str:
     """File name of a per-clip cache entry, unique per clip folder and content tag."""
-    digest = hashlib.sha1(f'{clip.clip_dir}|{clip.num_frames}|{tag}'.encode()).hexdigest()[:10]
+    # clip.json's mtime: a regenerated clip never reuses a stale cache entry
+    stamp = os.stat(osp.join(clip.clip_dir, 'clip.json')).st_mtime_ns
+    key = f'{clip.clip_dir}|{clip.num_frames}|{stamp}|{tag}'
+    digest = hashlib.sha1(key.encode()).hexdigest()[:10]
     return f'{clip.patient_id}_{clip.clip_id}_{tag}_{digest}.{ext}'
+
+
+def _decode_small(clip: ClipRecord, indices: Sequence[int], size: Tuple[int, int]) -> np.ndarray:
+    """Frames of ``clip`` resized to ``size`` (w, h): (len(indices), h, w, 3) uint8 RGB.
+
+    Frame images are decoded at a reduced JPEG scale when the target is at least
+    four times smaller (libjpeg's DCT scaling, several times faster); videos and
+    other formats go through ``ClipRecord.load_frames``.
+    """
+    reduce = 4 if (clip.video == 'frames' and size[0] * 4 <= clip.width
+                   and size[1] * 4 <= clip.height) else 1
+    out = np.empty((len(indices), size[1], size[0], 3), dtype=np.uint8)
+    if reduce == 1:
+        for slot, frame in enumerate(clip.load_frames(indices)):
+            out[slot] = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+        return out
+    for slot, index in enumerate(indices):
+        bgr = cv2.imread(clip.frame_path(index), cv2.IMREAD_REDUCED_COLOR_4)
+        if bgr is None:
+            raise ValueError(f'{clip.rel_dir}: frame {index} cannot be decoded')
+        out[slot] = cv2.cvtColor(cv2.resize(bgr, size, interpolation=cv2.INTER_AREA),
+                                 cv2.COLOR_BGR2RGB)
+    return out
 
 
 def _resize_clip(args: Tuple[ClipRecord, Tuple[int, int], str]) -> str:
     clip, size, path = args
     if osp.exists(path):
         return path
-    out = np.empty((clip.num_frames, size[1], size[0], 3), dtype=np.uint8)
-    chunk = 32
-    for first in range(0, clip.num_frames, chunk):
-        indices = range(first, min(first + chunk, clip.num_frames))
-        for slot, frame in zip(indices, clip.load_frames(indices)):
-            out[slot] = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+    out = _decode_small(clip, list(range(clip.num_frames)), size)
     tmp = f'{path}.{os.getpid()}.tmp.npy'
     np.save(tmp, out)
     os.replace(tmp, path)

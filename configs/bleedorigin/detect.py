@@ -9,16 +9,16 @@ _base_ = [
 model = dict(
     type='BleedOriginDetector',
     data_preprocessor=dict(type='BleedDataPreprocessor'),
-    mdcfm=dict(type='MDCFM', channels=8, alpha=0.5, gamma=0.5, memory_size=3),
+    mdcfm=dict(type='MDCFM', channels=8, alpha=0.5, gamma=0.5, memory_size=2),
     mdg=dict(type='MDGNeck', in_channels=(3, 3, 2), channels=8, out_channels=16,
              stem_stride=4),
     onset_head=dict(type='OnsetHead', in_channels=64, window_size={{_base_.window_size}},
                     num_layers=4, num_heads=8, ffn_channels=128, dropout=0.1,
                     loss_conf_weight=1.0, loss_theta_weight=0.01, loss_loc_weight=1.0),
-    encoder=dict(type='SmallCNNEncoder', in_channels=6, stage_channels=(24, 48, 64),
+    encoder=dict(type='SmallCNNEncoder', in_channels=6, stage_channels=(16, 32, 32),
                  with_input=True),
-    source_head=dict(type='HeatmapPointHead', in_channels=64, image_channels=6,
-                     heatmap_channels=16, embed_dims=16, num_scales=4,
+    source_head=dict(type='HeatmapPointHead', in_channels=32, image_channels=6,
+                     heatmap_channels=8, embed_dims=8, num_scales=4,
                      loss_heatmap_weight=0.5, loss_pseudo_weight=0.5, loss_point_weight=1.0,
                      decoder={{_base_.heatmap_codec}}),
     frame_embed_dims=64,
@@ -34,7 +34,7 @@ model = dict(
 
 custom_hooks = [dict(type='NaNGuardHook')]
 default_hooks = dict(
-    checkpoint=dict(type='CheckpointHook', interval=500, by_epoch=False, max_keep_ckpts=2,
+    checkpoint=dict(type='CheckpointHook', interval=200, by_epoch=False, max_keep_ckpts=2,
                     save_best='onset/acc_8', rule='greater', save_last=True),
     logger=dict(type='LoggerHook', interval=20))
 log_processor = dict(by_epoch=False)

@@ -10,9 +10,10 @@ from bleedorigin.registry import MODELS
 
 
 def _conv(in_channels: int, out_channels: int, stride: int) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Conv2d(in_channels, out_channels, 3, stride, 1, bias=False),
-        nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True))
+    # no normalisation layer: these convs run on hundreds of small frame pairs per
+    # step, where batch norm costs as much as the convolution on a CPU
+    return nn.Sequential(nn.Conv2d(in_channels, out_channels, 3, stride, 1),
+                         nn.ReLU(inplace=True))
 
 
 @MODELS.register_module()

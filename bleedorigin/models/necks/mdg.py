@@ -9,9 +9,10 @@ from bleedorigin.registry import MODELS
 
 
 def _conv(in_channels: int, out_channels: int, stride: int) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Conv2d(in_channels, out_channels, 3, stride, 1, bias=False),
-        nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True))
+    # no normalisation layer: these convs run on hundreds of small frame pairs per
+    # step, where batch norm costs as much as the convolution on a CPU
+    return nn.Sequential(nn.Conv2d(in_channels, out_channels, 3, stride, 1),
+                         nn.ReLU(inplace=True))
 
 
 @MODELS.register_module()
@@ -53,8 +54,8 @@ class MDGNeck(BaseModule):
         self.stem_stride = stem_stride
         self.domain_embeds = nn.ModuleList(
             _conv(c, channels, 2) if stem_stride == 2 else nn.Sequential(
-                nn.Conv2d(c, channels, stem_stride, stem_stride, bias=False),
-                nn.BatchNorm2d(channels), nn.ReLU(inplace=True)) for c in in_channels)
+                nn.Conv2d(c, channels, stem_stride, stem_stride),
+                nn.ReLU(inplace=True)) for c in in_channels)
         fused = 3 * channels
         self.channel_attention = nn.Sequential(
             nn.AdaptiveAvgPool2d(1), nn.Conv2d(fused, max(fused // reduction, 4), 1),

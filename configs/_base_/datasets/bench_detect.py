@@ -4,16 +4,16 @@ data_root = 'data/synthetic'
 synthetic_data = dict(data_root=data_root, preset='default', seed=0)
 
 window_size = 60             # N of eq. 2 (paper)
-onset_input_size = (112, 96)  # (w, h) of the onset branch
-source_input_size = (224, 192)  # (W, H) of the source branch
+onset_input_size = (64, 48)  # (w, h) of the onset branch
+source_input_size = (160, 128)  # (W, H) of the source branch
 reference_offset = 15        # frames between the pre-onset reference and the onset frame
 pseudo_offset = 10           # n of the optical-flow pseudo-labels (paper)
 heatmap_codec = dict(type='MSRAHeatmap', input_size=source_input_size,
-                     heatmap_size=source_input_size, sigma=3.0)
+                     heatmap_size=source_input_size, sigma=2.0)
 
 onset_train_pipeline = [
-    dict(type='SampleOnsetSegment', window_size=window_size, num_windows=5, window_stride=5,
-         context_frames=10, positive_fraction=0.5),
+    dict(type='SampleOnsetSegment', window_size=window_size, num_windows=2, window_stride=5,
+         context_frames=6, positive_fraction=0.5),
     dict(type='SequenceRandomFlip', prob=0.5),
     dict(type='SequenceColorJitter'),
     dict(type='MultiDomainInputs'),
@@ -54,8 +54,8 @@ def _split(split, test_mode, onset_pipeline, source_pipeline, onset_repeats=1,
 
 
 train_dataloader = dict(
-    batch_size=8,
-    num_workers=2,
+    batch_size=4,
+    num_workers=1,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     collate_fn=dict(type='bleedorigin.detect_collate'),
