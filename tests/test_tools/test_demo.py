@@ -125,6 +125,21 @@ def test_demo_evaluation_mode_and_bad_input(demo, tmp_path, small_detect_config)
         demo.main([str(tmp_path / 'missing.mp4'), '--json', str(records), '--no-progress'])
 
 
+def test_demo_truncated_video_ends_cleanly(demo, tmp_path, small_detect_config, capfd):
+    video = tmp_path / 'full.avi'
+    _write_avi(video, _frames(20))
+    cut = tmp_path / 'cut.avi'
+    data = video.read_bytes()
+    cut.write_bytes(data[:len(data) // 2])
+    records = tmp_path / 'cut.json'
+    summary = demo.main([str(cut), '--detect-config', small_detect_config, *TRACK,
+                         '--json', str(records), '--no-progress'])
+    assert summary['source']['truncated'] and summary['source']['expected_frames'] == 20
+    assert 0 < summary['frames'] < 20
+    assert json.loads(records.read_text())['summary']['frames'] == summary['frames']
+    assert 'truncated' in capfd.readouterr().out
+
+
 @pytest.mark.skipif(not glob.glob(osp.join(REAL_CLIPS, '*.mp4')),
                     reason='real reference clips (../shared/reference) not present')
 def test_demo_smoke_on_real_esd_clip(demo, tmp_path):
