@@ -249,6 +249,10 @@ class BleedOriginNet:
             self._alert(index)
             self._locate(frame, latency)
             self._start_tracking(frame, self._gt_points, latency)
+        elif self.mode == 'deployment' and self.state == BLEEDING:
+            # Locating or initialising failed at the alert (a model error): retry here.
+            self._locate(frame, latency)
+            self._start_tracking(frame, self.source_point[None], latency)
 
         if self._detector_active():
             out = self._timed(latency, 'detect', self.detector.stream_step, frame)
@@ -298,7 +302,8 @@ class BleedOriginNet:
 
     def _alert(self, index: int) -> None:
         self.state = BLEEDING
-        self.alert_frame = index
+        if self.alert_frame is None:
+            self.alert_frame = index
 
     def _locate(self, frame: np.ndarray, latency: Dict[str, float]) -> None:
         x, y, score = self._timed(latency, 'locate', self.detector.locate_source, frame)

@@ -127,6 +127,24 @@ def test_model_error_is_logged_counted_and_survived(models, monkeypatch):
     results = [net.step(f) for f in frames[1:]]
     assert results[0].status == 'model_error' and results[1].status == 'ok'
     assert net.summary()['model_errors'] == 1
+    # a failure of the source branch at the alert: tracking starts on the next frame
+    real_locate = type(detector).locate_source
+    located = {'n': 0}
+
+    def locate_failing_once(self, frame, *args):
+        located['n'] += 1
+        if located['n'] == 1:
+            raise RuntimeError('simulated locate failure')
+        return real_locate(self, frame, *args)
+
+    monkeypatch.setattr(type(detector), 'locate_source', locate_failing_once)
+    deploy = BleedOriginNet(detector, tracker, refresh_policy='none')
+    results = [deploy.step(f) for f in stream_frames(TEST_WINDOW + 3, onset=2)]
+    alert = TEST_WINDOW - 1
+    assert results[alert].status == 'model_error' and results[alert].state == 'bleeding'
+    assert len(results[alert].points) == 0
+    assert results[alert + 1].status == 'ok' and results[alert + 1].points.shape == (1, 2)
+    assert results[-1].alert_frame == alert and deploy.summary()['model_errors'] == 1
     strict = BleedOriginNet(detector, tracker, mode='evaluation', evaluation_detector='off',
                             strict=True)
     strict.set_ground_truth(0, [[40.0, 24.0]])
