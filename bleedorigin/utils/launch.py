@@ -1,6 +1,5 @@
 """Steps shared by the command-line tools before a Runner is built."""
 import os
-import time
 
 import torch
 from mmengine.config import Config
@@ -24,33 +23,13 @@ def prepare_data(cfg: Config) -> None:
 
     A config that sets ``synthetic_data = dict(data_root=..., preset=...,
     seed=...)`` trains on the synthetic ESD benchmark; it is rendered on first
-    use (an interrupted generation resumes), once, by rank 0.
+    use and an interrupted generation resumes. Every rank of a torchrun launch
+    may call this: ``ensure_synthetic`` holds a file lock, so one process
+    renders while the others wait for it.
     """
     synthetic = cfg.get('synthetic_data', None)
     if not synthetic:
         return
     from bleedorigin.datasets.synthetic import ensure_synthetic
 
-    # torchrun starts every rank before the process group exists: local rank 0
-    # renders, the others wait for its completion marker.
-    if int(os.environ.get('LOCAL_RANK', '0')) != 0:
-        wait_for_file(_ready_marker(cfg), timeout=3600)
-        return
     ensure_synthetic(**synthetic)
-    marker = _ready_marker(cfg)
-    os.makedirs(os.path.dirname(marker), exist_ok=True)
-    with open(marker, 'w') as f:
-        f.write('ready\n')
-
-
-def _ready_marker(cfg: Config) -> str:
-    return os.path.join(cfg.work_dir, '.synthetic_data_ready')
-
-
-def wait_for_file(path: str, timeout: float, poll: float = 2.0) -> None:
-    """Block until ``path`` exists; raise ``TimeoutError`` naming it otherwise."""
-    deadline = time.monotonic() + timeout
-    while not os.path.exists(path):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f'{path}: not written by local rank 0 within {timeout:.0f} s')
-        time.sleep(poll)
