@@ -18,7 +18,7 @@ from mmengine.runner import Runner
 
 from bleedorigin.evaluation import render_metric_tables
 from bleedorigin.utils import register_all_modules
-from bleedorigin.utils.launch import prepare_data, set_cpu_threads
+from bleedorigin.utils.launch import prepare_data, set_cpu_threads, setup_cpu_distributed
 
 
 def parse_args():
@@ -76,6 +76,7 @@ def main():
     cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)
     set_cpu_threads(cfg)
+    setup_cpu_distributed(cfg)
     prepare_data(cfg)
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()

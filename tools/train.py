@@ -12,7 +12,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 from bleedorigin.utils import register_all_modules
-from bleedorigin.utils.launch import prepare_data, set_cpu_threads
+from bleedorigin.utils.launch import prepare_data, set_cpu_threads, setup_cpu_distributed
 
 
 def parse_args():
@@ -67,6 +67,7 @@ def main():
     cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)
     set_cpu_threads(cfg)
+    setup_cpu_distributed(cfg)
     prepare_data(cfg)
     runner = Runner.from_cfg(cfg)
     runner.train()

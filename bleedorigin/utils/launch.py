@@ -33,3 +33,27 @@ def prepare_data(cfg: Config) -> None:
     from bleedorigin.datasets.synthetic import ensure_synthetic
 
     ensure_synthetic(**synthetic)
+
+
+def setup_cpu_distributed(cfg: Config) -> None:
+    """Let ``--launcher pytorch`` run CPU processes (gloo) as well as GPUs.
+
+    mmengine 0.10.7 calls ``torch.cuda.set_device`` before creating the process
+    group and gives DDP ``device_ids=[LOCAL_RANK]``; both fail without CUDA.
+    On a CPU-only machine we create the gloo process group ourselves (the
+    Runner then skips its own ``init_dist``) and wrap the model with
+    ``device_ids=None``, as DDP requires for CPU modules.
+    """
+    if cfg.get('launcher', 'none') != 'pytorch' or torch.cuda.is_available():
+        return
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        dist_cfg = cfg.get('env_cfg', {}).get('dist_cfg', {})
+        dist.init_process_group(backend=dist_cfg.get('backend', 'gloo'))
+    wrapper = dict(cfg.get('model_wrapper_cfg', None) or {})
+    wrapper.setdefault('type', 'MMDistributedDataParallel')
+    wrapper.setdefault('broadcast_buffers', False)
+    wrapper.setdefault('find_unused_parameters', cfg.get('find_unused_parameters', False))
+    wrapper['device_ids'] = None
+    cfg.model_wrapper_cfg = wrapper
