@@ -36,9 +36,16 @@ class StageTimer:
         >>> with timer.stage('detect'):
         ...     run()
         >>> timer.summary()['detect']['latency_ms']
+
+
+    Args:
+        track_memory (bool): Record the peak Python-heap allocation of each stage with
+            tracemalloc. It slows every allocation down, so time and memory are best
+            measured in separate passes.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, track_memory: bool = False) -> None:
+        self.track_memory = track_memory
         self.times: Dict[str, list] = {}
         self.peak_bytes: Dict[str, int] = {}
 
@@ -65,20 +72,24 @@ class _Stage:
         self.name = name
 
     def __enter__(self):
-        self.started_tracing = not tracemalloc.is_tracing()
-        if self.started_tracing:
-            tracemalloc.start()
-        tracemalloc.reset_peak()
+        self.started_tracing = False
+        if self.timer.track_memory:
+            self.started_tracing = not tracemalloc.is_tracing()
+            if self.started_tracing:
+                tracemalloc.start()
+            tracemalloc.reset_peak()
         self.start = time.perf_counter()
         return self
 
     def __exit__(self, *exc) -> None:
         elapsed = time.perf_counter() - self.start
-        _, peak = tracemalloc.get_traced_memory()
-        if self.started_tracing:
-            tracemalloc.stop()
         self.timer.times.setdefault(self.name, []).append(elapsed)
-        self.timer.peak_bytes[self.name] = max(self.timer.peak_bytes.get(self.name, 0), peak)
+        if self.timer.track_memory:
+            _, peak = tracemalloc.get_traced_memory()
+            if self.started_tracing:
+                tracemalloc.stop()
+            self.timer.peak_bytes[self.name] = max(self.timer.peak_bytes.get(self.name, 0),
+                                                   peak)
 
 
 def peak_rss_mb() -> float:

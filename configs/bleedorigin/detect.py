@@ -34,7 +34,7 @@ model = dict(
 
 custom_hooks = [dict(type='NaNGuardHook')]
 default_hooks = dict(
-    checkpoint=dict(type='CheckpointHook', interval=200, by_epoch=False, max_keep_ckpts=2,
+    checkpoint=dict(type='CheckpointHook', interval=75, by_epoch=False, max_keep_ckpts=2,
                     save_best='onset/acc_8', rule='greater', save_last=True),
     logger=dict(type='LoggerHook', interval=20))
 log_processor = dict(by_epoch=False)

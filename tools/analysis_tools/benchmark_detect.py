@@ -84,16 +84,31 @@ def main():
     model.eval()
     frames = (video_frames(args.video, args.frames, args.width, args.height) if args.video
               else synthetic_frames(args.frames, args.width, args.height))
+    # pass 1: latency (no allocation tracing); pass 2: peak Python-heap memory per stage
     timer = StageTimer()
     model.reset_stream()
-    last = None
-    for frame in frames:
+    state, last = None, None
+    frames = list(frames)
+    warmup = min(5, len(frames))
+    for index, frame in enumerate(frames):
+        if index < warmup:
+            model.stream_step(frame)
+            continue
         with timer.stage('onset (stream_step)'):
             state = model.stream_step(frame)
         last = frame
     for _ in range(10):
         with timer.stage('source (locate_source)'):
             model.locate_source(last)
+    memory = StageTimer(track_memory=True)
+    model.reset_stream()
+    for frame in frames[:model.window_size + 5]:
+        with memory.stage('onset (stream_step)'):
+            model.stream_step(frame)
+    with memory.stage('source (locate_source)'):
+        model.locate_source(last)
+    for name, peak in memory.peak_bytes.items():
+        timer.peak_bytes[name] = peak
     summary = timer.summary()
 
     # FLOPs of one streamed frame: MDCFM + (1 + M) MDG comparisons + projection, plus one

@@ -374,8 +374,9 @@ class BleedOriginDetector(BaseModel):
         if t > 0 and bool(self.mdcfm.is_clean(logits)[0]):
             state['memory'].push(state['prev'])
         state['prev'] = (small, rgb, hsv)
+        # bilinear: this runs on every frame, only the reference is ever used
         state['frames'].append((t, cv2.resize(frame, self.source_input_size,
-                                              interpolation=cv2.INTER_AREA)))
+                                              interpolation=cv2.INTER_LINEAR)))
         if len(state['feats']) == self.window_size:
             start = t - self.window_size + 1
             theta, conf = self.onset_head.predict(torch.stack(list(state['feats']))[None])

@@ -42,6 +42,8 @@ def _split(split, test_mode, onset_pipeline, source_pipeline, onset_repeats=1,
            source_repeats=1):
     return dict(
         type='ConcatDataset',
+        # the onset dataset's prior is the one OnsetMetric reads
+        ignore_keys=['prior_onset_frame'],
         datasets=[
             dict(type='BleedOnsetDataset', data_root=data_root, split=split,
                  input_size=onset_input_size, samples_per_clip=onset_repeats,
