@@ -10,6 +10,7 @@ Metric keys follow one convention everywhere (``tools/test.py``,
 Tasks map to paper tables: ``onset`` (Table 3), ``source`` (Table 4),
 ``track`` (Table 7, sparse annotations) and ``track_dense`` (every frame).
 """
+import math
 from collections import OrderedDict
 from typing import Dict, List, Mapping, Sequence, Tuple
 
@@ -44,9 +45,15 @@ TASK_TABLES: Dict[str, Tuple[str, List[Column]]] = OrderedDict(
 OUR_METHOD = 'BleedOrigin (ours)'
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not math.isnan(value)
+
+
 def _format_value(value) -> str:
     if value is None:
         return '–'
+    if isinstance(value, float) and math.isnan(value):
+        return 'n/a'  # e.g. a false-alarm rate without negative clips
     if isinstance(value, float):
         return f'{value:.2f}'
     return str(value)
@@ -69,7 +76,7 @@ def render_table(title: str, rows: Mapping[str, Mapping[str, float]],
              '|---|' + '---:|' * len(columns)]
     best = {}
     for key, _, higher in columns:
-        values = [r[key] for r in rows.values() if isinstance(r.get(key), (int, float))]
+        values = [r[key] for r in rows.values() if _is_number(r.get(key))]
         if values and higher is not None:
             best[key] = max(values) if higher else min(values)
     for method, metrics in rows.items():

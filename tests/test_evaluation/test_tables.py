@@ -1,6 +1,10 @@
 """Paper-shaped Markdown tables from flat metric keys."""
-from bleedorigin.evaluation.tables import (OUR_METHOD, group_metric_rows, render_metric_tables,
-                                           render_table)
+from bleedorigin.evaluation.tables import (
+    OUR_METHOD,
+    group_metric_rows,
+    render_metric_tables,
+    render_table,
+)
 
 
 def test_group_metric_rows_separates_ours_and_baselines():
@@ -37,3 +41,9 @@ def test_render_metric_tables_follows_paper_order_and_marks_missing():
     onset_rows = [line for line in text.splitlines() if line.startswith('| prior_median')]
     assert onset_rows and '–' in onset_rows[0]  # columns the prior has no value for
     assert 'Table 7' not in text
+
+
+def test_nan_is_shown_as_not_available_and_never_bold():
+    table = render_table('T', {'a': {'far': float('nan')}, 'b': {'far': float('nan')}},
+                         [('far', 'FA', False)])
+    assert '| a | n/a |' in table and '**' not in table.split('\n', 1)[1]
