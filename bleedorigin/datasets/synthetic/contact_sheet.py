@@ -117,6 +117,6 @@ def save_contact_sheet(data_root: str, out_path: str) -> str:
     rows = [np.concatenate(panels[i:i + 4], 1) for i in range(0, len(panels), 4)]
     sheet = np.concatenate(rows, 0)
     os.makedirs(osp.dirname(osp.abspath(out_path)), exist_ok=True)
-    if not cv2.imwrite(out_path, sheet):
+    if not cv2.imwrite(out_path, sheet, [cv2.IMWRITE_PNG_COMPRESSION, 9]):
         raise OSError(f'{out_path}: cannot write the contact sheet')
     return out_path
