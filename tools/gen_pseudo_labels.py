@@ -55,7 +55,11 @@ def build_tracker(config: str, checkpoint: str):
     state = load_checkpoint_safely(checkpoint)
     state = state.get('state_dict', state)
     missing, unexpected = tracker.load_state_dict(state, strict=False)
-    if unexpected or [k for k in missing if not k.startswith(('mdg', 'mdg_proj'))]:
+    # parameters a newer tracker adds keep their initial values (listed in the log)
+    optional = ('mdg', 'motion_prior_log_sigma')
+    if missing:
+        print(f'{checkpoint}: not in the checkpoint, kept at init: {missing}')
+    if unexpected or [k for k in missing if not k.startswith(optional)]:
         raise RuntimeError(f'{checkpoint}: does not fit {config} '
                            f'(missing {missing[:5]}, unexpected {unexpected[:5]})')
     return tracker.eval()

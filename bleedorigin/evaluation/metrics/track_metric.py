@@ -115,32 +115,41 @@ class TrackMetric(BaseMetric):
             raise KeyError(f'{self.data_root}: clip {rel_dir} not in split {self.split!r}')
         return self._clips[rel_dir]
 
-    def run_baseline(self, name: str, sample: dict) -> np.ndarray:
-        """Track the sample's GT start points with a classical tracker -> (T, K, 2)."""
+    def run_baselines(self, sample: dict) -> Dict[str, np.ndarray]:
+        """Track the sample's GT start points with every classical tracker.
+
+        Frames are decoded once, in chunks, and fed to all baselines.
+
+        Returns:
+            dict: baseline name -> (T, K, 2) predicted original pixels.
+        """
         from bleedorigin.models.trackers.baselines import BASELINE_TRACKERS
         clip = self._clip(sample['rel_dir'])
         start, end = sample['start_frame'], sample['end_frame']
         query = np.asarray(sample['gt_points'])[0]
-        tracker = BASELINE_TRACKERS[name]()
-        out = np.zeros((end - start + 1, len(query), 2), np.float32)
-        out[0] = query
+        trackers = {name: BASELINE_TRACKERS[name]() for name in self.baselines}
+        outputs = {name: np.zeros((end - start + 1, len(query), 2), np.float32)
+                   for name in self.baselines}
         for first in range(start, end + 1, self.chunk):
             frames = clip.load_frames(range(first, min(first + self.chunk, end + 1)))
             for offset, frame in enumerate(frames):
                 i = first - start + offset
-                if i == 0:
-                    tracker.init(frame, query)
-                else:
-                    out[i] = tracker.step(frame)[0]
-        return out
+                for name, tracker in trackers.items():
+                    if i == 0:
+                        tracker.init(frame, query)
+                        outputs[name][0] = query
+                    else:
+                        outputs[name][i] = tracker.step(frame)[0]
+        return outputs
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         """Store per-clip errors of the model and of every baseline."""
         for sample in data_samples:
             preds = {None: (np.asarray(sample['pred_points']),
                             sample.get('pred_visibility'))}
-            for name in self.baselines:
-                preds[name] = (self.run_baseline(name, sample), None)
+            if self.baselines:
+                for name, pred in self.run_baselines(sample).items():
+                    preds[name] = (pred, None)
             result = dict(clip_id=sample['clip_id'], size=tuple(sample['ori_size']), methods={})
             for name, (pred, vis_pred) in preds.items():
                 entry = {}

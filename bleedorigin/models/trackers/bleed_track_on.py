@@ -41,7 +41,7 @@ class TrackState:
     def __init__(self, spatial_size: int, context_size: int):
         self.spatial_memory: deque = deque(maxlen=spatial_size)
         self.context_memory: deque = deque(maxlen=context_size)
-        self.query_init: Optional[torch.Tensor] = None  # (K, C)
+        self.query_init: Optional[torch.Tensor] = None  # (1, K, C + Ckv)
         self.points: Optional[torch.Tensor] = None  # (K, 2) input pixels
         self.visibility: Optional[torch.Tensor] = None  # (K,)
         self.confidence: Optional[torch.Tensor] = None  # (K,)
@@ -95,6 +95,11 @@ class BleedTrackOn(BaseModel):
             pixels of the target counts as confident (confidence target).
         bptt_length (int): Memories are detached every this many frames in
             training (truncated back-propagation through time).
+        motion_prior_sigma (float): Initial std (stride-8 cells) of the learned
+            Gaussian prior on the per-frame displacement. Defaults to 1.5.
+        teacher_forcing (float): Training-only probability of centring a
+            query's search window on its jittered previous target.
+        teacher_noise (float): Std (input px) of that jitter.
         data_preprocessor (dict, optional): mmengine data preprocessor.
         init_cfg (dict, optional): Initialisation config.
     """
@@ -117,6 +122,9 @@ class BleedTrackOn(BaseModel):
                  huber_delta: float = 4.0,
                  confidence_radius: float = 3.0,
                  bptt_length: int = 32,
+                 motion_prior_sigma: float = 1.5,
+                 teacher_forcing: float = 0.5,
+                 teacher_noise: float = 3.0,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
@@ -146,6 +154,8 @@ class BleedTrackOn(BaseModel):
         self.huber_delta = huber_delta
         self.confidence_radius = confidence_radius
         self.bptt_length = bptt_length
+        self.teacher_forcing = teacher_forcing
+        self.teacher_noise = teacher_noise
 
         self.query_proj = MLP(c + kv_dims, c * 2, c)
         self.spatial_proj = MLP(c + kv_dims, c * 2, c)
@@ -172,6 +182,10 @@ class BleedTrackOn(BaseModel):
         self.register_buffer('refine_offsets', torch.stack([rx, ry], -1).view(-1, 2),
                              persistent=False)  # (25, 2) input pixels
         self.offset_head = MLP(c + 25 * c, c * 2, 2)
+        nn.init.zeros_(self.offset_head.fc2.weight)  # start from the coarse point
+        nn.init.zeros_(self.offset_head.fc2.bias)
+        self.template_scale = nn.Parameter(torch.tensor(10.0))
+        self.motion_prior_log_sigma = nn.Parameter(torch.tensor(float(np.log(motion_prior_sigma))))
         self.status_head = MLP(c * 2, c, 2)  # visibility, confidence logits
         self.register_buffer('pixel_mean', torch.tensor(PIXEL_MEAN).view(1, 3, 1, 1),
                              persistent=False)
@@ -247,11 +261,14 @@ class BleedTrackOn(BaseModel):
             points (Tensor): (B, K, 2) input pixels.
 
         Returns:
-            tuple[Tensor, Tensor]: query (B, K, C), spatial entry (B, K, C).
+            tuple[Tensor, Tensor]: query state (B, K, C + Ckv) = the decoder
+            query and the appearance template (key/value features at the
+            point, for the template-correlation prior of patch
+            classification), and the spatial entry (B, K, C).
         """
-        local = torch.cat([sample_points(feat4, points, self.stride4),
-                           sample_points(feat8, points, self.stride8)], dim=-1)
-        return self.query_proj(local), self.spatial_proj(local)
+        template = sample_points(feat8, points, self.stride8)
+        local = torch.cat([sample_points(feat4, points, self.stride4), template], dim=-1)
+        return torch.cat([self.query_proj(local), template], -1), self.spatial_proj(local)
 
     def _memory_tokens(self, spatial: List[Tuple[torch.Tensor, torch.Tensor]],
                        context: List[Tuple[torch.Tensor, torch.Tensor]], batch: int,
@@ -277,7 +294,7 @@ class BleedTrackOn(BaseModel):
 
         Args:
             feat4 (Tensor): (B, C, h4, w4). feat8 (Tensor): (B, Ckv, h8, w8).
-            query_init (Tensor): (B, K, C).
+            query_init (Tensor): (B, K, C + Ckv) query and template.
             prev_points (Tensor): (B, K, 2) previous positions, input pixels.
             spatial, context (list): FIFO memories of ((B, K, C), (B, K) bool).
 
@@ -287,6 +304,8 @@ class BleedTrackOn(BaseModel):
             ``confidence_logit`` (B, K), ``query`` (B, K, C) decoded query,
             ``spatial_entry`` (B, K, C).
         """
+        c = self.null_memory.shape[-1]
+        query_init, template = query_init[..., :c], query_init[..., c:]
         b, k, _ = query_init.shape
         prev_points = prev_points.detach()
         centres = prev_points[:, :, None, :] + self.window_offsets * self.stride8  # (B,K,P,2)
@@ -301,6 +320,14 @@ class BleedTrackOn(BaseModel):
         # patch classification over the window, then a 3x3 soft-argmax around the best patch
         logits = torch.einsum('bkc,bkpc->bkp', self.cls_query(query),
                               self.cls_key(window)) / query.shape[-1] ** 0.5
+        # appearance prior: cosine similarity of the window to the query's template
+        similarity = torch.einsum('bkc,bkpc->bkp', F.normalize(template, dim=-1),
+                                  F.normalize(window, dim=-1))
+        logits = logits + self.template_scale * similarity
+        # motion prior: a Gaussian log-prior on the displacement (in cells), so an
+        # ambiguous window (source hidden under blood or water) keeps the point still
+        sigma = self.motion_prior_log_sigma.exp()
+        logits = logits - 0.5 * (self.window_offsets ** 2).sum(-1) / sigma ** 2
         best = logits.argmax(dim=-1, keepdim=True)  # (B, K, 1)
         offsets = self.window_offsets  # (P, 2)
         near = (offsets[None, None] - offsets[best]).abs().amax(-1) <= 1  # (B, K, P)
@@ -335,7 +362,8 @@ class BleedTrackOn(BaseModel):
     # --------------------------------------------------------- clip tracking
     def track_clip(self, frames: torch.Tensor, query_points: torch.Tensor,
                    refresh_interval: Optional[int] = None, detach_memory: bool = True,
-                   chunk: int = 32) -> Dict[str, torch.Tensor]:
+                   chunk: int = 32, teacher_points: Optional[torch.Tensor] = None,
+                   teacher_mask: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
         """Track queries from frame 0 through a whole clip (teacher-free).
 
         Args:
@@ -345,6 +373,12 @@ class BleedTrackOn(BaseModel):
             detach_memory (bool): Detach memory entries (inference) or keep
                 gradients for ``bptt_length`` frames (training).
             chunk (int): Frames encoded per encoder call.
+            teacher_points (Tensor, optional): (B, T, K, 2) targets; in
+                training, with probability ``teacher_forcing`` per query and
+                frame the search window is centred on the (jittered) target
+                of the previous frame instead of the prediction, so patch
+                classification is supervised on every frame early in training.
+            teacher_mask (Tensor, optional): (B, T, K) bool, where targets exist.
 
         Returns:
             dict of (B, T, K, ...) tensors: ``points``, ``visibility_logit``,
@@ -382,7 +416,14 @@ class BleedTrackOn(BaseModel):
                 if not detach_memory and index % self.bptt_length == 0:
                     spatial = [(e.detach(), v) for e, v in spatial]
                     context = [(e.detach(), v) for e, v in context]
-                out = self._track_step(f4, f8, query_init, points, spatial, context)
+                prev = points
+                if teacher_points is not None and self.teacher_forcing > 0:
+                    use = teacher_mask[:, index - 1] & (
+                        torch.rand(b, k, device=points.device) < self.teacher_forcing)
+                    jitter = torch.randn_like(points) * self.teacher_noise
+                    prev = torch.where(use[..., None], teacher_points[:, index - 1] + jitter,
+                                       points)
+                out = self._track_step(f4, f8, query_init, prev, spatial, context)
                 self._push_memory(spatial, context, out, valid, detach_memory)
                 points = out['points']
                 for key in outputs:
@@ -459,7 +500,8 @@ class BleedTrackOn(BaseModel):
         visible = self._stack_field(data_samples, 'target_visible', b) > 0.5
         valid = self._stack_field(data_samples, 'target_valid', b) > 0.5  # (B, T, K)
         pseudo = self._stack_field(data_samples, 'is_pseudo', b) > 0.5  # (B, K)
-        out = self.track_clip(frames, query, refresh_interval=0, detach_memory=False)
+        out = self.track_clip(frames, query, refresh_interval=0, detach_memory=False,
+                              teacher_points=target, teacher_mask=valid & visible)
         pred = out['points'][:, 1:]
         target, visible, valid = target[:, 1:], visible[:, 1:], valid[:, 1:]
         labelled = valid & visible

@@ -9,7 +9,8 @@ register_all_modules()
 
 
 def tiny_tracker(**overrides):
-    cfg = dict(type='BleedTrackOn', encoder=dict(type='TrackEncoder', stem_channels=8,
+    cfg = dict(type='BleedTrackOn', teacher_forcing=0.0,
+               encoder=dict(type='TrackEncoder', stem_channels=8,
                                                  embed_dims=16),
                red_mask=dict(type='RedMask'), embed_dims=16, red_dims=4, num_heads=2,
                num_layers=1, window_radius=2, spatial_memory_size=3, context_memory_size=4,
