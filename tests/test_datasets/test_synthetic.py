@@ -181,3 +181,19 @@ def test_make_synthetic_cli_resumes_tree_and_writes_contact_sheet(tiny_root, tmp
     import cv2
     image = cv2.imread(sheet)
     assert image is not None and image.shape[0] >= 335 and image.shape[1] == 4 * 390
+
+
+def test_second_writer_waits_for_the_tree_lock(tiny_root, tmp_path):
+    import threading
+    root = str(tmp_path / 'locked')
+    shutil.copytree(tiny_root, root)
+    os.remove(osp.join(root, '.complete'))
+    results = []
+    with synthetic_generator._exclusive(root):
+        worker = threading.Thread(target=lambda: results.append(
+            ensure_synthetic(root, preset='tiny', seed=3, workers=1, progress=False)))
+        worker.start()
+        worker.join(timeout=1.0)
+        assert worker.is_alive() and not results  # blocked while the first writer works
+    worker.join(timeout=60)
+    assert results and results[0]['skipped'] == 6 and results[0]['generated'] == 0
