@@ -44,6 +44,8 @@ train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=ma
 default_hooks = dict(checkpoint=dict(interval=50))
 # no validation during the short CPU schedule; evaluate with tools/test.py
 # LoRA (rank 8) on q/k/v/out projections and MLPs; the red-attention embedding
-# is new relative to generic tracking and stays trainable.
+# and the two scalar priors (template-correlation scale, motion-prior width),
+# which the surgical domain must recalibrate, stay trainable.
 custom_hooks = [dict(type='LoRAHook', method='lora', rank=8, alpha=16,
-                     trainable_modules=['red_embed'], lr=1e-3)]
+                     trainable_modules=['red_embed', 'template_scale',
+                                        'motion_prior_log_sigma'], lr=1e-3)]

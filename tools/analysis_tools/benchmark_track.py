@@ -57,7 +57,7 @@ def main():
     tracker = MODELS.build(cfg.model)
     if args.checkpoint:
         state = load_checkpoint_safely(args.checkpoint)
-        tracker.load_state_dict(state.get('state_dict', state))
+        tracker.load_state_dict(state.get('state_dict', state), strict=False)
     tracker.eval()
     frames = load_frames(args.data_root or cfg.get('data_root'), args.size,
                          args.frames + args.warmup + 1)
