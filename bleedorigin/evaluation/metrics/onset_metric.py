@@ -73,7 +73,9 @@ class OnsetMetric(BaseMetric):
                                              self.tolerances).items():
                 if not key.startswith('num_'):
                     metrics[f'prior_median/{key}'] = value
+        # the clip counts go to the log, not into the result keys (tools/test.py --out)
+        num_positive, num_negative = metrics.pop('num_positive'), metrics.pop('num_negative')
         MMLogger.get_current_instance().info(
-            f'OnsetMetric: {metrics["num_positive"]} positive and {metrics["num_negative"]} '
-            f'negative clips, Acc±8 {metrics.get("acc_8", float("nan")):.2f}')
+            f'OnsetMetric: {num_positive} positive and {num_negative} negative clips, '
+            f'Acc±8 {metrics.get("acc_8", float("nan")):.2f}')
         return metrics

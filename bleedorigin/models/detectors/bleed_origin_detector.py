@@ -63,6 +63,10 @@ class BleedOriginDetector(BaseModel):
         source_input_size (tuple): (W, H) of the source branch.
         reference_offset (int): Frames between the reference frame and the frame
             whose source is located.
+        diff_scale (float): Gain on the frame differences and flows fed to MDCFM/MDG.
+            Consecutive frames differ by ~0.002 on average ([0, 1] images); unscaled,
+            the unnormalised convolutions see only their biases and the onset branch
+            collapses to a constant.
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -73,7 +77,8 @@ class BleedOriginDetector(BaseModel):
                  mdcfm_loss_weight: float = 0.5, motion_threshold: float = 0.5,
                  onset_input_size: Tuple[int, int] = (112, 96),
                  source_input_size: Tuple[int, int] = (224, 192),
-                 reference_offset: int = 15, init_cfg: Optional[dict] = None) -> None:
+                 reference_offset: int = 15, diff_scale: float = 10.0,
+                 init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
             data_preprocessor = dict(type='BleedDataPreprocessor')
         if isinstance(data_preprocessor, dict):
@@ -94,6 +99,7 @@ class BleedOriginDetector(BaseModel):
         self.onset_input_size = tuple(onset_input_size)
         self.source_input_size = tuple(source_input_size)
         self.reference_offset = reference_offset
+        self.diff_scale = diff_scale
         compare_dims = 2 * self.mdg.out_channels
         in_dims = compare_dims * (3 if use_memory else 1) + 2
         self.frame_proj = nn.Sequential(
@@ -104,7 +110,9 @@ class BleedOriginDetector(BaseModel):
     # ------------------------------------------------------------------ onset branch
     def _compare(self, cur_rgb, cur_hsv, ref_rgb, ref_hsv, flow) -> torch.Tensor:
         """MDG features of comparisons: (B, 3|3|3|3|2, h, w) inputs -> (B, 2 * C_mdg)."""
-        return _pool(self.mdg((cur_rgb - ref_rgb, cur_hsv - ref_hsv, flow))[0])
+        scale = self.diff_scale
+        return _pool(self.mdg(((cur_rgb - ref_rgb) * scale, (cur_hsv - ref_hsv) * scale,
+                               flow * scale))[0])
 
     def _memory_flows(self, frames_uint8: np.ndarray, mem_idx: torch.Tensor) -> torch.Tensor:
         """DIS flow from every memory frame to the current frame: (T, M, 2, h, w)."""
@@ -158,7 +166,8 @@ class BleedOriginDetector(BaseModel):
             offset += length
         prev_index = torch.as_tensor(prev_index, device=rgb.device)
         mdcfm_logits = self.mdcfm(
-            torch.cat([rgb - rgb[prev_index], hsv - hsv[prev_index]], dim=1), flow)
+            torch.cat([rgb - rgb[prev_index], hsv - hsv[prev_index]], dim=1) * self.diff_scale,
+            flow * self.diff_scale)
         cur_index, ref_index, ref_flows = [torch.arange(rgb.shape[0], device=rgb.device)], [
             prev_index], [flow]
         size = self.mdcfm.memory_size
@@ -358,7 +367,8 @@ class BleedOriginDetector(BaseModel):
             state['memory'].push(state['prev'])
         p_small, p_rgb, p_hsv = state['prev']
         flow = torch.from_numpy(dis_flow(p_small, small)).permute(2, 0, 1)[None].to(device)
-        logits = self.mdcfm(torch.cat([rgb - p_rgb, hsv - p_hsv], dim=1), flow)
+        logits = self.mdcfm(torch.cat([rgb - p_rgb, hsv - p_hsv], dim=1) * self.diff_scale,
+                            flow * self.diff_scale)
         parts = [self._compare(rgb, hsv, p_rgb, p_hsv, flow)]
         if self.use_memory:
             mems = state['memory'].padded()
