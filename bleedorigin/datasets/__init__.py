@@ -1,6 +1,6 @@
 
 from .bench import BenchFormatError, BenchIndex, BrokenClip, ClipRecord, SourcePoint  # noqa: F401
 from .onset_dataset import BleedOnsetDataset, detect_collate  # noqa: F401
-from .source_dataset import BleedSourceDataset  # noqa: F401
 from .point_track_synth import PointTrackSynthDataset  # noqa: F401
+from .source_dataset import BleedSourceDataset  # noqa: F401
 from .track_dataset import BleedTrackDataset, track_collate  # noqa: F401
