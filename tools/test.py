@@ -10,6 +10,7 @@ same clips, and writes the flat metrics to ``--out`` as JSON.
 """
 import argparse
 import json
+import math
 import os
 import os.path as osp
 
@@ -81,11 +82,14 @@ def main():
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()
     metrics = {k: (float(v) if isinstance(v, (int, float)) else v) for k, v in metrics.items()}
+    # NaN (e.g. the bias when every positive clip is missed) is not JSON: write null.
+    serialisable = {k: (None if isinstance(v, float) and math.isnan(v) else v)
+                    for k, v in metrics.items()}
     print(render_metric_tables(metrics))
     if args.out:
         os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
         with open(args.out, 'w') as f:
-            json.dump(metrics, f, indent=2, sort_keys=True)
+            json.dump(serialisable, f, indent=2, sort_keys=True, allow_nan=False)
         print(f'metrics written to {args.out}')
 
 
