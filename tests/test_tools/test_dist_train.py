@@ -1,4 +1,4 @@
-"""tools/dist_train.sh runs two CPU processes (gloo) and reports the usual metrics."""
+"""tools/dist_train.sh runs two CPU processes (gloo); tools/test.py scores the checkpoint."""
 import json
 import os
 import os.path as osp
@@ -18,7 +18,7 @@ def _free_port() -> int:
 
 
 @pytest.mark.timeout(600)
-def test_dist_train_two_cpu_processes(tmp_path):
+def test_dist_train_two_cpu_processes_then_test(tmp_path):
     from bleedorigin.datasets.synthetic import generate_benchmark
 
     data_root = str(tmp_path / 'tiny')
@@ -45,4 +45,27 @@ def test_dist_train_two_cpu_processes(tmp_path):
         records = [json.loads(line) for line in f if line.strip()]
     val = [r for r in records if 'onset/acc_8' in r]
     assert val and 'source/err_le_100' in val[-1]
-    assert osp.isfile(osp.join(work_dir, 'iter_2.pth'))
+    checkpoint = osp.join(work_dir, 'iter_2.pth')
+    assert osp.isfile(checkpoint)
+
+    # tools/test.py on the same checkpoint: paper tables on stdout, the exact keys in --out.
+    out_json = str(tmp_path / 'metrics.json')
+    # the tiny preset's one test clip may be negative: score the (positive) val clip
+    test_overrides = ['synthetic_data=None', 'test_dataloader.num_workers=0']
+    for i in (0, 1):
+        test_overrides += [f'test_dataloader.dataset.datasets.{i}.data_root={data_root}',
+                           f'test_dataloader.dataset.datasets.{i}.split=val']
+    proc = subprocess.run(
+        [sys.executable, osp.join(ROOT, 'tools', 'test.py'), 'configs/bleedorigin/detect.py',
+         checkpoint, '--work-dir', str(tmp_path / 'test'), '--out', out_json,
+         '--cfg-options', *test_overrides],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    assert 'Table 3' in proc.stdout and 'Table 4' in proc.stdout
+    assert '| prior_median |' in proc.stdout and '| prior_center |' in proc.stdout
+    with open(out_json) as f:
+        metrics = json.load(f)
+    expected = {f'onset/acc_{k}' for k in (0, 1, 2, 4, 8)} | {
+        'onset/err_avg', 'onset/bias', 'onset/miss_rate', 'onset/false_alarm_rate'} | {
+        f'source/err_le_{d}' for d in (10, 25, 50, 75, 100)} | {'source/err_avg'}
+    assert expected <= set(metrics)
