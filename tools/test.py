@@ -14,12 +14,18 @@ import math
 import os
 import os.path as osp
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.runner import Runner
 
 from bleedorigin.evaluation import render_metric_tables
 from bleedorigin.utils import register_all_modules
-from bleedorigin.utils.launch import prepare_data, set_cpu_threads, setup_cpu_distributed
+from bleedorigin.utils.launch import (
+    parse_with_launcher_args,
+    prepare_data,
+    resolve_work_dir,
+    set_cpu_threads,
+    setup_cpu_distributed,
+)
 
 
 def parse_args():
@@ -30,26 +36,13 @@ def parse_args():
     parser.add_argument('--out', help='write the evaluation metrics to this JSON file')
     parser.add_argument('--dump', help='dump the raw predictions to this pickle file')
     parser.add_argument('--show-dir', help='draw predictions of every sample into this dir')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override settings of the config, key=value pairs in xxx=yyy format')
-    parser.add_argument(
-        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    return parse_with_launcher_args(parser)
 
 
 def merge_args(cfg, args):
     cfg.launcher = args.launcher
     cfg.load_from = args.checkpoint
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    resolve_work_dir(cfg, args.work_dir, args.config)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     if args.dump is not None:

@@ -5,14 +5,18 @@ Example:
     python tools/train.py configs/bleedorigin/detect.py --resume auto
 """
 import argparse
-import os
-import os.path as osp
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.runner import Runner
 
 from bleedorigin.utils import register_all_modules
-from bleedorigin.utils.launch import prepare_data, set_cpu_threads, setup_cpu_distributed
+from bleedorigin.utils.launch import (
+    parse_with_launcher_args,
+    prepare_data,
+    resolve_work_dir,
+    set_cpu_threads,
+    setup_cpu_distributed,
+)
 
 
 def parse_args():
@@ -24,26 +28,13 @@ def parse_args():
         help='resume from the given checkpoint; with no value (or "auto") resume from the '
         'latest checkpoint in the work dir')
     parser.add_argument('--amp', action='store_true', help='enable automatic mixed precision')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override settings of the config, key=value pairs in xxx=yyy format')
-    parser.add_argument(
-        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    return parse_with_launcher_args(parser)
 
 
 def merge_args(cfg, args):
     """Merge command-line arguments into the config."""
     cfg.launcher = args.launcher
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    resolve_work_dir(cfg, args.work_dir, args.config)
     if args.amp:
         optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
         if optim_wrapper not in ('OptimWrapper', 'AmpOptimWrapper'):

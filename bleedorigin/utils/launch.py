@@ -1,8 +1,33 @@
 """Steps shared by the command-line tools before a Runner is built."""
+import argparse
 import os
+import os.path as osp
 
 import torch
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
+
+
+def parse_with_launcher_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """Add the flags every OpenMMLab tool shares, parse, and export ``LOCAL_RANK``."""
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override settings of the config, key=value pairs in xxx=yyy format')
+    parser.add_argument(
+        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def resolve_work_dir(cfg: Config, work_dir, config_path: str) -> None:
+    """``--work-dir`` wins, then the config's own, then ``work_dirs/<config name>``."""
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])
 
 
 def set_cpu_threads(cfg: Config) -> None:
