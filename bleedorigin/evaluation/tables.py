@@ -12,9 +12,9 @@ Tasks map to paper tables: ``onset`` (Table 3), ``source`` (Table 4),
 """
 import math
 from collections import OrderedDict
-from typing import Dict, List, Mapping, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-Column = Tuple[str, str, bool]  # (metric key, header, higher is better)
+Column = Tuple[str, str, Optional[bool]]  # (metric key, header, higher is better; None: never bold)
 
 POINT_COLUMNS: List[Column] = [
     ('err_le_10', '≤10px', True),
