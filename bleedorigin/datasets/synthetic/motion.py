@@ -70,15 +70,32 @@ def camera_trajectory(rng: np.random.Generator, num_frames: int, frame_size: tup
                                                         (250, 110)))
     tilt = _smooth_signal(rng, t, rng.uniform(0, 1.5e-4) / px, (300,))
     tilt_dir = rng.uniform(0, 2 * np.pi)
+    shake = np.zeros((2, num_frames))
     if jitter:
         amplitude = rng.uniform(5, 14) * px
-        cx += _shake(rng, num_frames, amplitude)
-        cy += _shake(rng, num_frames, amplitude)
+        shake = np.stack([_shake(rng, num_frames, amplitude), _shake(rng, num_frames, amplitude)])
         theta += _shake(rng, num_frames, rng.uniform(0.005, 0.02))
-    # keep the view inside the texture (plus a margin for rotation)
-    half = 0.5 * np.hypot(fw, fh) / zoom.min()
-    cx = np.clip(cx, min(half, tw / 2), max(tw - half, tw / 2))
-    cy = np.clip(cy, min(half, th / 2), max(th - half, th / 2))
+    # keep the view inside the texture. The texture extent a frame needs around the
+    # view centre follows the rotation and zoom of that frame; the smooth motion is
+    # scaled down as a whole (never clipped frame by frame, which froze the camera
+    # whenever the texture margin was small) and the shake gets its own reserve.
+    cos_a, sin_a = np.abs(np.cos(theta)), np.abs(np.sin(theta))
+    reserve = np.abs(shake).max(axis=1) + 0.02 * max(fw, fh)  # shake + perspective tilt
+    need_x = 0.5 * (fw * cos_a + fh * sin_a) / zoom + reserve[0]
+    need_y = 0.5 * (fw * sin_a + fh * cos_a) / zoom + reserve[1]
+    for centre, need, size, axis in ((cx, need_x, tw, 0), (cy, need_y, th, 1)):
+        low, high = need, size - need
+        mid = np.where(high > low, 0.5 * (low + high), size / 2)
+        room = np.maximum(0.5 * (high - low), 0.0)
+        # shift the whole path towards the allowed band, then shrink it into the band
+        offset = centre - mid
+        shift = np.clip(np.median(offset), -room.min(), room.min()) if room.min() > 0 else 0.0
+        dev = offset - shift
+        excess = np.max(np.abs(dev) / np.maximum(room - abs(shift), 1e-6))
+        if excess > 1:
+            dev = dev / excess
+        centre[:] = np.clip(mid + shift + dev + shake[axis], np.minimum(low, size / 2),
+                            np.maximum(high, size / 2))
 
     homographies = np.zeros((num_frames, 3, 3), np.float64)
     cos, sin = np.cos(theta) * zoom, np.sin(theta) * zoom

@@ -31,7 +31,7 @@ from .texture import MucosaTexture, fractal_noise, render_mucosa
 
 SCENARIOS = ('clear_view', 'obscure_view', 'camera_jitter', 'light_reflection',
              'water_flushing', 'instrument_interference')
-TEXTURE_MARGIN = 1.3  # texture size / frame size
+TEXTURE_MARGIN = 1.6  # texture size / frame size (room for the camera to move)
 ONSET_GUARD = (8, 12)  # frames before/after an onset kept free of flushes
 PULSE_BLOOD_OPACITY = 0.93
 
