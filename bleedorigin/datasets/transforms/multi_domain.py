@@ -77,7 +77,10 @@ class SampleOnsetSegment(BaseTransform):
         start = self._segment_start(num_frames, onset, length)
         results['frames'] = np.ascontiguousarray(frames[start:start + length])
         results['segment_start'] = start
-        results['window_start_min'] = min(self.context_frames, max(length - self.window_size, 0))
+        # a segment at the very start of the clip has no context before its first
+        # window, exactly as evaluation sees the first window of a clip
+        results['window_start_min'] = 0 if start == 0 else min(
+            self.context_frames, max(length - self.window_size, 0))
         results['onset_index'] = None if onset is None else onset - start
         return results
 
@@ -97,7 +100,7 @@ class SequenceColorJitter(BaseTransform):
         prob (float): Probability of jittering.
     """
 
-    KEYS = ('frames', 'current', 'reference', 'pseudo')
+    KEYS = ('frames', 'current', 'reference', 'reference_pseudo', 'pseudo')
 
     def __init__(self, brightness: float = 0.25, contrast: float = 0.25,
                  saturation: float = 0.25, hue: float = 6.0, prob: float = 0.8) -> None:
@@ -147,7 +150,7 @@ class SequenceRandomFlip(BaseTransform):
         prob (float): Probability of each flip direction.
     """
 
-    KEYS = ('frames', 'current', 'reference', 'pseudo')
+    KEYS = ('frames', 'current', 'reference', 'reference_pseudo', 'pseudo')
     POINT_KEYS = ('gt_point_input', 'pseudo_point_input')
 
     def __init__(self, prob: float = 0.5) -> None:
@@ -207,6 +210,9 @@ class LoadSourceFrames(BaseTransform):
         with np.load(results['cache_path']) as cache:
             results['current'] = cache['current']
             results['reference'] = cache['reference']
+            # caches written before motion compensation have one reference only
+            results['reference_pseudo'] = (cache['reference_pseudo'] if 'reference_pseudo'
+                                           in cache.files else cache['reference'])
             pseudo_point = cache['pseudo_point']
             pseudo = cache['pseudo'] if self.with_pseudo else None
         height, width = results['ori_shape']
@@ -232,7 +238,7 @@ class SourceRandomAffine(BaseTransform):
         prob (float): Probability of applying it.
     """
 
-    KEYS = ('current', 'reference', 'pseudo')
+    KEYS = ('current', 'reference', 'reference_pseudo', 'pseudo')
     POINT_KEYS = ('gt_point_input', 'pseudo_point_input')
 
     def __init__(self, scale_range: Tuple[float, float] = (0.8, 1.25), max_shift: float = 0.1,

@@ -14,7 +14,8 @@ from torch import nn
 from bleedorigin.registry import MODELS
 
 from ..necks.mdcfm import CleanViewMemory, mdcfm_targets
-from ..utils import dis_flow, onset_from_windows, rgb_to_hsv01
+from ..utils import (align_to, dis_flow, onset_from_windows, red_difference_argmax, red_mask,
+                     rgb_to_hsv01)
 
 
 def _pool(feats: torch.Tensor) -> torch.Tensor:
@@ -67,6 +68,26 @@ class BleedOriginDetector(BaseModel):
             Consecutive frames differ by ~0.002 on average ([0, 1] images); unscaled,
             the unnormalised convolutions see only their biases and the onset branch
             collapses to a constant.
+        red_domain (bool): Append the Red-Mask difference to the RGB domain of every
+            comparison (``mdg.in_channels[0]`` must then be 4). Fresh blood is a
+            one-channel signal there, while camera motion changes all of R, G and B.
+        state_loss_weight (float): Weight of the per-frame bleeding-state BCE on the
+            frame features (frame t is "bleeding" from the onset on). Dense
+            supervision: every frame of a segment is labelled, against one label per
+            window for eq. 4. 0 disables it.
+        teacher_memory (float): Probability, per training sequence, of filling the
+            clean-view memory from the labels (pre-onset frames whose motion target
+            is 0) instead of from the MDCFM decision, so the MDG comparisons see
+            clean views before MDCFM has learnt to pick them. Inference always uses
+            MDCFM (eq. 1). 0 disables it.
+        mdcfm_appearance_horizon (int, optional): Frames after the onset during which
+            the MDCFM appearance target is supervised (see ``mdcfm_targets``); None
+            supervises every frame.
+        align_reference (bool): Warp the source reference frame onto the frame whose
+            source is located (global similarity fitted to optical flow), as the
+            datasets do with ``align_reference=True``.
+        mdcfm_balance (bool): Weight the bleeding pairs of the MDCFM appearance target
+            by the clean/bleeding ratio of the batch (at most 10).
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -78,7 +99,9 @@ class BleedOriginDetector(BaseModel):
                  onset_input_size: Tuple[int, int] = (112, 96),
                  source_input_size: Tuple[int, int] = (224, 192),
                  reference_offset: int = 15, diff_scale: float = 10.0,
-                 init_cfg: Optional[dict] = None) -> None:
+                 red_domain: bool = False, state_loss_weight: float = 0.0,
+                 teacher_memory: float = 0.0, mdcfm_appearance_horizon: Optional[int] = None,
+                 align_reference: bool = False, mdcfm_balance: bool = False, init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
             data_preprocessor = dict(type='BleedDataPreprocessor')
         if isinstance(data_preprocessor, dict):
@@ -100,19 +123,41 @@ class BleedOriginDetector(BaseModel):
         self.source_input_size = tuple(source_input_size)
         self.reference_offset = reference_offset
         self.diff_scale = diff_scale
+        self.red_domain = red_domain
+        self.state_loss_weight = state_loss_weight
+        self.teacher_memory = float(teacher_memory)
+        self.mdcfm_appearance_horizon = mdcfm_appearance_horizon
+        self.align_reference = align_reference
+        self.mdcfm_balance = mdcfm_balance
+        expected = 4 if red_domain else 3
+        if self.mdg.in_channels[0] != expected:
+            raise ValueError(f'BleedOriginDetector: red_domain={red_domain} needs '
+                             f'mdg.in_channels[0] == {expected}, got {self.mdg.in_channels}')
         compare_dims = 2 * self.mdg.out_channels
         in_dims = compare_dims * (3 if use_memory else 1) + 2
         self.frame_proj = nn.Sequential(
             nn.Linear(in_dims, frame_embed_dims), nn.ReLU(inplace=True),
             nn.LayerNorm(frame_embed_dims))
+        self.state_fc = nn.Linear(frame_embed_dims, 1) if state_loss_weight > 0 else None
         self.reset_stream()
 
     # ------------------------------------------------------------------ onset branch
     def _compare(self, cur_rgb, cur_hsv, ref_rgb, ref_hsv, flow) -> torch.Tensor:
         """MDG features of comparisons: (B, 3|3|3|3|2, h, w) inputs -> (B, 2 * C_mdg)."""
         scale = self.diff_scale
-        return _pool(self.mdg(((cur_rgb - ref_rgb) * scale, (cur_hsv - ref_hsv) * scale,
+        rgb_diff = cur_rgb - ref_rgb
+        if self.red_domain:
+            rgb_diff = torch.cat([rgb_diff, red_mask(cur_rgb) - red_mask(ref_rgb)], dim=1)
+        return _pool(self.mdg((rgb_diff * scale, (cur_hsv - ref_hsv) * scale,
                                flow * scale))[0])
+
+    def _pair_diff(self, rgb, hsv, prev_rgb, prev_hsv) -> torch.Tensor:
+        """MDCFM appearance input: (B, 6|7, h, w) scaled RGB, HSV (and Red-Mask)
+        differences of consecutive frames."""
+        parts = [rgb - prev_rgb, hsv - prev_hsv]
+        if self.mdcfm.in_channels == 7:
+            parts.append(red_mask(rgb) - red_mask(prev_rgb))
+        return torch.cat(parts, dim=1) * self.diff_scale
 
     def _memory_flows(self, frames_uint8: np.ndarray, mem_idx: torch.Tensor) -> torch.Tensor:
         """DIS flow from every memory frame to the current frame: (T, M, 2, h, w)."""
@@ -144,13 +189,18 @@ class BleedOriginDetector(BaseModel):
         return self.extract_batch_features(
             [dict(rgb=rgb, hsv=hsv, flow=flow, rgb_uint8=rgb_uint8)])[0]
 
-    def extract_batch_features(self, sequences: Sequence[dict]
+    def extract_batch_features(self, sequences: Sequence[dict],
+                               clean_views: Optional[Sequence[Optional[Sequence[bool]]]] = None
                                ) -> List[Tuple[torch.Tensor, torch.Tensor]]:
         """:meth:`extract_frame_features` of several sequences with one MDCFM and one
         MDG call (fewer, larger operations: much faster on a CPU).
 
         Args:
             sequences (Sequence[dict]): ``rgb``, ``hsv``, ``flow``, ``rgb_uint8`` each.
+            clean_views (Sequence[Sequence[bool] | None], optional): Per sequence
+                and frame t, whether I_{t-1} is a clean view (the eq. 1 decision);
+                None entries (or no list) use the decision of MDCFM. Training with
+                ``teacher_memory`` passes the labels.
 
         Returns:
             list[tuple]: (features (T_i, D), MDCFM logits (T_i, 2)) per sequence.
@@ -165,15 +215,20 @@ class BleedOriginDetector(BaseModel):
             prev_index += [offset] + list(range(offset, offset + length - 1))
             offset += length
         prev_index = torch.as_tensor(prev_index, device=rgb.device)
-        mdcfm_logits = self.mdcfm(
-            torch.cat([rgb - rgb[prev_index], hsv - hsv[prev_index]], dim=1) * self.diff_scale,
-            flow * self.diff_scale)
+        mdcfm_logits = self.mdcfm(self._pair_diff(rgb, hsv, rgb[prev_index], hsv[prev_index]),
+                                  flow * self.diff_scale)
         cur_index, ref_index, ref_flows = [torch.arange(rgb.shape[0], device=rgb.device)], [
             prev_index], [flow]
         size = self.mdcfm.memory_size
         if self.use_memory:
             with torch.no_grad():
                 clean = self.mdcfm.is_clean(mdcfm_logits).cpu().tolist()
+            if clean_views is not None:
+                offset = 0
+                for length, given in zip(lengths, clean_views):
+                    if given is not None:
+                        clean[offset:offset + length] = [bool(c) for c in given]
+                    offset += length
             offset = 0
             mem_rows, mem_flows = [], []
             for seq, length in zip(sequences, lengths):
@@ -258,9 +313,31 @@ class BleedOriginDetector(BaseModel):
         onset, source = self._split(inputs, data_samples)
         losses: Dict[str, torch.Tensor] = {}
         if onset:
-            windows, positions, logits, app_t, mot_t = [], [], [], [], []
-            batch_feats = self.extract_batch_features([item for item, _ in onset])
-            for (item, sample), (feats, mdcfm_logits) in zip(onset, batch_feats):
+            windows, positions, logits, app_t, mot_t, app_ws = [], [], [], [], [], []
+            states, state_t = [], []
+            targets_all = []
+            for item, sample in onset:
+                targets_all.append(mdcfm_targets(item['flow'], sample.metainfo.get('onset_index'),
+                                                 self.motion_threshold,
+                                                 self.mdcfm_appearance_horizon))
+            clean_views = None
+            if self.teacher_memory > 0 and self.use_memory:
+                # I_{t-1} is clean when it precedes the onset and the pair is still;
+                # None: that sequence's memory follows MDCFM
+                # Each labelled clean view is stored with a per-sequence probability
+                # q ~ U(0, 1): the comparisons meet memories of every staleness, from
+                # "previous frame" to "first frame of the video", and whatever MDCFM
+                # stores before the onset at inference stays in distribution.
+                clean_views = []
+                for app, mot, _ in targets_all:
+                    if float(torch.rand(())) >= self.teacher_memory:
+                        clean_views.append(None)
+                        continue
+                    keep = torch.rand(app.shape[0], device=app.device) < float(torch.rand(()))
+                    clean_views.append(((1 - app) * (1 - mot)).bool().logical_and(keep).tolist())
+            batch_feats = self.extract_batch_features([item for item, _ in onset], clean_views)
+            for (item, sample), (feats, mdcfm_logits), (appearance, motion, app_w) in zip(
+                    onset, batch_feats, targets_all):
                 meta = sample.metainfo
                 onset_index = meta.get('onset_index')
                 starts = self._clip_windows(feats.shape[0], meta.get('window_start_min', 0),
@@ -269,17 +346,33 @@ class BleedOriginDetector(BaseModel):
                 for s in starts:
                     pos = -1 if onset_index is None else onset_index - s
                     positions.append(pos if 0 <= pos < self.window_size else -1)
-                appearance, motion = mdcfm_targets(item['flow'], onset_index,
-                                                   self.motion_threshold)
                 logits.append(mdcfm_logits[1:])
                 app_t.append(appearance[1:])
                 mot_t.append(motion[1:])
+                app_ws.append(app_w[1:])
+                if self.state_fc is not None:
+                    index = torch.arange(feats.shape[0], device=feats.device)
+                    states.append(self.state_fc(feats)[:, 0])
+                    state_t.append(torch.zeros_like(index, dtype=feats.dtype)
+                                   if onset_index is None else (index >= onset_index).to(
+                                       feats.dtype))
             losses.update(self.onset_head.loss(
                 torch.cat(windows), torch.as_tensor(positions, device=windows[0].device)))
             logits = torch.cat(logits)
             targets = torch.stack([torch.cat(app_t), torch.cat(mot_t)], dim=1)
-            losses['loss_mdcfm'] = self.mdcfm_loss_weight * F.binary_cross_entropy_with_logits(
-                logits, targets)
+            app_w = torch.cat(app_ws)
+            if self.mdcfm_balance:
+                # balance the rare "bleeding" pairs against the many clean ones
+                positives = (app_w * targets[:, 0]).sum()
+                negatives = (app_w * (1 - targets[:, 0])).sum()
+                ratio = (negatives / positives.clamp(min=1)).clamp(1.0, 10.0)
+                app_w = app_w * torch.where(targets[:, 0] > 0, ratio, torch.ones_like(ratio))
+            weights = torch.stack([app_w, torch.ones_like(targets[:, 1])], dim=1)
+            losses['loss_mdcfm'] = self.mdcfm_loss_weight * (F.binary_cross_entropy_with_logits(
+                logits, targets, reduction='none') * weights).sum() / weights.sum().clamp(min=1)
+            if self.state_fc is not None:
+                losses['loss_onset_state'] = self.state_loss_weight * \
+                    F.binary_cross_entropy_with_logits(torch.cat(states), torch.cat(state_t))
         if source:
             images = torch.cat([item for item, _ in source])
             frame_samples = [s for _, sample in source for s in sample.frame_samples]
@@ -314,6 +407,10 @@ class BleedOriginDetector(BaseModel):
                 sx, sy = meta['scale_factor']
                 out.pred_point = [float(x) / sx, float(y) / sy]
                 out.score = score
+                if item.shape[1] == 6:
+                    # classical baseline on the same input (a row of Table 4)
+                    bx, by = red_difference_argmax(item[0])
+                    out.baseline_points = {'red_diff_argmax': [bx / sx, by / sy]}
                 out.gt_point = meta.get('gt_point')
                 out.ori_shape = meta['ori_shape']
             results.append(out)
@@ -367,8 +464,7 @@ class BleedOriginDetector(BaseModel):
             state['memory'].push(state['prev'])
         p_small, p_rgb, p_hsv = state['prev']
         flow = torch.from_numpy(dis_flow(p_small, small)).permute(2, 0, 1)[None].to(device)
-        logits = self.mdcfm(torch.cat([rgb - p_rgb, hsv - p_hsv], dim=1) * self.diff_scale,
-                            flow * self.diff_scale)
+        logits = self.mdcfm(self._pair_diff(rgb, hsv, p_rgb, p_hsv), flow * self.diff_scale)
         parts = [self._compare(rgb, hsv, p_rgb, p_hsv, flow)]
         if self.use_memory:
             mems = state['memory'].padded()
@@ -434,6 +530,8 @@ class BleedOriginDetector(BaseModel):
                 anchor = self._stream['index'] if anchor is None else anchor
                 wanted = max(anchor - self.reference_offset, 0)
                 ref = min(buffered, key=lambda item: abs(item[0] - wanted))[1]
+        if self.align_reference and ref is not cur:
+            ref = align_to(ref, cur)
         device = next(self.parameters()).device
         heatmap = self.source_heatmap(self.source_input(cur, ref).to(device))[0, 0]
         flat = int(heatmap.flatten().argmax())

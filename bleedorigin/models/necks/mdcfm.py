@@ -35,30 +35,36 @@ class MDCFM(BaseModule):
         alpha (float): Threshold of the RGB-HSV confidence (paper: 0.5).
         gamma (float): Threshold of the flow confidence (paper: 0.5).
         memory_size (int): Clean-view frames kept in the CFMS (oldest out).
+        in_channels (int): Channels of the appearance difference: 6 (RGB + HSV) or 7
+            (+ the Red-Mask difference).
         init_cfg (dict, optional): Initialisation config.
     """
 
     def __init__(self, channels: int = 16, alpha: float = 0.5, gamma: float = 0.5,
-                 memory_size: int = 3, init_cfg: Optional[dict] = None) -> None:
+                 memory_size: int = 3, in_channels: int = 6,
+                 init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if memory_size < 1:
             raise ValueError(f'MDCFM: memory_size must be >= 1, got {memory_size}')
         self.alpha = alpha
         self.gamma = gamma
         self.memory_size = memory_size
+        self.in_channels = in_channels
         self.rgbhsv_branch = nn.Sequential(
-            _conv(6, channels, 2), _conv(channels, channels, 2), _conv(channels, channels, 2),
-            nn.AdaptiveAvgPool2d(1), nn.Flatten())
+            _conv(in_channels, channels, 2), _conv(channels, channels, 2),
+            _conv(channels, channels, 2))
         self.flow_branch = nn.Sequential(
-            _conv(2, channels, 2), _conv(channels, channels, 2),
-            nn.AdaptiveAvgPool2d(1), nn.Flatten())
-        self.fc = nn.Linear(2 * channels + 2, 2)
+            _conv(2, channels, 2), _conv(channels, channels, 2))
+        # average and max pooling: a fresh drop of blood is a few pixels of the frame,
+        # which an average alone dilutes below the noise of camera motion
+        self.fc = nn.Linear(4 * channels + 2, 2)
 
     def forward(self, rgb_hsv_diff: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
         """Confidence logits of one or more frame pairs.
 
         Args:
-            rgb_hsv_diff (torch.Tensor): (B, 6, h, w) I_t - I_{t-1} in RGB and HSV.
+            rgb_hsv_diff (torch.Tensor): (B, in_channels, h, w) I_t - I_{t-1} in RGB and
+                HSV (and Red-Mask with 7 channels).
             flow (torch.Tensor): (B, 2, h, w) flow I_{t-1} -> I_t in pixels.
 
         Returns:
@@ -67,8 +73,8 @@ class MDCFM(BaseModule):
         """
         magnitude = flow.norm(dim=1)  # (B, h, w)
         stats = torch.stack([magnitude.mean((1, 2)), magnitude.amax((1, 2))], dim=1)
-        feats = torch.cat(
-            [self.rgbhsv_branch(rgb_hsv_diff), self.flow_branch(flow), torch.log1p(stats)], dim=1)
+        feats = torch.cat([_pool(self.rgbhsv_branch(rgb_hsv_diff)), _pool(self.flow_branch(flow)),
+                           torch.log1p(stats)], dim=1)
         return self.fc(feats)
 
     def is_clean(self, logits: torch.Tensor) -> torch.Tensor:
@@ -102,6 +108,11 @@ class MDCFM(BaseModule):
         return torch.as_tensor(rows, dtype=torch.long).reshape(len(rows), self.memory_size)
 
 
+def _pool(feats: torch.Tensor) -> torch.Tensor:
+    """(B, C, h, w) -> (B, 2C): global average and max pooling."""
+    return torch.cat([feats.mean((2, 3)), feats.amax((2, 3))], dim=1)
+
+
 class CleanViewMemory:
     """Bounded oldest-out store of clean-view items (the CFMS).
 
@@ -128,28 +139,40 @@ class CleanViewMemory:
         self.items.clear()
 
 
-def mdcfm_targets(flow: torch.Tensor, onset_index: Optional[int],
-                  motion_threshold: float) -> Tuple[torch.Tensor, torch.Tensor]:
+def mdcfm_targets(flow: torch.Tensor, onset_index: Optional[int], motion_threshold: float,
+                  appearance_horizon: Optional[int] = None
+                  ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Supervision of the two MDCFM confidences for a sequence of frame pairs.
 
     The appearance confidence should fire when I_{t-1} already shows bleeding
     (t-1 >= onset); the motion confidence when the mean flow magnitude of the
     pair exceeds ``motion_threshold`` (camera jitter, instruments, flushing).
 
+    MDCFM sees only the difference of two consecutive frames, which shows blood
+    while it spreads; long after the onset a still pool looks like any other
+    tissue. ``appearance_horizon`` limits the appearance supervision to that
+    observable period: pairs with t-1 >= onset + horizon get weight 0.
+
     Args:
         flow (torch.Tensor): (T, 2, h, w) flow t-1 -> t.
         onset_index (int | None): Onset frame within the sequence (None: never).
         motion_threshold (float): Mean flow magnitude (pixels at h x w) above which
             a pair is "moving".
+        appearance_horizon (int, optional): Frames after the onset during which
+            the appearance target is supervised (None: all of them).
 
     Returns:
-        tuple: appearance targets (T,) and motion targets (T,), float 0/1.
+        tuple: appearance targets (T,), motion targets (T,), float 0/1, and the
+        weights (T,) of the appearance targets.
     """
     num = flow.shape[0]
     index = torch.arange(num, device=flow.device)
+    weight = torch.ones(num, device=flow.device)
     if onset_index is None:
         appearance = torch.zeros(num, device=flow.device)
     else:
         appearance = (index - 1 >= onset_index).float()
+        if appearance_horizon is not None:
+            weight = (index - 1 < onset_index + appearance_horizon).float()
     motion = (flow.norm(dim=1).mean((1, 2)) > motion_threshold).float()
-    return appearance, motion
+    return appearance, motion, weight

@@ -1,7 +1,7 @@
 # Short CPU schedule of the detector (paper: 500 epochs at lr 1e-5 on a GPU; here AdamW
 # with a higher rate for minutes of CPU training).
-max_iters = 150
-val_interval = 75
+max_iters = 1200
+val_interval = 300
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=val_interval)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
