@@ -12,21 +12,28 @@ from mmengine.utils import ProgressBar
 
 from bleedorigin.registry import DATASETS
 
-from ..models.utils import propagate_point
+from ..models.utils import align_to, propagate_point
 from .bench import BenchIndex, ClipRecord
 from .onset_dataset import build_pipeline, cache_name, median_train_onset
 
 
 def build_source_cache(clip: ClipRecord, point: Tuple[float, float], size: Tuple[int, int],
-                       reference_offset: int, pseudo_offset: int, path: str) -> str:
+                       reference_offset: int, pseudo_offset: int, path: str,
+                       align_reference: bool = False) -> str:
     """Store the onset frame, reference frame and pseudo-label frame of one clip.
 
     The pseudo-label point is the ground-truth point carried by DIS optical flow
     from the onset frame g to g + ``pseudo_offset`` (paper 4.1.2, n = 10).
 
+    With ``align_reference`` the reference is warped onto the onset frame
+    (``reference``) and onto the pseudo-label frame (``reference_pseudo``) with a
+    global similarity fitted to optical flow (:func:`align_to`), so the difference
+    image shows what changed in the tissue rather than how the endoscope moved.
+
     Returns:
-        str: Path of an .npz with ``current``, ``reference``, ``pseudo`` (H, W, 3) uint8
-        at ``size`` and ``pseudo_point`` (2,) in original pixels (NaN without pseudo frame).
+        str: Path of an .npz with ``current``, ``reference``, ``reference_pseudo``,
+        ``pseudo`` (H, W, 3) uint8 at ``size`` and ``pseudo_point`` (2,) in original
+        pixels (NaN without pseudo frame).
     """
     if osp.exists(path):
         return path
@@ -41,8 +48,12 @@ def build_source_cache(clip: ClipRecord, point: Tuple[float, float], size: Tuple
         x, y = propagate_point(list(small[1:]), (point[0] * sx, point[1] * sy))
         pseudo_point = np.array([x / sx, y / sy])
     tmp = f'{path}.{os.getpid()}.tmp.npz'
-    np.savez(tmp, current=small[1], reference=small[0], pseudo=small[-1],
-             pseudo_point=pseudo_point)
+    reference, reference_pseudo = small[0], small[0]
+    if align_reference:
+        reference = align_to(small[0], small[1])
+        reference_pseudo = align_to(small[0], small[-1])
+    np.savez(tmp, current=small[1], reference=reference, reference_pseudo=reference_pseudo,
+             pseudo=small[-1], pseudo_point=pseudo_point)
     os.replace(tmp, path)
     return path
 
@@ -57,6 +68,8 @@ class BleedSourceDataset(BaseDataset):
         input_size (tuple): (W, H) of the cached frames (the source-branch input).
         reference_offset (int): Frames between the reference frame and the onset.
         pseudo_offset (int): n of the optical-flow pseudo-label (paper: 10).
+        align_reference (bool): Warp the reference frame onto the onset frame (camera
+            motion compensation, see :func:`build_source_cache`).
         samples_per_clip (int): Training repeats per clip and epoch.
         cache_dir (str, optional): Defaults to ``<data_root>/.cache/detect``.
         pipeline (list): Transforms.
@@ -65,12 +78,13 @@ class BleedSourceDataset(BaseDataset):
 
     def __init__(self, data_root: str, split: str, input_size: Tuple[int, int] = (224, 192),
                  reference_offset: int = 15, pseudo_offset: int = 10,
-                 samples_per_clip: int = 1, cache_dir: Optional[str] = None,
+                 align_reference: bool = False, samples_per_clip: int = 1, cache_dir: Optional[str] = None,
                  pipeline: Sequence = (), test_mode: bool = False, **kwargs) -> None:
         self.split = split
         self.input_size = tuple(input_size)
         self.reference_offset = reference_offset
         self.pseudo_offset = pseudo_offset
+        self.align_reference = align_reference
         self.samples_per_clip = samples_per_clip
         self.cache_dir = cache_dir or osp.join(data_root, '.cache', 'detect')
         super().__init__(data_root=data_root, pipeline=build_pipeline(pipeline),
@@ -82,7 +96,7 @@ class BleedSourceDataset(BaseDataset):
         self._metainfo['prior_onset_frame'] = median_train_onset(self.data_root)
         os.makedirs(self.cache_dir, exist_ok=True)
         tag = (f'source{self.input_size[0]}x{self.input_size[1]}_r{self.reference_offset}'
-               f'_n{self.pseudo_offset}')
+               f'_n{self.pseudo_offset}{"_aligned" if self.align_reference else ""}')
         data_list, skipped = [], 0
         positives = [c for c in index.clips if c.onset_frame is not None]
         bar = ProgressBar(len(positives)) if positives else None
@@ -96,7 +110,7 @@ class BleedSourceDataset(BaseDataset):
             point = (sources[0].x, sources[0].y)
             path = build_source_cache(
                 clip, point, self.input_size, self.reference_offset, self.pseudo_offset,
-                osp.join(self.cache_dir, cache_name(clip, tag, 'npz')))
+                osp.join(self.cache_dir, cache_name(clip, tag, 'npz')), self.align_reference)
             info = dict(clip_id=f'{clip.patient_id}/{clip.clip_id}', cache_path=path,
                         gt_point=[float(point[0]), float(point[1])],
                         onset_frame=clip.onset_frame, ori_shape=(clip.height, clip.width))

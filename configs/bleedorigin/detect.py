@@ -10,7 +10,8 @@ model = dict(
     type='BleedOriginDetector',
     data_preprocessor=dict(type='BleedDataPreprocessor'),
     mdcfm=dict(type='MDCFM', channels=8, alpha=0.5, gamma=0.5, memory_size=2),
-    mdg=dict(type='MDGNeck', in_channels=(3, 3, 2), channels=8, out_channels=16,
+    # RGB domain = RGB difference + Red-Mask difference (red_domain below)
+    mdg=dict(type='MDGNeck', in_channels=(4, 3, 2), channels=8, out_channels=16,
              stem_stride=4),
     onset_head=dict(type='OnsetHead', in_channels=64, window_size={{_base_.window_size}},
                     num_layers=4, num_heads=8, ffn_channels=128, dropout=0.1,
@@ -20,12 +21,25 @@ model = dict(
     source_head=dict(type='HeatmapPointHead', in_channels=32, image_channels=6,
                      heatmap_channels=8, embed_dims=8, num_scales=4,
                      loss_heatmap_weight=0.5, loss_pseudo_weight=0.5, loss_point_weight=1.0,
+                     # auxiliary pixel cross-entropy: the eq. 5 MSE alone does not find the
+                     # peak within a CPU schedule (docs/detect.md)
+                     loss_ce_weight=1.0,
                      decoder={{_base_.heatmap_codec}}),
     frame_embed_dims=64,
     use_memory=True,
     train_window_stride=5,
     conf_thr=0.5,
-    mdcfm_loss_weight=0.5,
+    mdcfm_loss_weight=1.0,
+    # MDCFM sees consecutive frames only: supervise its bleeding confidence while the
+    # blood visibly spreads (one window after the onset)
+    mdcfm_appearance_horizon={{_base_.window_size}},
+    red_domain=True,
+    # dense per-frame supervision of the frame features (bleeding from the onset on)
+    state_loss_weight=1.0,
+    # training sequences whose memory holds the labelled clean views (else MDCFM's)
+    teacher_memory=1.0,
+    # compare the onset frame with a motion-compensated reference (as the dataset)
+    align_reference={{_base_.align_reference}},
     motion_threshold=0.5,
     onset_input_size={{_base_.onset_input_size}},
     source_input_size={{_base_.source_input_size}},
@@ -34,7 +48,7 @@ model = dict(
 
 custom_hooks = [dict(type='NaNGuardHook')]
 default_hooks = dict(
-    checkpoint=dict(type='CheckpointHook', interval=75, by_epoch=False, max_keep_ckpts=2,
+    checkpoint=dict(type='CheckpointHook', interval=300, by_epoch=False, max_keep_ckpts=2,
                     save_best='onset/acc_8', rule='greater', save_last=True),
     logger=dict(type='LoggerHook', interval=20))
 log_processor = dict(by_epoch=False)

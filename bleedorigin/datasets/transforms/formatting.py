@@ -64,7 +64,8 @@ class PackSourceInputs(BaseTransform):
                 results['gt_point_input'], dtype=np.float32).reshape(1, 1, 2))
             frame_samples.append(real)
         if results.get('pseudo') is not None and results.get('pseudo_heatmap') is not None:
-            images.append(self._image(results['pseudo'], results['reference']))
+            images.append(self._image(results['pseudo'],
+                                      results.get('reference_pseudo', results['reference'])))
             pseudo = PoseDataSample(metainfo=dict(is_pseudo_label=True))
             pseudo.gt_fields = PixelData(heatmaps=torch.from_numpy(results['pseudo_heatmap']))
             pseudo.gt_instances = InstanceData()

@@ -17,7 +17,9 @@ class PointMetric(BaseMetric):
     the original frame and ``ori_shape`` (H, W) into its output data samples;
     samples without ``gt_point`` (negative clips, onset samples) are ignored.
     The prior always answers the image centre; its results are emitted as
-    ``prior_center/<metric>``.
+    ``prior_center/<metric>``. Baselines a model scored on the same inputs (a data
+    sample's ``baseline_points`` dict, e.g. ``red_diff_argmax``) are emitted as
+    ``<name>/<metric>`` when every sample carries them.
 
     Args:
         thresholds (Sequence[float]): Distance thresholds in pixels.
@@ -42,7 +44,9 @@ class PointMetric(BaseMetric):
             self.results.append(dict(
                 pred=np.asarray(sample['pred_point'], dtype=np.float64).reshape(2),
                 gt=np.asarray(sample['gt_point'], dtype=np.float64).reshape(2),
-                center=np.array([width / 2.0, height / 2.0])))
+                center=np.array([width / 2.0, height / 2.0]),
+                baselines={name: np.asarray(point, dtype=np.float64).reshape(2)
+                           for name, point in (sample.get('baseline_points') or {}).items()}))
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         if not results:
@@ -54,4 +58,10 @@ class PointMetric(BaseMetric):
         prior = point_accuracy(point_errors(np.stack([r['center'] for r in results]), gts),
                                self.thresholds)
         metrics.update({f'prior_center/{k}': v for k, v in prior.items()})
+        # baselines the model evaluated on the same inputs, when every sample has them
+        names = set.intersection(*[set(r.get('baselines', {})) for r in results])
+        for name in sorted(names):
+            errors = point_errors(np.stack([r['baselines'][name] for r in results]), gts)
+            metrics.update({f'{name}/{k}': v
+                            for k, v in point_accuracy(errors, self.thresholds).items()})
         return metrics

@@ -95,6 +95,9 @@ class HeatmapPointHead(BaseHead):
         loss_point_weight (float): delta of eq. 5 (paper: 1.0).
         point_unit (float): Pixels (input) per unit of the Huber term. Defaults to 8.
         softargmax_beta (float): Temperature of the soft-argmax of the Huber term.
+        loss_ce_weight (float): Weight of an auxiliary cross-entropy between the pixel
+            distribution ``softmax(beta * heatmap)`` and the normalised target heatmap
+            (real and pseudo frames); 0 disables it (eq. 5 only).
         decoder (dict): mmpose codec config (e.g. ``MSRAHeatmap``) for targets and argmax.
         init_cfg (dict, optional): Initialisation config.
     """
@@ -104,6 +107,7 @@ class HeatmapPointHead(BaseHead):
                  kernel_size: int = 3, loss_heatmap_weight: float = 0.5,
                  loss_pseudo_weight: float = 0.5, loss_point_weight: float = 1.0,
                  point_unit: float = 8.0, softargmax_beta: float = 30.0,
+                 loss_ce_weight: float = 0.0,
                  decoder: Optional[dict] = None, init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg)
         if image_channels not in (3, 6):
@@ -116,6 +120,7 @@ class HeatmapPointHead(BaseHead):
         self.loss_point_weight = loss_point_weight
         self.point_unit = point_unit
         self.softargmax_beta = softargmax_beta
+        self.loss_ce_weight = loss_ce_weight
         self.decoder = KEYPOINT_CODECS.build(decoder) if decoder is not None else None
         self.red_mask = RedMask()
         red_channels = 2 if image_channels == 6 else 1
@@ -131,6 +136,13 @@ class HeatmapPointHead(BaseHead):
         self.attentions = nn.ModuleList(
             NeighbourhoodAttention(heatmap_channels, heatmap_channels, in_channels, embed_dims,
                                    kernel_size) for _ in range(num_scales))
+        # the heatmap starts flat at 0 (the background value of its target): a random
+        # start sums four scales of noise to a loss ~100x its floor, whose first
+        # corrections silence the ReLUs of the head for good (a flat heatmap whose
+        # argmax is a corner)
+        for attention in self.attentions:
+            nn.init.zeros_(attention.out_proj[-1].weight)
+            nn.init.zeros_(attention.out_proj[-1].bias)
 
     def red_features(self, image: torch.Tensor) -> torch.Tensor:
         """Fixed Red-Mask maps: (B, Ci, H, W) -> (B, 1 or 2, H, W) (I_t, I_t - I_ref)."""
@@ -218,9 +230,21 @@ class HeatmapPointHead(BaseHead):
         # the MSE of a sparse gaussian is tiny; scaling by the map size keeps it
         # on the order of the point term without changing its minimiser
         scale = float(heatmaps.shape[-1] * heatmaps.shape[-2]) ** 0.5
-        return dict(loss_heatmap=self.loss_heatmap_weight * scale * loss_heatmap,
-                    loss_pseudo=self.loss_pseudo_weight * scale * loss_pseudo,
-                    loss_point=self.loss_point_weight * loss_point)
+        losses = dict(loss_heatmap=self.loss_heatmap_weight * scale * loss_heatmap,
+                      loss_pseudo=self.loss_pseudo_weight * scale * loss_pseudo,
+                      loss_point=self.loss_point_weight * loss_point)
+        if self.loss_ce_weight > 0:
+            # cross-entropy of the pixel distribution softmax(beta * heatmap) against the
+            # normalised target: every pixel competes with every other, so the peak is
+            # found in tens of iterations where the MSE needs thousands
+            logp = (heatmaps.flatten(1) * self.softargmax_beta).log_softmax(dim=1)
+            target = targets.flatten(1).clamp(min=0)
+            target = target / target.sum(1, keepdim=True).clamp(min=1e-6)
+            valid = targets.flatten(1).amax(1) > 0
+            ce = -(target * logp).sum(1)
+            losses['loss_heatmap_ce'] = self.loss_ce_weight * (
+                ce[valid].mean() if valid.any() else zero)
+        return losses
 
     def predict(self, feats: Tuple[torch.Tensor, ...], batch_data_samples: Sequence = None,
                 test_cfg: Optional[dict] = None):

@@ -83,3 +83,38 @@ def propagate_point(frames: Sequence[np.ndarray], point: Tuple[float, float]
         x = float(np.clip(x + dx, 0, width - 1))
         y = float(np.clip(y + dy, 0, height - 1))
     return x, y
+
+
+def align_to(moving: np.ndarray, fixed: np.ndarray, step: int = 8) -> np.ndarray:
+    """Warp ``moving`` onto ``fixed`` with one global similarity transform.
+
+    The transform is fitted with RANSAC to DIS flow sampled on a grid, so local
+    changes (fresh blood, instruments) are outliers and do not bend the result;
+    the source branch compares the onset frame with a reference frame taken
+    ``reference_offset`` frames earlier, across which the endoscope moves.
+
+    Args:
+        moving (np.ndarray): (H, W, 3) uint8 RGB, e.g. the reference frame.
+        fixed (np.ndarray): (H, W, 3) uint8 RGB of the same size, e.g. the onset frame.
+        step (int): Grid spacing of the flow samples in pixels.
+
+    Returns:
+        np.ndarray: ``moving`` resampled in the coordinates of ``fixed`` (uint8);
+        ``moving`` itself when no transform can be fitted.
+    """
+    if moving.shape != fixed.shape:
+        raise ValueError(f'align_to: frame shapes differ {moving.shape} vs {fixed.shape}')
+    height, width = fixed.shape[:2]
+    flow = dis_flow(fixed, moving)  # fixed pixel -> where it is in moving
+    ys, xs = np.mgrid[step // 2:height:step, step // 2:width:step]
+    src = np.stack([xs.ravel(), ys.ravel()], 1).astype(np.float32)
+    dst = src + flow[ys.ravel(), xs.ravel()]
+    if len(src) < 3:
+        return moving
+    matrix, inliers = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC,
+                                                  ransacReprojThreshold=2.0)
+    if matrix is None or inliers is None or inliers.sum() < 3:
+        return moving
+    return cv2.warpAffine(moving, matrix, (width, height),
+                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE)

@@ -6,6 +6,8 @@ strongest other channel:
 
     red = R * clip((R - max(G, B)) / (R + eps), 0, 1)        R, G, B in [0, 1]
 """
+from typing import Tuple
+
 import numpy as np
 import torch
 from torch import nn
@@ -56,3 +58,23 @@ class RedMask(nn.Module):
 
     def forward(self, rgb: torch.Tensor) -> torch.Tensor:
         return red_mask(rgb)
+
+
+def red_difference_argmax(image: torch.Tensor) -> Tuple[float, float]:
+    """Classical source baseline: where the Red-Mask grew most since the reference.
+
+    Args:
+        image (torch.Tensor): (6, H, W) source input ``[I_t, I_t - I_ref]`` in [0, 1].
+
+    Returns:
+        tuple: (x, y) in input pixels of the largest ``Red(I_t) - Red(I_ref)``.
+    """
+    if image.dim() != 3 or image.shape[0] != 6:
+        raise ValueError(f'red_difference_argmax: expected a (6, H, W) tensor, got '
+                         f'{tuple(image.shape)}')
+    current = image[:3].clamp(0, 1)[None]
+    reference = (image[:3] - image[3:6]).clamp(0, 1)[None]
+    growth = (red_mask(current) - red_mask(reference))[0, 0]
+    flat = int(growth.flatten().argmax())
+    width = growth.shape[-1]
+    return float(flat % width), float(flat // width)

@@ -8,11 +8,12 @@ onset_input_size = (64, 48)  # (w, h) of the onset branch
 source_input_size = (160, 128)  # (W, H) of the source branch
 reference_offset = 15        # frames between the pre-onset reference and the onset frame
 pseudo_offset = 10           # n of the optical-flow pseudo-labels (paper)
+align_reference = True       # warp the reference onto the onset frame (camera motion)
 heatmap_codec = dict(type='MSRAHeatmap', input_size=source_input_size,
                      heatmap_size=source_input_size, sigma=2.0)
 
 onset_train_pipeline = [
-    dict(type='SampleOnsetSegment', window_size=window_size, num_windows=2, window_stride=5,
+    dict(type='SampleOnsetSegment', window_size=window_size, num_windows=6, window_stride=5,
          context_frames=6, positive_fraction=0.5),
     dict(type='SequenceRandomFlip', prob=0.5),
     dict(type='SequenceColorJitter'),
@@ -50,7 +51,8 @@ def _split(split, test_mode, onset_pipeline, source_pipeline, onset_repeats=1,
                  pipeline=onset_pipeline, test_mode=test_mode),
             dict(type='BleedSourceDataset', data_root=data_root, split=split,
                  input_size=source_input_size, reference_offset=reference_offset,
-                 pseudo_offset=pseudo_offset, samples_per_clip=source_repeats,
+                 pseudo_offset=pseudo_offset, align_reference=align_reference,
+                 samples_per_clip=source_repeats,
                  pipeline=source_pipeline, test_mode=test_mode),
         ])
 

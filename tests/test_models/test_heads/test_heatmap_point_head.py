@@ -73,3 +73,29 @@ def test_heatmap_point_head_in_mmpose_topdown_estimator():
     assert torch.isfinite(sum(losses.values()))
     results = model(inputs, samples, mode='predict')
     assert results[0].pred_instances.keypoints.shape == (1, 1, 2)
+
+
+def test_heatmap_starts_flat_and_pixel_ce_localises_fast():
+    torch.manual_seed(0)
+    head = MODELS.build(dict(type='HeatmapPointHead', in_channels=8, image_channels=6,
+                             heatmap_channels=8, embed_dims=8, decoder=CODEC,
+                             loss_ce_weight=1.0))
+    image = torch.rand(2, 6, 40, 48) * 0.3
+    image[0, 0, 10:14, 30:34] = 1.0
+    image[1, 0, 25:29, 8:12] = 1.0
+    feats = (image, torch.randn(2, 8, 5, 6))
+    # zero-initialised output layers: a flat heatmap, no random peak to unlearn
+    assert float(head(feats).abs().max()) == 0.0
+    samples = [_sample(32, 12, CODEC), _sample(10, 27, CODEC)]
+    optim = torch.optim.Adam(head.parameters(), lr=5e-3)
+    history = []
+    for _ in range(40):
+        losses = head.loss(feats, samples)
+        history.append(float(losses['loss_heatmap_ce']))
+        optim.zero_grad()
+        sum(losses.values()).backward()
+        optim.step()
+    # uniform over 48 x 40 pixels: CE = log(1920) ~ 7.6 at the start
+    assert history[0] > 7.0 and history[-1] < 0.6 * history[0]
+    preds = head.predict(feats, samples)
+    assert np.abs(preds[1].keypoints.reshape(2) - np.array([10, 27])).max() <= 3
