@@ -4,7 +4,7 @@
 #   python tools/train.py configs/bleedorigin/track_pretrain.py
 #   python tools/gen_pseudo_labels.py data/synthetic \
 #       --tracker-config configs/bleedorigin/track_pretrain.py \
-#       --checkpoint work_dirs/track_pretrain/iter_200.pth
+#       --checkpoint work_dirs/track_pretrain/iter_500.pth
 #   python tools/train.py configs/bleedorigin/track.py
 #   python tools/test.py configs/bleedorigin/track.py work_dirs/track/iter_100.pth
 _base_ = ['./track_pretrain.py']
@@ -33,7 +33,7 @@ train_dataloader = dict(
         augment=True))
 
 synthetic_data = dict(_delete_=True, data_root={{_base_.data_root}}, preset='default', seed=0)
-load_from = 'work_dirs/track_pretrain/iter_200.pth'
+load_from = 'work_dirs/track_pretrain/iter_500.pth'
 max_iters = 100
 optim_wrapper = dict(optimizer=dict(lr=3e-4))
 param_scheduler = [
