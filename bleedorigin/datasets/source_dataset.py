@@ -78,7 +78,8 @@ class BleedSourceDataset(BaseDataset):
 
     def __init__(self, data_root: str, split: str, input_size: Tuple[int, int] = (224, 192),
                  reference_offset: int = 15, pseudo_offset: int = 10,
-                 align_reference: bool = False, samples_per_clip: int = 1, cache_dir: Optional[str] = None,
+                 align_reference: bool = False, samples_per_clip: int = 1,
+                 cache_dir: Optional[str] = None,
                  pipeline: Sequence = (), test_mode: bool = False, **kwargs) -> None:
         self.split = split
         self.input_size = tuple(input_size)

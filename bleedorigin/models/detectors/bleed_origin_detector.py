@@ -14,8 +14,14 @@ from torch import nn
 from bleedorigin.registry import MODELS
 
 from ..necks.mdcfm import CleanViewMemory, mdcfm_targets
-from ..utils import (align_to, dis_flow, onset_from_windows, red_difference_argmax, red_mask,
-                     rgb_to_hsv01)
+from ..utils import (
+    align_to,
+    dis_flow,
+    onset_from_windows,
+    red_difference_argmax,
+    red_mask,
+    rgb_to_hsv01,
+)
 
 
 def _pool(feats: torch.Tensor) -> torch.Tensor:
@@ -101,7 +107,8 @@ class BleedOriginDetector(BaseModel):
                  reference_offset: int = 15, diff_scale: float = 10.0,
                  red_domain: bool = False, state_loss_weight: float = 0.0,
                  teacher_memory: float = 0.0, mdcfm_appearance_horizon: Optional[int] = None,
-                 align_reference: bool = False, mdcfm_balance: bool = False, init_cfg: Optional[dict] = None) -> None:
+                 align_reference: bool = False, mdcfm_balance: bool = False,
+                 init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
             data_preprocessor = dict(type='BleedDataPreprocessor')
         if isinstance(data_preprocessor, dict):
@@ -336,7 +343,7 @@ class BleedOriginDetector(BaseModel):
                     keep = torch.rand(app.shape[0], device=app.device) < float(torch.rand(()))
                     clean_views.append(((1 - app) * (1 - mot)).bool().logical_and(keep).tolist())
             batch_feats = self.extract_batch_features([item for item, _ in onset], clean_views)
-            for (item, sample), (feats, mdcfm_logits), (appearance, motion, app_w) in zip(
+            for (_, sample), (feats, mdcfm_logits), (appearance, motion, app_w) in zip(
                     onset, batch_feats, targets_all):
                 meta = sample.metainfo
                 onset_index = meta.get('onset_index')

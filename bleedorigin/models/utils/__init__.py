@@ -4,6 +4,7 @@ from .positional_encoding import SinusoidalPositionalEncoding
 from .red_mask import RedMask, red_difference_argmax, red_mask
 
 __all__ = [
-    'RedMask', 'red_mask', 'red_difference_argmax', 'SinusoidalPositionalEncoding', 'onset_from_windows', 'dis_flow',
-    'sequence_flow', 'rgb_to_hsv01', 'propagate_point', 'to_gray', 'align_to'
+    'RedMask', 'red_mask', 'red_difference_argmax', 'SinusoidalPositionalEncoding',
+    'onset_from_windows', 'dis_flow', 'sequence_flow', 'rgb_to_hsv01', 'propagate_point',
+    'to_gray', 'align_to'
 ]
