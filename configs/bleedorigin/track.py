@@ -6,7 +6,7 @@
 #       --tracker-config configs/bleedorigin/track_pretrain.py \
 #       --checkpoint work_dirs/track_pretrain/iter_500.pth
 #   python tools/train.py configs/bleedorigin/track.py
-#   python tools/test.py configs/bleedorigin/track.py work_dirs/track/iter_100.pth
+#   python tools/test.py configs/bleedorigin/track.py work_dirs/track/iter_300.pth
 _base_ = ['./track_pretrain.py']
 
 model = dict(
@@ -34,14 +34,14 @@ train_dataloader = dict(
 
 synthetic_data = dict(_delete_=True, data_root={{_base_.data_root}}, preset='default', seed=0)
 load_from = 'work_dirs/track_pretrain/iter_500.pth'
-max_iters = 100
+max_iters = 300
 optim_wrapper = dict(optimizer=dict(lr=3e-4))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=10),
     dict(type='CosineAnnealingLR', by_epoch=False, begin=10, end=max_iters, eta_min=1e-5),
 ]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
-default_hooks = dict(checkpoint=dict(interval=50))
+default_hooks = dict(checkpoint=dict(interval=100))
 # no validation during the short CPU schedule; evaluate with tools/test.py
 # LoRA (rank 8) on q/k/v/out projections and MLPs; the red-attention embedding
 # and the two scalar priors (template-correlation scale, motion-prior width),
