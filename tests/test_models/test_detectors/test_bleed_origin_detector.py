@@ -14,11 +14,11 @@ SOURCE_SIZE = (48, 40)
 CODEC = dict(type='MSRAHeatmap', input_size=SOURCE_SIZE, heatmap_size=SOURCE_SIZE, sigma=2.0)
 
 
-def tiny_detector(use_memory=True):
+def tiny_detector(use_memory=True, mdg_in_channels=(3, 3, 2), **kwargs):
     return MODELS.build(dict(
         type='BleedOriginDetector',
         mdcfm=dict(type='MDCFM', channels=4, memory_size=2),
-        mdg=dict(type='MDGNeck', channels=4, out_channels=8),
+        mdg=dict(type='MDGNeck', in_channels=mdg_in_channels, channels=4, out_channels=8),
         onset_head=dict(type='OnsetHead', in_channels=16, window_size=WINDOW, num_layers=1,
                         num_heads=4, ffn_channels=16, dropout=0.0),
         encoder=dict(type='SmallCNNEncoder', in_channels=6, stage_channels=(8, 8, 8),
@@ -26,7 +26,8 @@ def tiny_detector(use_memory=True):
         source_head=dict(type='HeatmapPointHead', in_channels=8, image_channels=6,
                          heatmap_channels=8, embed_dims=8, decoder=CODEC),
         frame_embed_dims=16, use_memory=use_memory, train_window_stride=2,
-        onset_input_size=ONSET_SIZE, source_input_size=SOURCE_SIZE, reference_offset=3))
+        onset_input_size=ONSET_SIZE, source_input_size=SOURCE_SIZE, reference_offset=3,
+        **kwargs))
 
 
 def onset_item(num_frames=14, onset=9, seed=0):
@@ -117,19 +118,8 @@ def test_streaming_matches_offline_and_is_bounded():
 
 def test_red_domain_state_loss_and_teacher_memory():
     torch.manual_seed(0)
-    model = MODELS.build(dict(
-        type='BleedOriginDetector',
-        mdcfm=dict(type='MDCFM', channels=4, memory_size=2),
-        mdg=dict(type='MDGNeck', in_channels=(4, 3, 2), channels=4, out_channels=8),
-        onset_head=dict(type='OnsetHead', in_channels=16, window_size=WINDOW, num_layers=1,
-                        num_heads=4, ffn_channels=16, dropout=0.0),
-        encoder=dict(type='SmallCNNEncoder', in_channels=6, stage_channels=(8, 8, 8),
-                     blocks_per_stage=1),
-        source_head=dict(type='HeatmapPointHead', in_channels=8, image_channels=6,
-                         heatmap_channels=8, embed_dims=8, decoder=CODEC),
-        frame_embed_dims=16, train_window_stride=2, onset_input_size=ONSET_SIZE,
-        source_input_size=SOURCE_SIZE, reference_offset=3, red_domain=True,
-        state_loss_weight=1.0, teacher_memory=1.0, mdcfm_appearance_horizon=2))
+    model = tiny_detector(mdg_in_channels=(4, 3, 2), red_domain=True, state_loss_weight=1.0,
+                          teacher_memory=1.0, mdcfm_appearance_horizon=2)
     items = [onset_item(), onset_item(onset=None, seed=1)]
     data = model.data_preprocessor(dict(inputs=[i for i, _ in items],
                                         data_samples=[s for _, s in items]), True)
