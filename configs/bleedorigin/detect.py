@@ -9,7 +9,8 @@ _base_ = [
 model = dict(
     type='BleedOriginDetector',
     data_preprocessor=dict(type='BleedDataPreprocessor'),
-    mdcfm=dict(type='MDCFM', channels=8, alpha=0.5, gamma=0.5, memory_size=2),
+    # appearance input: RGB + HSV + Red-Mask differences of consecutive frames
+    mdcfm=dict(type='MDCFM', channels=8, alpha=0.5, gamma=0.5, memory_size=2, in_channels=7),
     # RGB domain = RGB difference + Red-Mask difference (red_domain below)
     mdg=dict(type='MDGNeck', in_channels=(4, 3, 2), channels=8, out_channels=16,
              stem_stride=4),
@@ -36,8 +37,11 @@ model = dict(
     red_domain=True,
     # dense per-frame supervision of the frame features (bleeding from the onset on)
     state_loss_weight=1.0,
-    # training sequences whose memory holds the labelled clean views (else MDCFM's)
-    teacher_memory=1.0,
+    # share of training sequences whose memory holds the labelled clean views (the others
+    # use MDCFM's decisions, as inference does)
+    teacher_memory=0.5,
+    # weight the few "bleeding" pairs of MDCFM's appearance target up to the clean ones
+    mdcfm_balance=True,
     # compare the onset frame with a motion-compensated reference (as the dataset)
     align_reference={{_base_.align_reference}},
     motion_threshold=0.5,
