@@ -149,21 +149,30 @@ class BleedOriginDetector(BaseModel):
         self.reset_stream()
 
     # ------------------------------------------------------------------ onset branch
+    def _with_red(self, rgb: torch.Tensor) -> torch.Tensor:
+        """(B, 3, h, w) RGB -> (B, 3|4, h, w): the Red-Mask appended as a fourth channel
+        when a comparison needs it, so it is computed once per frame, not per pair."""
+        if self.red_domain or self.mdcfm.in_channels == 7:
+            return torch.cat([rgb, red_mask(rgb)], dim=1)
+        return rgb
+
     def _compare(self, cur_rgb, cur_hsv, ref_rgb, ref_hsv, flow) -> torch.Tensor:
-        """MDG features of comparisons: (B, 3|3|3|3|2, h, w) inputs -> (B, 2 * C_mdg)."""
+        """MDG features of comparisons: (B, 3|4, h, w) frames (see :meth:`_with_red`),
+        (B, 3, h, w) HSV and (B, 2, h, w) flow -> (B, 2 * C_mdg)."""
         scale = self.diff_scale
         rgb_diff = cur_rgb - ref_rgb
-        if self.red_domain:
-            rgb_diff = torch.cat([rgb_diff, red_mask(cur_rgb) - red_mask(ref_rgb)], dim=1)
+        if not self.red_domain:
+            rgb_diff = rgb_diff[:, :3]
         return _pool(self.mdg((rgb_diff * scale, (cur_hsv - ref_hsv) * scale,
                                flow * scale))[0])
 
     def _pair_diff(self, rgb, hsv, prev_rgb, prev_hsv) -> torch.Tensor:
         """MDCFM appearance input: (B, 6|7, h, w) scaled RGB, HSV (and Red-Mask)
         differences of consecutive frames."""
-        parts = [rgb - prev_rgb, hsv - prev_hsv]
+        rgb_diff = rgb - prev_rgb
+        parts = [rgb_diff[:, :3], hsv - prev_hsv]
         if self.mdcfm.in_channels == 7:
-            parts.append(red_mask(rgb) - red_mask(prev_rgb))
+            parts.append(rgb_diff[:, 3:4])
         return torch.cat(parts, dim=1) * self.diff_scale
 
     def _memory_flows(self, frames_uint8: np.ndarray, mem_idx: torch.Tensor) -> torch.Tensor:
@@ -213,7 +222,7 @@ class BleedOriginDetector(BaseModel):
             list[tuple]: (features (T_i, D), MDCFM logits (T_i, 2)) per sequence.
         """
         lengths = [seq['rgb'].shape[0] for seq in sequences]
-        rgb = torch.cat([seq['rgb'] for seq in sequences])
+        rgb = self._with_red(torch.cat([seq['rgb'] for seq in sequences]))
         hsv = torch.cat([seq['hsv'] for seq in sequences])
         flow = torch.cat([seq['flow'] for seq in sequences])
         # previous frame of each frame, within its own sequence (frame 0: itself)
@@ -436,7 +445,7 @@ class BleedOriginDetector(BaseModel):
 
     def _small(self, frame: np.ndarray) -> Tuple[np.ndarray, torch.Tensor, torch.Tensor]:
         small = cv2.resize(frame, self.onset_input_size, interpolation=cv2.INTER_AREA)
-        rgb = torch.from_numpy(small).permute(2, 0, 1)[None].float().div_(255.0)
+        rgb = self._with_red(torch.from_numpy(small).permute(2, 0, 1)[None].float().div_(255.0))
         hsv = torch.from_numpy(rgb_to_hsv01(small)).permute(2, 0, 1)[None]
         return small, rgb, hsv
 
