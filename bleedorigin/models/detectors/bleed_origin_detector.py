@@ -16,17 +16,13 @@ from bleedorigin.registry import MODELS
 from ..necks.mdcfm import CleanViewMemory, mdcfm_targets
 from ..utils import (
     align_to,
+    avg_max_pool,
     dis_flow,
     onset_from_windows,
     red_difference_argmax,
     red_mask,
     rgb_to_hsv01,
 )
-
-
-def _pool(feats: torch.Tensor) -> torch.Tensor:
-    """(B, C, h, w) -> (B, 2C): global average and max pooling."""
-    return torch.cat([feats.mean((2, 3)), feats.amax((2, 3))], dim=1)
 
 
 @MODELS.register_module()
@@ -163,7 +159,7 @@ class BleedOriginDetector(BaseModel):
         rgb_diff = cur_rgb - ref_rgb
         if not self.red_domain:
             rgb_diff = rgb_diff[:, :3]
-        return _pool(self.mdg((rgb_diff * scale, (cur_hsv - ref_hsv) * scale,
+        return avg_max_pool(self.mdg((rgb_diff * scale, (cur_hsv - ref_hsv) * scale,
                                flow * scale))[0])
 
     def _pair_diff(self, rgb, hsv, prev_rgb, prev_hsv) -> torch.Tensor:

@@ -8,6 +8,8 @@ from torch import nn
 
 from bleedorigin.registry import MODELS
 
+from ..utils import avg_max_pool
+
 
 def _conv(in_channels: int, out_channels: int, stride: int) -> nn.Sequential:
     # no normalisation layer: these convs run on hundreds of small frame pairs per
@@ -73,7 +75,8 @@ class MDCFM(BaseModule):
         """
         magnitude = flow.norm(dim=1)  # (B, h, w)
         stats = torch.stack([magnitude.mean((1, 2)), magnitude.amax((1, 2))], dim=1)
-        feats = torch.cat([_pool(self.rgbhsv_branch(rgb_hsv_diff)), _pool(self.flow_branch(flow)),
+        feats = torch.cat([avg_max_pool(self.rgbhsv_branch(rgb_hsv_diff)),
+                           avg_max_pool(self.flow_branch(flow)),
                            torch.log1p(stats)], dim=1)
         return self.fc(feats)
 
@@ -106,11 +109,6 @@ class MDCFM(BaseModule):
             if t > 0 and bool(is_clean):
                 memory.push(t - 1)
         return torch.as_tensor(rows, dtype=torch.long).reshape(len(rows), self.memory_size)
-
-
-def _pool(feats: torch.Tensor) -> torch.Tensor:
-    """(B, C, h, w) -> (B, 2C): global average and max pooling."""
-    return torch.cat([feats.mean((2, 3)), feats.amax((2, 3))], dim=1)
 
 
 class CleanViewMemory:
