@@ -334,12 +334,11 @@ class BleedOriginDetector(BaseModel):
                                                  self.mdcfm_appearance_horizon))
             clean_views = None
             if self.teacher_memory > 0 and self.use_memory:
-                # I_{t-1} is clean when it precedes the onset and the pair is still;
-                # None: that sequence's memory follows MDCFM
-                # Each labelled clean view is stored with a per-sequence probability
-                # q ~ U(0, 1): the comparisons meet memories of every staleness, from
-                # "previous frame" to "first frame of the video", and whatever MDCFM
-                # stores before the onset at inference stays in distribution.
+                # Labelled clean view: I_{t-1} precedes the onset and the pair is still.
+                # Each is stored with a per-sequence probability q ~ U(0, 1), so the
+                # comparisons meet memories of every staleness, from "previous frame" to
+                # "first frame of the video", and whatever MDCFM stores before the onset
+                # at inference stays in distribution. None: the memory follows MDCFM.
                 clean_views = []
                 for app, mot, _ in targets_all:
                     if float(torch.rand(())) >= self.teacher_memory:
