@@ -48,7 +48,8 @@ from bleedorigin.evaluation.tables import OUR_METHOD, render_metric_tables  # no
 
 TOLERANCES = (0, 1, 2, 4, 8)
 POINT_THRESHOLDS = (10, 25, 50, 75, 100)
-BASELINE_TRACKERS = ('zero_motion', 'lucas_kanade', 'dis_flow')  # classical rows of Table 7
+# classical rows of Table 7
+BASELINE_TRACKERS = ('zero_motion', 'lucas_kanade', 'fb_lucas_kanade', 'dis_flow')
 EFFICIENCY_SIZE = (512, 384)  # (W, H), paper Table 10
 # Main metric of each task in the breakdown (mid tolerance / threshold of the paper's tables).
 BREAKDOWN_METRICS = (('onset', 'acc_4', 'onset ±≤4 (%)'), ('source', 'err_le_50',

@@ -25,6 +25,8 @@ POINT_COLUMNS: List[Column] = [
     ('err_avg', 'Err_avg (px) ↓', False),
 ]
 
+DENSE_COLUMNS: List[Column] = POINT_COLUMNS + [('delta_avg', 'δ_avg (TAP-Vid)', True)]
+
 TASK_TABLES: Dict[str, Tuple[str, List[Column]]] = OrderedDict(
     onset=('Table 3: initial bleeding frame detection (frame-level accuracy, %)', [
         ('acc_0', '±≤0', True),
@@ -39,7 +41,7 @@ TASK_TABLES: Dict[str, Tuple[str, List[Column]]] = OrderedDict(
     ]),
     source=('Table 4: initial bleeding source detection (pixel-level accuracy, %)', POINT_COLUMNS),
     track=('Table 7: bleeding source tracking, sparse annotations (%)', POINT_COLUMNS),
-    track_dense=('Table 7 (dense): bleeding source tracking on every frame (%)', POINT_COLUMNS),
+    track_dense=('Table 7 (dense): bleeding source tracking on every frame (%)', DENSE_COLUMNS),
 )
 
 OUR_METHOD = 'BleedOrigin (ours)'
@@ -108,6 +110,42 @@ def group_metric_rows(metrics: Mapping[str, float]) -> Dict[str, Dict[str, Dict[
     return grouped
 
 
+BREAKDOWN_PREFIX = 'track_by_scenario'
+
+
+def render_breakdown(metrics: Mapping[str, float], prefix: str = BREAKDOWN_PREFIX,
+                     columns: Sequence[str] = ('err_le_10', 'err_le_100', 'err_avg')) -> str:
+    """Per-scenario table from ``<prefix>/<scenario>/<method>/<metric>`` keys.
+
+    One row per scenario, one column group per method (ours first).
+    """
+    cells: Dict[str, Dict[str, Dict[str, float]]] = OrderedDict()
+    methods: List[str] = []
+    for key, value in metrics.items():
+        parts = key.split('/')
+        if len(parts) != 4 or parts[0] != prefix:
+            continue
+        _, scenario, method, name = parts
+        if method not in methods:
+            methods.append(method)
+        cells.setdefault(scenario, OrderedDict()).setdefault(method, {})[name] = value
+    if not cells:
+        return ''
+    if 'ours' in methods:
+        methods.remove('ours')
+        methods.insert(0, 'ours')
+    short = {'err_le_10': '≤10', 'err_le_100': '≤100', 'err_avg': 'avg'}
+    header = ' | '.join(f'{m} {short.get(c, c)}' for m in methods for c in columns)
+    lines = ['**Table 7 by scenario (sparse; Err≤d %, Err_avg px)**', '',
+             f'| scenario | clips | {header} |',
+             '|---|---:|' + '---:|' * (len(methods) * len(columns))]
+    for scenario, by_method in cells.items():
+        clips = next(iter(by_method.values())).get('num_clips')
+        row = [_format_value(by_method.get(m, {}).get(c)) for m in methods for c in columns]
+        lines.append(f'| {scenario} | {_format_value(clips)} | ' + ' | '.join(row) + ' |')
+    return '\n'.join(lines) + '\n'
+
+
 def render_metric_tables(metrics: Mapping[str, float]) -> str:
     """All paper-shaped tables that the given flat metrics fill, as Markdown."""
     grouped = group_metric_rows(metrics)
@@ -115,4 +153,7 @@ def render_metric_tables(metrics: Mapping[str, float]) -> str:
     for task, (title, columns) in TASK_TABLES.items():
         if task in grouped:
             blocks.append(render_table(title, grouped[task], columns))
+    breakdown = render_breakdown(metrics)
+    if breakdown:
+        blocks.append(breakdown)
     return '\n'.join(blocks)

@@ -77,7 +77,7 @@ class TrackMetric(BaseMetric):
     Args:
         thresholds (Sequence[float]): d of Err≤d. Defaults to (10, 25, 50, 75, 100).
         baselines (Sequence[str]): Classical trackers run on the same clips:
-            any of ``zero_motion``, ``lucas_kanade``, ``dis_flow``.
+            any of ``zero_motion``, ``lucas_kanade``, ``fb_lucas_kanade``, ``dis_flow``.
         data_root (str, optional): Bench root the evaluated dataset reads
             (needed to decode original frames for the baselines).
         split (str): Split of ``data_root``. Defaults to ``test``.
@@ -89,7 +89,8 @@ class TrackMetric(BaseMetric):
     default_prefix = None
 
     def __init__(self, thresholds: Sequence[float] = (10, 25, 50, 75, 100),
-                 baselines: Sequence[str] = ('zero_motion', 'lucas_kanade', 'dis_flow'),
+                 baselines: Sequence[str] = ('zero_motion', 'lucas_kanade', 'fb_lucas_kanade',
+                                             'dis_flow'),
                  data_root: Optional[str] = None, split: str = 'test', chunk: int = 32,
                  collect_device: str = 'cpu', prefix: Optional[str] = None):
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -150,7 +151,8 @@ class TrackMetric(BaseMetric):
             if self.baselines:
                 for name, pred in self.run_baselines(sample).items():
                     preds[name] = (pred, None)
-            result = dict(clip_id=sample['clip_id'], size=tuple(sample['ori_size']), methods={})
+            result = dict(clip_id=sample['clip_id'], size=tuple(sample['ori_size']), methods={},
+                          scenarios=list(sample.get('scenarios') or []) or ['clear'])
             for name, (pred, vis_pred) in preds.items():
                 entry = {}
                 p, g = sparse_pairs(pred, sample)
@@ -191,5 +193,30 @@ class TrackMetric(BaseMetric):
             if parts.get('occlusion'):
                 metrics[f'track_dense/{tail}occlusion_acc'] = float(
                     100.0 * np.concatenate(parts['occlusion']).mean())
+        metrics.update(self.scenario_breakdown(results))
         metrics['track/num_clips'] = float(len(results))
         return metrics
+
+    def scenario_breakdown(self, results: List[dict]) -> Dict[str, float]:
+        """Sparse Err≤d per scenario and method (``track_by_scenario/<sc>/<method>/<key>``).
+
+        A clip with several scenarios counts in each; a clip without one is ``clear``.
+        """
+        pooled: Dict[str, Dict[str, list]] = defaultdict(lambda: defaultdict(list))
+        clips: Dict[str, int] = defaultdict(int)
+        for result in results:
+            for scenario in result.get('scenarios', ['clear']):
+                clips[scenario] += 1
+                for name, entry in result['methods'].items():
+                    pooled[scenario][name or 'ours'].append(entry['sparse'])
+        out: Dict[str, float] = {}
+        for scenario in sorted(pooled):
+            for method, parts in pooled[scenario].items():
+                errors = np.concatenate(parts) if parts else np.zeros(0)
+                if errors.size == 0:
+                    continue
+                prefix = f'track_by_scenario/{scenario}/{method}'
+                for key, value in point_accuracy(errors, self.thresholds).items():
+                    out[f'{prefix}/{key}'] = value
+                out[f'{prefix}/num_clips'] = float(clips[scenario])
+        return out

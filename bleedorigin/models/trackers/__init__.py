@@ -1,6 +1,8 @@
-from .baselines import DISFlowTracker, LucasKanadeTracker, ZeroMotionTracker
+from .baselines import DISFlowTracker, FBLucasKanadeTracker, LucasKanadeTracker, ZeroMotionTracker
 from .bleed_track_on import BleedTrackOn, TrackState
+from .flow_refiner import AnchoredFlowRefiner
 from .track_encoder import TrackEncoder
 
 __all__ = ['BleedTrackOn', 'TrackState', 'TrackEncoder', 'ZeroMotionTracker',
-           'LucasKanadeTracker', 'DISFlowTracker']
+           'LucasKanadeTracker', 'FBLucasKanadeTracker', 'DISFlowTracker',
+           'AnchoredFlowRefiner']

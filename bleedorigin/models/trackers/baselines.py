@@ -1,10 +1,10 @@
 """Classical point-tracking baselines with the tracker's streaming API (Table 7 rows).
 
-All three share ``init(frame, points)`` / ``step(frame)`` with
+All of them share ``init(frame, points)`` / ``step(frame)`` with
 :class:`BleedTrackOn`, so the same evaluation code runs them on the same
 clips: zero motion (the query never moves), OpenCV pyramidal Lucas-Kanade
-chained frame to frame, and OpenCV DIS dense optical flow chained frame to
-frame. They keep only the previous frame (bounded state).
+chained frame to frame (plain, and with a forward-backward check), and OpenCV DIS dense
+optical flow chained frame to frame. They keep only the previous frame (bounded state).
 """
 from typing import Optional, Tuple
 
@@ -101,6 +101,38 @@ class LucasKanadeTracker(_ChainedTracker):
 
 
 @MODELS.register_module()
+class FBLucasKanadeTracker(LucasKanadeTracker):
+    """Lucas-Kanade with a forward-backward check (Kalal et al., 2010).
+
+    A point whose flow does not return within ``fb_threshold`` pixels of where
+    it started (occlusion, specular highlight, flushing water) is not moved
+    and is reported invisible; it resumes from there on the next frame.
+
+    Args:
+        win_size (int): LK window side. Defaults to 21.
+        max_level (int): Pyramid levels. Defaults to 3.
+        fb_threshold (float): Round-trip tolerance in pixels. Defaults to 2.0.
+    """
+
+    method_name = 'fb_lucas_kanade'
+
+    def __init__(self, win_size: int = 21, max_level: int = 3, fb_threshold: float = 2.0):
+        super().__init__(win_size, max_level)
+        self.fb_threshold = fb_threshold
+
+    def _propagate(self, prev, cur, points):
+        src = (points - 0.5).reshape(-1, 1, 2).astype(np.float32)
+        nxt, status, _ = cv2.calcOpticalFlowPyrLK(prev, cur, src, None, **self.lk_params)
+        back, status_b, _ = cv2.calcOpticalFlowPyrLK(cur, prev, nxt, None, **self.lk_params)
+        round_trip = np.linalg.norm((back - src).reshape(-1, 2), axis=1)
+        ok = status.reshape(-1).astype(bool) & status_b.reshape(-1).astype(bool) & \
+            (round_trip < self.fb_threshold)
+        out = points.copy()
+        out[ok] = nxt.reshape(-1, 2)[ok] + 0.5
+        return out, ok
+
+
+@MODELS.register_module()
 class DISFlowTracker(_ChainedTracker):
     """OpenCV DIS dense optical flow, chained: each point moves by the flow
     bilinearly sampled at its position.
@@ -131,4 +163,4 @@ class DISFlowTracker(_ChainedTracker):
 
 
 BASELINE_TRACKERS = dict(zero_motion=ZeroMotionTracker, lucas_kanade=LucasKanadeTracker,
-                         dis_flow=DISFlowTracker)
+                         fb_lucas_kanade=FBLucasKanadeTracker, dis_flow=DISFlowTracker)

@@ -100,6 +100,16 @@ class BleedTrackOn(BaseModel):
         teacher_forcing (float): Training-only probability of centring a
             query's search window on its jittered previous target.
         teacher_noise (float): Std (input px) of that jitter.
+        refiner (dict, optional): Coarse-to-fine stage (e.g.
+            ``AnchoredFlowRefiner``): a flow motion prior and a first-template
+            anchor at a working resolution above ``input_size``. With it, the
+            search window of each frame is centred on the refined proposal and
+            inference (``predict`` and the streaming API) runs the online step.
+            None: the network alone (the paper's tracker).
+        network_fallback (bool): With a refiner, use the network's point where
+            the refiner lost the point (reliability 0) and the network is
+            confident. Defaults to True.
+        fallback_confidence (float): Network confidence needed for that.
         data_preprocessor (dict, optional): mmengine data preprocessor.
         init_cfg (dict, optional): Initialisation config.
     """
@@ -125,6 +135,9 @@ class BleedTrackOn(BaseModel):
                  motion_prior_sigma: float = 1.5,
                  teacher_forcing: float = 0.5,
                  teacher_noise: float = 3.0,
+                 refiner: Optional[dict] = None,
+                 network_fallback: bool = True,
+                 fallback_confidence: float = 0.5,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
@@ -156,6 +169,9 @@ class BleedTrackOn(BaseModel):
         self.bptt_length = bptt_length
         self.teacher_forcing = teacher_forcing
         self.teacher_noise = teacher_noise
+        self.refiner = MODELS.build(refiner) if refiner is not None else None
+        self.network_fallback = network_fallback
+        self.fallback_confidence = fallback_confidence
 
         self.query_proj = MLP(c + kv_dims, c * 2, c)
         self.spatial_proj = MLP(c + kv_dims, c * 2, c)
@@ -542,6 +558,8 @@ class BleedTrackOn(BaseModel):
             (T, K, 2) original pixels, ``pred_visibility`` (T, K) bool and
             ``pred_confidence`` (T, K) float.
         """
+        if self.refiner is not None:
+            return self._predict_online(frames, data_samples)
         query = self._stack_field(data_samples, 'query_points', frames.shape[0])
         out = self.track_clip(frames, query)
         results = []
@@ -552,6 +570,33 @@ class BleedTrackOn(BaseModel):
             result['pred_points'] = out['points'][i, :, :k].cpu().numpy() / scale
             result['pred_visibility'] = (out['visibility_logit'][i, :, :k] > 0).cpu().numpy()
             result['pred_confidence'] = out['confidence_logit'][i, :, :k].sigmoid().cpu().numpy()
+            results.append(result)
+        return results
+
+    def _predict_online(self, frames: torch.Tensor, data_samples: List[dict]) -> List[dict]:
+        """Offline evaluation as a loop over the online step (one code path).
+
+        The clip's frames (at the dataset's size) stand in for the original
+        frames; points come back in original pixels through ``scale``.
+        """
+        results = []
+        for clip, sample in zip(frames, data_samples):
+            video = clip.permute(0, 2, 3, 1).cpu().numpy()
+            query = np.asarray(sample['query_points'], np.float32).reshape(-1, 2)
+            t, k = len(video), len(query)
+            points = np.zeros((t, k, 2), np.float32)
+            visibility = np.ones((t, k), bool)
+            confidence = np.ones((t, k), np.float32)
+            self.init(video[0], query)
+            points[0] = query
+            for i in range(1, t):
+                points[i], visibility[i], confidence[i] = self.step(video[i])
+            self.reset_stream()
+            scale = np.asarray(sample.get('scale', (1.0, 1.0)), dtype=np.float32)
+            result = dict(sample)
+            result['pred_points'] = points / scale
+            result['pred_visibility'] = visibility
+            result['pred_confidence'] = confidence
             results.append(result)
         return results
 
@@ -578,6 +623,8 @@ class BleedTrackOn(BaseModel):
     def reset_stream(self) -> None:
         """Forget the current video."""
         self._stream = None
+        if self.refiner is not None:
+            self.refiner.reset_stream()
 
     @torch.no_grad()
     def init(self, frame: np.ndarray, points) -> None:
@@ -598,6 +645,8 @@ class BleedTrackOn(BaseModel):
         state.scale = scale
         state.frame_index = 0
         self._stream = state
+        if self.refiner is not None:
+            self.refiner.init(frame, points)
 
     @torch.no_grad()
     def add_points(self, frame: np.ndarray, points) -> None:
@@ -627,6 +676,8 @@ class BleedTrackOn(BaseModel):
             state.spatial_memory[-1] = (newest, valid)
         else:
             state.spatial_memory.append((entry[0], torch.ones(n, dtype=torch.bool)))
+        if self.refiner is not None:
+            self.refiner.add_points(frame, points)
 
     @torch.no_grad()
     def step(self, frame: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -643,15 +694,25 @@ class BleedTrackOn(BaseModel):
         feat4, feat8 = self.extract_feats(tensor, state.last_frame)
         spatial = [(e[None], v[None]) for e, v in state.spatial_memory]
         context = [(e[None], v[None]) for e, v in state.context_memory]
-        out = self._track_step(feat4, feat8, state.query_init, state.points[None],
+        prior = state.points
+        reliability = None
+        if self.refiner is not None:  # coarse-to-fine: window centred on the flow proposal
+            refined, reliability = self.refiner.step(frame)
+            prior = torch.from_numpy(refined * np.asarray(scale, np.float32)).to(prior)
+        out = self._track_step(feat4, feat8, state.query_init, prior[None],
                                spatial, context)
         k = len(state)
         valid = torch.ones(k, dtype=torch.bool)
         state.spatial_memory.append((out['spatial_entry'][0], valid))
         state.context_memory.append((out['query'][0], valid))
-        state.points = out['points'][0]
         state.visibility = out['visibility_logit'][0] > 0
         state.confidence = out['confidence_logit'][0].sigmoid()
+        if reliability is None:
+            state.points = out['points'][0]
+        else:
+            state.points = self._fuse(prior, out['points'][0], state.confidence,
+                                      reliability, scale)
+            state.confidence = torch.maximum(state.confidence, torch.from_numpy(reliability))
         state.last_feats = (feat4, feat8)
         state.last_frame = tensor
         state.frame_index += 1
@@ -659,6 +720,18 @@ class BleedTrackOn(BaseModel):
         if self.refresh_interval and state.frames_since_init % self.refresh_interval == 0:
             self.refresh()
         return self._stream_output(state)
+
+    def _fuse(self, refined: torch.Tensor, network: torch.Tensor, confidence: torch.Tensor,
+              reliability: np.ndarray, scale) -> torch.Tensor:
+        """Refined points where the refiner holds them; the network's where it lost them."""
+        points = refined.clone()
+        if not self.network_fallback:
+            return points
+        lost = torch.from_numpy(reliability <= 0) & (confidence > self.fallback_confidence)
+        for i in torch.nonzero(lost).flatten().tolist():
+            points[i] = network[i]
+            self.refiner.correct(i, (network[i] / torch.tensor(scale)).numpy())
+        return points
 
     @torch.no_grad()
     def refresh(self) -> None:

@@ -44,4 +44,4 @@ test_dataloader = dict(
 val_evaluator = dict(type='TrackMetric', data_root=data_root, split='val', baselines=[])
 test_evaluator = dict(
     type='TrackMetric', data_root=data_root, split='test',
-    baselines=['zero_motion', 'lucas_kanade', 'dis_flow'])
+    baselines=['zero_motion', 'lucas_kanade', 'fb_lucas_kanade', 'dis_flow'])
