@@ -58,15 +58,17 @@ def compose_affine(outer: np.ndarray, inner: np.ndarray) -> np.ndarray:
 
 
 def fit_similarity(src: np.ndarray, dst: np.ndarray, threshold: float,
-                   min_inliers: int) -> Tuple[Optional[np.ndarray], int]:
-    """RANSAC similarity (rotation, uniform scale, translation) from src to dst.
+                   min_inliers: int, model: str = 'similarity'
+                   ) -> Tuple[Optional[np.ndarray], int]:
+    """RANSAC similarity (rotation, uniform scale, translation) or affine from src to dst.
 
     Returns:
         tuple: 2x3 float64 matrix or None, number of inliers.
     """
-    if len(src) < max(min_inliers, 2):
+    if len(src) < max(min_inliers, 3):
         return None, 0
-    matrix, inliers = cv2.estimateAffinePartial2D(
+    estimate = cv2.estimateAffine2D if model == 'affine' else cv2.estimateAffinePartial2D
+    matrix, inliers = estimate(
         src.astype(np.float32), dst.astype(np.float32), method=cv2.RANSAC,
         ransacReprojThreshold=threshold, maxIters=200, confidence=0.99, refineIters=10)
     if matrix is None or inliers is None:
@@ -82,7 +84,8 @@ class AnchoredFlowRefiner:
     """Flow motion prior plus first-template anchor for K points (original pixels in/out).
 
     Args:
-        work_size (tuple[int, int]): (W, H) working resolution. Defaults to (512, 384).
+        work_size (tuple[int, int]): (W, H) working resolution; smaller frames are
+            processed at their own size (never upsampled). Defaults to (512, 384).
         radius (float): Neighbourhood radius of the chained prior, working px.
         grid_step (float): Spacing of its neighbourhood grid, working px.
         anchor_radius (float): Neighbourhood radius of the anchor match, working px.
@@ -94,10 +97,19 @@ class AnchoredFlowRefiner:
         fb_threshold (float): Forward-backward round-trip tolerance, working px.
         ransac_threshold (float): RANSAC reprojection tolerance, working px.
         min_inliers (int): Inliers needed by the chained prior.
-        anchor_min_inliers (int): Inliers needed by the anchor.
+        anchor_min_inliers (int): Inliers needed by the anchor (of 78 grid points at
+            the default radius and step). A deforming or changed neighbourhood
+            fits one similarity with fewer: the chained prior is trusted then.
         anchor_max_jump (float): An anchor estimate farther than this (working px)
             from the chained estimate is rejected (a wrong lock), unless the chained
-            prior failed.
+            prior failed or most of the anchor's neighbourhood agrees.
+        anchor_model (str): ``similarity`` or ``affine`` motion of the anchor
+            neighbourhood. Defaults to ``similarity``.
+        rekey_fraction (float): When fewer than this fraction of the anchor's
+            points survive while the chained prior holds, the current frame
+            becomes the point's new anchor (keyframe), so a changed appearance
+            (spreading blood, deforming tissue) does not end anchoring; 0
+            keeps the first frame for ever. Defaults to 0.5.
     """
 
     def __init__(self, work_size: Sequence[int] = (512, 384), radius: float = 24.0,
@@ -105,7 +117,10 @@ class AnchoredFlowRefiner:
                  anchor_grid_step: float = 8.0, win_size: int = 15, max_level: int = 2,
                  anchor_max_level: int = 3, fb_threshold: float = 1.0,
                  ransac_threshold: float = 1.0, min_inliers: int = 6,
-                 anchor_min_inliers: int = 12, anchor_max_jump: float = 12.0):
+                 anchor_min_inliers: int = 30, anchor_max_jump: float = 12.0,
+                 anchor_model: str = 'similarity', rekey_fraction: float = 0.5):
+        if anchor_model not in ('similarity', 'affine'):
+            raise ValueError(f'anchor_model must be similarity or affine, got {anchor_model!r}')
         if len(work_size) != 2 or min(work_size) < 16:
             raise ValueError(f'work_size must be (W, H) >= 16, got {work_size}')
         self.work_size = (int(work_size[0]), int(work_size[1]))
@@ -119,6 +134,8 @@ class AnchoredFlowRefiner:
         self.min_inliers = int(min_inliers)
         self.anchor_min_inliers = int(anchor_min_inliers)
         self.anchor_max_jump = float(anchor_max_jump)
+        self.anchor_model = anchor_model
+        self.rekey_fraction = float(rekey_fraction)
         self.reset_stream()
 
     # ----------------------------------------------------------------- state
@@ -126,6 +143,7 @@ class AnchoredFlowRefiner:
         """Forget the current video."""
         self.scale = np.ones(2, np.float32)  # working px per original px (x, y)
         self.frame_shape: Optional[Tuple[int, int]] = None
+        self.frame_work_size = self.work_size  # (W, H) of this video's working frames
         self.prev_pyr: Optional[np.ndarray] = None  # previous grey frame
         self.anchor_pyrs: List[Optional[np.ndarray]] = []  # grey anchor frames
         self.anchor_ids = np.zeros(0, np.int64)
@@ -146,8 +164,8 @@ class AnchoredFlowRefiner:
             raise ValueError(f'frame size changed mid-stream: {frame.shape[1]}x{frame.shape[0]} '
                              f'!= {self.frame_shape[1]}x{self.frame_shape[0]}')
         gray = cv2.cvtColor(np.ascontiguousarray(frame, dtype=np.uint8), cv2.COLOR_RGB2GRAY)
-        if (gray.shape[1], gray.shape[0]) != self.work_size:
-            gray = cv2.resize(gray, self.work_size, interpolation=cv2.INTER_AREA)
+        if (gray.shape[1], gray.shape[0]) != self.frame_work_size:
+            gray = cv2.resize(gray, self.frame_work_size, interpolation=cv2.INTER_AREA)
         return gray
 
     def _pyramid(self, gray: np.ndarray) -> np.ndarray:
@@ -164,9 +182,12 @@ class AnchoredFlowRefiner:
         """Start tracking ``points`` (K, 2) original pixels on ``frame``."""
         self.reset_stream()
         h, w = frame.shape[:2] if isinstance(frame, np.ndarray) and frame.ndim == 3 else (0, 0)
+        # never upsample: a frame smaller than work_size is processed as it is
+        self.frame_work_size = (min(self.work_size[0], w), min(self.work_size[1], h))
         gray = self._gray(frame)
         self.frame_shape = (h, w)
-        self.scale = np.array([self.work_size[0] / w, self.work_size[1] / h], np.float64)
+        self.scale = np.array([self.frame_work_size[0] / max(w, 1),
+                               self.frame_work_size[1] / max(h, 1)], np.float64)
         self.prev_pyr = self._pyramid(gray)
         self._add(self._to_work(points))
 
@@ -176,10 +197,19 @@ class AnchoredFlowRefiner:
             raise RuntimeError('call init(frame, points) before add_points')
         self._add(self._to_work(points))
 
+    def _anchor_slot(self, gray: np.ndarray) -> int:
+        """Store an anchor frame in a free slot (the list never grows past K slots)."""
+        used = set(self.anchor_ids.tolist())
+        for slot, frame in enumerate(self.anchor_pyrs):
+            if frame is None or slot not in used:
+                self.anchor_pyrs[slot] = gray
+                return slot
+        self.anchor_pyrs.append(gray)
+        return len(self.anchor_pyrs) - 1
+
     def _add(self, pts: np.ndarray) -> None:
-        self.anchor_pyrs.append(self.prev_pyr)
         n = len(pts)
-        self.anchor_ids = np.r_[self.anchor_ids, np.full(n, len(self.anchor_pyrs) - 1)]
+        self.anchor_ids = np.r_[self.anchor_ids, np.full(n, self._anchor_slot(self.prev_pyr))]
         self.anchor_points = np.concatenate([self.anchor_points, pts])
         eye = np.tile(np.array([[1.0, 0, 0], [0, 1.0, 0]]), (n, 1, 1))
         self.transforms = np.concatenate([self.transforms, eye])
@@ -218,7 +248,7 @@ class AnchoredFlowRefiner:
         """Forward flow and a mask of points that pass the round trip and stay inside."""
         fwd, ok1 = self._lk(prev_pyr, next_pyr, pts, guess, level)
         bwd, ok2 = self._lk(next_pyr, prev_pyr, fwd, pts, level)
-        w, h = self.work_size
+        w, h = self.frame_work_size
         inside = (fwd[:, 0] >= 0) & (fwd[:, 0] < w) & (fwd[:, 1] >= 0) & (fwd[:, 1] < h) & \
             (pts[:, 0] >= 0) & (pts[:, 0] < w) & (pts[:, 1] >= 0) & (pts[:, 1] < h)
         good = ok1 & ok2 & inside & (np.linalg.norm(bwd - pts, axis=1) < self.fb_threshold)
@@ -238,6 +268,7 @@ class AnchoredFlowRefiner:
         new_transforms = self.transforms.copy()
         reliability = np.zeros(k, np.float32)
         mode = np.zeros(k, np.int8)
+        rekey: List[int] = []
         if k:
             # 1. chained motion prior
             grids = (self.points[:, None] + self.offsets[None]).reshape(-1, 2)
@@ -269,7 +300,8 @@ class AnchoredFlowRefiner:
                     fwd, good = fwd.reshape(len(idx), ga, 2), good.reshape(len(idx), ga)
                     for j in range(len(idx)):
                         fit = fit_similarity(agrid[j][good[j]], fwd[j][good[j]],
-                                             self.ransac_threshold, self.anchor_min_inliers)
+                                             self.ransac_threshold, self.anchor_min_inliers,
+                                             self.anchor_model)
                         if fit[1] > best[j][1] and fit[0] is not None:
                             best[j] = fit
                 for j, i in enumerate(idx):
@@ -287,11 +319,24 @@ class AnchoredFlowRefiner:
                     new_transforms[i] = matrix
                     reliability[i] = 1.0
                     mode[i] = 2
+                    if count < self.rekey_fraction * ga:
+                        rekey.append(i)
+                for j, i in enumerate(idx):
+                    if mode[i] == 1 and best[j][1] < self.rekey_fraction * ga:
+                        rekey.append(i)
         self.points, self.transforms = new_points, new_transforms
         self.reliability, self.mode = reliability, mode
         self.prev_pyr = pyr
+        if rekey:
+            self._rekey(np.array(sorted(set(rekey))), pyr)
         self._drop_unused_anchors()
         return self.original_points(), reliability.copy()
+
+    def _rekey(self, indices: np.ndarray, pyr: np.ndarray) -> None:
+        """Make the current frame the anchor of ``indices`` (keyframe update)."""
+        self.anchor_ids[indices] = self._anchor_slot(pyr)
+        self.anchor_points[indices] = self.points[indices]
+        self.transforms[indices] = np.array([[1.0, 0, 0], [0, 1.0, 0]])
 
     def original_points(self) -> np.ndarray:
         """Current points (K, 2) in original pixels."""

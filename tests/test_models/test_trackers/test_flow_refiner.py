@@ -188,3 +188,25 @@ def test_predict_is_the_online_loop_in_original_pixels():
     expected = (np.array([128.0, 96.0]) + [1.5 * 4, 0.0]) / 0.5
     np.testing.assert_allclose(out['pred_points'][-1, 0], expected, atol=0.5)
     assert model.stream_state is None  # the stream was reset after the clip
+
+
+def test_keyframe_update_follows_a_changing_appearance_with_bounded_state():
+    """Blood-like red growing over the neighbourhood: the first anchor loses support,
+    the current frame becomes the anchor, tracking stays on the tissue and the
+    number of stored anchor frames stays bounded."""
+    tex = texture(7)
+    ref = refiner(radius=24, anchor_radius=40, anchor_grid_step=8, anchor_min_inliers=20,
+                  rekey_fraction=0.5)
+    start = np.array([[128.0, 96.0], [60.0, 60.0]])
+    ref.init(view(tex, 0, 0), start)
+    first_anchor = ref.anchor_ids.copy()
+    for t in range(1, 40):
+        frame = view(tex, 0.5 * t, 0.25 * t).astype(np.float32)
+        # a stain spreading from the first point darkens and reddens the texture under it
+        yy, xx = np.mgrid[:192, :256]
+        stain = np.clip(1.0 - np.hypot(xx - 128 - 0.5 * t, yy - 96 - 0.25 * t) / (1 + t), 0, 1)
+        frame = frame * (1 - 0.6 * stain[..., None]) + 0.6 * stain[..., None] * [150, 20, 20]
+        points, _ = ref.step(frame.astype(np.uint8))
+        assert len(ref.anchor_pyrs) <= len(start) + 1
+    assert ref.anchor_ids[0] != first_anchor[0]  # re-keyed at least once
+    np.testing.assert_allclose(points, start + [0.5 * 39, 0.25 * 39], atol=1.0)
