@@ -53,13 +53,21 @@ def track_points(tracker, frames: np.ndarray, points: np.ndarray) -> np.ndarray:
     """Stage 2: track (N, 2) points from frames[0] through all frames.
 
     Args:
-        tracker (BleedTrackOn): Pretrained tracker (eval mode).
+        tracker (BleedTrackOn): Pretrained tracker (eval mode); with a coarse-to-fine
+            ``refiner`` it runs its online step on the original frames.
         frames (np.ndarray): (T, H, W, 3) uint8 RGB original frames.
         points (np.ndarray): (N, 2) original pixels at frames[0].
 
     Returns:
         np.ndarray: (T, N, 2) original pixels.
     """
+    if getattr(tracker, 'refiner', None) is not None:  # coarse-to-fine: the online loop
+        tracker.init(frames[0], points)
+        out = [points.astype(np.float32)]
+        for frame in frames[1:]:
+            out.append(tracker.step(frame)[0])
+        tracker.reset_stream()
+        return np.stack(out)
     in_w, in_h = tracker.input_size
     h, w = frames.shape[1:3]
     scale = np.array([in_w / w, in_h / h], np.float32)

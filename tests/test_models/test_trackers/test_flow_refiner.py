@@ -210,3 +210,15 @@ def test_keyframe_update_follows_a_changing_appearance_with_bounded_state():
         assert len(ref.anchor_pyrs) <= len(start) + 1
     assert ref.anchor_ids[0] != first_anchor[0]  # re-keyed at least once
     np.testing.assert_allclose(points, start + [0.5 * 39, 0.25 * 39], atol=1.0)
+
+
+def test_pseudo_label_tracking_uses_the_online_coarse_to_fine_loop():
+    from bleedorigin.pseudo_labels.pipeline import track_points
+    model = tiny_coarse_to_fine()
+    tex = texture(8)
+    frames = np.stack([view(tex, 1.0 * t, -0.5 * t) for t in range(6)])
+    points = np.array([[100.0, 90.0], [150.0, 100.0]], np.float32)
+    out = track_points(model, frames, points)
+    assert out.shape == (6, 2, 2)
+    np.testing.assert_allclose(out[-1], points + [5.0, -2.5], atol=0.3)
+    assert model.stream_state is None
