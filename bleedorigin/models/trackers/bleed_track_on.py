@@ -584,6 +584,9 @@ class BleedTrackOn(BaseModel):
             video = clip.permute(0, 2, 3, 1).cpu().numpy()
             query = np.asarray(sample['query_points'], np.float32).reshape(-1, 2)
             t, k = len(video), len(query)
+            if t == 0:
+                raise ValueError(f'clip {sample.get("clip_id", "?")}: zero-length clip, '
+                                 f'nothing to track')
             points = np.zeros((t, k, 2), np.float32)
             visibility = np.ones((t, k), bool)
             confidence = np.ones((t, k), np.float32)
@@ -745,10 +748,14 @@ class BleedTrackOn(BaseModel):
         state.spatial_memory.append((entry[0], torch.ones(len(state), dtype=torch.bool)))
 
     def _stream_output(self, state: TrackState):
+        """Points in original px; a point outside the frame is reported invisible."""
         scale = np.asarray(state.scale, dtype=np.float32)
         points = (state.points.cpu().numpy() / scale).astype(np.float32)
-        return points, state.visibility.cpu().numpy().astype(bool), \
-            state.confidence.cpu().numpy().astype(np.float32)
+        visibility = state.visibility.cpu().numpy().astype(bool)
+        in_w, in_h = self.input_size
+        size = np.array([in_w, in_h], np.float32) / scale  # original frame (W, H)
+        inside = (points >= 0).all(-1) & (points < size).all(-1)
+        return points, visibility & inside, state.confidence.cpu().numpy().astype(np.float32)
 
     def _require_stream(self) -> TrackState:
         if self._stream is None:

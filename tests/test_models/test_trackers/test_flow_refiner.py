@@ -222,3 +222,20 @@ def test_pseudo_label_tracking_uses_the_online_coarse_to_fine_loop():
     assert out.shape == (6, 2, 2)
     np.testing.assert_allclose(out[-1], points + [5.0, -2.5], atol=0.3)
     assert model.stream_state is None
+
+
+def test_bad_tracking_input_gets_a_clear_error_or_visibility_zero():
+    model = tiny_coarse_to_fine()
+    tex = texture(9)
+    frame = view(tex, 0, 0)
+    with pytest.raises(ValueError, match='finite'):
+        model.init(frame, [[np.nan, 10.0]])
+    model.init(frame, [[128.0, 96.0], [300.0, -20.0]])  # the second point is off the frame
+    points, visibility, _ = model.step(view(tex, 1.0, 0.0))
+    assert np.isfinite(points).all() and not visibility[1]
+    with pytest.raises(ValueError, match='frame size changed'):
+        model.step(np.zeros((100, 100, 3), np.uint8))
+    empty = torch.zeros((0, 3, 192, 256), dtype=torch.uint8)
+    with pytest.raises(ValueError, match='zero-length clip'):
+        model([empty], [dict(query_points=np.zeros((1, 2), np.float32), clip_id='c0')],
+              mode='predict')
