@@ -29,6 +29,7 @@ import math
 import os
 import os.path as osp
 import re
+import stat
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence
@@ -288,23 +289,18 @@ def read_json(path: str, rel: Optional[str] = None, top_level: Optional[type] = 
     rel = path if rel is None else rel
     limit = MAX_JSON_BYTES if max_bytes is None else int(max_bytes)
     try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):  # a FIFO would block the reader forever
+            kind = 'a directory' if stat.S_ISDIR(info.st_mode) else 'a device, FIFO or socket'
+            raise BenchFormatError(rel, '', f'is not a regular file ({kind})')
+        if info.st_size > limit:
+            raise BenchFormatError(rel, '', f'too large ({info.st_size} bytes > {limit}); '
+                                   'not read')
         with open(path, 'rb') as f:
-            size = os.fstat(f.fileno()).st_size
-            if size > limit:
-                raise BenchFormatError(rel, '', f'too large ({size} bytes > {limit}); '
-                                       'not read')
-            # st_size + 1 (not limit + 1: read(n) allocates n bytes up front); a
-            # special file reports 0 and is read in chunks up to the limit.
-            chunks, total, want = [], 0, size + 1 if size else 1 << 20
-            while total <= limit:
-                chunk = f.read(min(want, limit + 1 - total))
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                total += len(chunk)
-                want = 1 << 20
-            data = b''.join(chunks)
-        if len(data) > limit:  # grew while we read it, or a special file
+            data = f.read(info.st_size + 1)  # not read(limit): that allocates the limit
+            if len(data) > info.st_size:  # growing while we read it
+                data += f.read(limit + 1 - len(data))
+        if len(data) > limit:
             raise BenchFormatError(rel, '', f'too large (> {limit} bytes); not read')
         obj = json.loads(data.decode('utf-8'))
     except BenchFormatError:

@@ -181,6 +181,8 @@ def load_checkpoint_safely(filename: str, map_location: Union[str, torch.device,
         raise CheckpointNotFoundError(filename, 'checkpoint file not found')
     if osp.isdir(filename):
         raise CheckpointError(filename, 'is a directory, not a checkpoint file')
+    if not osp.isfile(filename):  # a FIFO or device would block or never end
+        raise CheckpointError(filename, 'is not a regular file')
     try:
         size = osp.getsize(filename)
     except OSError as err:
@@ -188,6 +190,7 @@ def load_checkpoint_safely(filename: str, map_location: Union[str, torch.device,
     if size == 0:
         raise CheckpointError(filename, 'empty file (0 bytes); was the write interrupted?')
     register_checkpoint_safe_globals()
+    head = b''
     try:
         with open(filename, 'rb') as f:
             head = f.read(16)
@@ -213,11 +216,10 @@ def state_dict_of(checkpoint: Any, filename: str) -> Dict[str, torch.Tensor]:
     state_dict = checkpoint.get('state_dict', checkpoint)
     if not isinstance(state_dict, dict) or not state_dict:
         raise CheckpointError(filename, 'state_dict missing or empty')
-    tensors = {k: v for k, v in state_dict.items() if isinstance(v, torch.Tensor)}
-    if not tensors:
+    if not any(isinstance(v, torch.Tensor) for v in state_dict.values()):
         raise CheckpointError(filename, 'state_dict holds no tensors (not model weights)')
     return {k[7:] if isinstance(k, str) and k.startswith('module.') else k: v
-            for k, v in tensors.items()}
+            for k, v in state_dict.items()}
 
 
 def check_state_dict_fits(model: torch.nn.Module, state_dict: Dict[str, torch.Tensor],
@@ -254,13 +256,16 @@ def check_state_dict_fits(model: torch.nn.Module, state_dict: Dict[str, torch.Te
         raise CheckpointError(filename, f'state_dict does not fit the model{where}: none of '
                               f'its {len(own)} weights is in the checkpoint (which has e.g. '
                               f'{list(state_dict)[:3]}); weights of another model?')
-    wrong = [k for k in shared if tuple(own[k].shape) != tuple(state_dict[k].shape)]
+    wrong = [k for k in shared if isinstance(own[k], torch.Tensor)
+             and (not isinstance(state_dict[k], torch.Tensor)
+                  or tuple(own[k].shape) != tuple(state_dict[k].shape))]
     if wrong:
         k = wrong[0]
+        theirs = getattr(state_dict[k], 'shape', type(state_dict[k]).__name__)
         raise CheckpointError(filename, f'state_dict does not fit the model{where}: '
                               f'{len(wrong)} weights have another shape, e.g. {k} '
-                              f'{tuple(state_dict[k].shape)} != {tuple(own[k].shape)}; was it '
-                              'trained with this config?')
+                              f'{tuple(theirs) if isinstance(theirs, torch.Size) else theirs} '
+                              f'!= {tuple(own[k].shape)}; was it trained with this config?')
     if allow_missing is True:
         not_allowed = []
     else:

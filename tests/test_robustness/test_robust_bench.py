@@ -137,7 +137,12 @@ def test_read_json_refuses_oversized_and_unreadable_files(tmp_path):
     assert str(info.value) == 'big.json: too large (2009 bytes > 1000); not read'
     with pytest.raises(BenchFormatError) as info:
         read_json(str(tmp_path), 'folder.json')
-    assert str(info.value) == 'folder.json: unreadable (Is a directory)'
+    assert str(info.value) == 'folder.json: is not a regular file (a directory)'
+    fifo = tmp_path / 'pipe.json'
+    os.mkfifo(fifo)  # opening it would wait for a writer forever
+    with pytest.raises(BenchFormatError) as info:
+        read_json(str(fifo), 'pipe.json')
+    assert str(info.value) == 'pipe.json: is not a regular file (a device, FIFO or socket)'
     with pytest.raises(BenchFormatError) as info:
         read_json(str(tmp_path / 'nope.json'), 'nope.json')
     assert str(info.value) == 'nope.json: missing'

@@ -78,6 +78,8 @@ def make_fault(kind, folder):
         os.makedirs(path)
     elif kind == 'missing':
         pass
+    elif kind == 'fifo':  # opening it would wait for a writer forever
+        os.mkfifo(path)
     elif kind == 'pickle-system':
         torch.save({'state_dict': {}, 'payload': _System(sentinel)}, path)
     elif kind == 'pickle-eval':
@@ -105,6 +107,7 @@ FAULTS = {
                                    'finding central directory); was the write interrupted?'),
     'directory': (CheckpointError, 'is a directory, not a checkpoint file'),
     'missing': (CheckpointNotFoundError, 'checkpoint file not found'),
+    'fifo': (CheckpointError, 'is not a regular file'),
     'pickle-system': (UnsafeCheckpointError, 'refused to unpickle a global that is not '
                                              'allow-listed (posix.system)'),
     'pickle-eval': (UnsafeCheckpointError, 'refused to unpickle a global that is not '
@@ -255,3 +258,28 @@ def test_runner_load_from_wrong_model_is_one_line(tmp_path):
         runner.train()
     assert_one_line(str(info.value), other, 'state_dict does not fit the model: 1 weights have '
                     'another shape, e.g. linear.weight (1, 5) != (1, 2)')
+
+
+def test_demo_checkpoint_fault_is_one_line(tmp_path, capsys):
+    """``tools/demo.py --detect BAD``: exit 2 and one line, through BleedOriginNet.from_config."""
+    import cv2
+    import numpy as np
+
+    folder = tmp_path / 'frames'
+    folder.mkdir()
+    for t in range(3):
+        cv2.imwrite(str(folder / f'{t:06d}.png'), np.full((48, 64, 3), 120, np.uint8))
+    path = make_fault('pickle-system', str(tmp_path))
+    code, err = run_tool(osp.join(REPO, 'tools', 'demo.py'),
+                         [str(folder), '--detect', path, '--json', str(tmp_path / 'out.json'),
+                          '--no-progress', '--threads', '1'], capsys)
+    assert code == 2 and len(err) == 1
+    assert_one_line(err[0], f'error: {path}', FAULTS['pickle-system'][1])
+    assert not (tmp_path / 'PWNED').exists()
+
+
+def test_runner_is_registered():
+    from bleedorigin.engine import BleedOriginRunner
+    from bleedorigin.registry import RUNNERS
+
+    assert RUNNERS.get('BleedOriginRunner') is BleedOriginRunner

@@ -21,7 +21,10 @@ onset, finite points, no model error). Exit status 1 if a check fails.
 
 Without ``--detect``/``--track`` the models keep random weights: the run
 measures robustness, bounded memory and speed, not accuracy (the output says
-so).
+so). A random detector would fire at a random window and then stop (evaluation
+mode runs it until it fires or the onset comes), so its S_conf threshold is set
+to 1.01 (``--detector-conf-thr``): it runs on every usable frame before the
+injected onset, and the tracker on every usable frame after it.
 
 Example:
     python tools/analysis_tools/soak_pipeline.py --frames 10000 --threads 1 \
@@ -58,6 +61,10 @@ def parse_args(argv=None):
     parser.add_argument('--track', help='tracker checkpoint (random weights if omitted)')
     parser.add_argument('--detect-config', default='configs/bleedorigin/detect.py')
     parser.add_argument('--track-config', default='configs/bleedorigin/track.py')
+    parser.add_argument('--detector-conf-thr', type=float,
+                        help="S_conf threshold of the detector (default: the config's; with "
+                        'random weights 1.01, so the untrained detector never fires and runs '
+                        'on every frame up to the injected onset)')
     parser.add_argument('--refresh', default='fixed60')
     parser.add_argument('--max-rss-growth-mb', type=float, default=64.0,
                         help='RSS growth from the end of the first clip to the end of the run '
@@ -204,6 +211,7 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
     if args.frames < args.segments or args.segments < 1:
         raise ValueError(f'--frames {args.frames} must be >= --segments {args.segments} >= 1')
+    from mmengine.config import Config
     from mmengine.logging import MMLogger
 
     from bleedorigin.apis import BleedOriginNet
@@ -211,8 +219,16 @@ def main(argv=None):
     # The guard logs the first faults of each kind per clip; keep the output short.
     MMLogger.get_current_instance().setLevel('ERROR')
     untrained = not (args.detect and args.track)
+    detect_config = Config.fromfile(args.detect_config)
+    conf_thr = args.detector_conf_thr
+    if conf_thr is None and not args.detect:
+        # A random detector fires at a random window and, in evaluation mode, stops
+        # there; S_conf is a probability, so 1.01 keeps it running up to the onset.
+        conf_thr = 1.01
+    if conf_thr is not None:
+        detect_config.model.conf_thr = conf_thr
     net = BleedOriginNet.from_config(
-        args.detect_config, args.track_config, detect_checkpoint=args.detect,
+        detect_config, args.track_config, detect_checkpoint=args.detect,
         track_checkpoint=args.track, mode='evaluation', refresh_policy=args.refresh,
         evaluation_detector='until_onset', frame_size=tuple(args.size))
     source = FaultySource(args.frames, args.size, args.fault_rate, args.stalls,
@@ -275,7 +291,7 @@ def main(argv=None):
                         f'{args.max_rss_growth_mb} MB)')
     report = dict(
         frames=args.frames, segments=args.segments, size=list(args.size),
-        threads=args.threads, untrained=untrained,
+        threads=args.threads, untrained=untrained, detector_conf_thr=conf_thr,
         processed_frames=processed,
         faults_injected=injected, faults_counted=dict(counted),
         rss_mb=dict(start=round(rss_start, 1), after_first_clip=round(rss_after_first, 1),
@@ -292,6 +308,9 @@ def main(argv=None):
                else f'weights {args.detect}, {args.track}')
     print(f'soak: {args.frames} frames at {args.size[0]}x{args.size[1]} in {args.segments} '
           f'clips, {args.threads} thread(s), {weights}')
+    if conf_thr is not None:
+        print(f'detector S_conf threshold {conf_thr} (the detector runs on every usable frame '
+              'before the injected onset)')
     print(f'frames processed by the models: {processed} of {args.frames}')
     print('faults injected: ' + ', '.join(f'{k} {v}' for k, v in sorted(injected.items())))
     print('faults counted:  ' + ', '.join(f'{k} {v}' for k, v in sorted(counted.items())))
