@@ -54,7 +54,7 @@ def test_absurd_num_frames_is_refused_without_allocating(tree):
     start = time.perf_counter()
     with heap_limit():  # before the fix: MemoryError here, not the OOM killer
         reason = broken_reason(tree)
-    assert time.perf_counter() - start < 5
+    assert time.perf_counter() - start < 30  # bounded (was: until the OOM killer)
     assert reason == ('clips/P01/C1/clip.json: num_frames 1000000000000 exceeds the limit '
                       f'{MAX_NUM_FRAMES} (refused unread, not allocated)')
 
@@ -224,3 +224,31 @@ def test_corrupt_frame_found_when_decoded(tree):
     with pytest.raises(BenchFormatError) as info:
         clip.load_frames([1])
     assert str(info.value) == 'clips/P01/C1/frames/000001.png: image cannot be decoded'
+
+
+def test_header_sizes_match_pillow(tmp_path):
+    """The header parser that finds mixed sizes agrees with Pillow on every kind of frame."""
+    from PIL import Image
+
+    from bleedorigin.datasets.bench import _image_size
+
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 255, (37, 53, 3), dtype=np.uint8)
+    paths = []
+    for name, array in (('rgb.png', image), ('grey.png', image[..., 0]),
+                        ('rgba.png', np.dstack([image, image[..., :1]])), ('base.jpg', image)):
+        cv2.imwrite(str(tmp_path / name), array)
+        paths.append(tmp_path / name)
+    Image.fromarray(image).save(tmp_path / 'progressive.jpg', progressive=True)
+    exif = Image.Exif()
+    exif[0x010E] = 'x' * 20000  # ImageDescription: an APP1 segment larger than 4 KiB
+    Image.fromarray(image).save(tmp_path / 'exif.jpg', exif=exif)
+    Image.fromarray(image).save(tmp_path / 'frame.bmp')  # not PNG/JPEG: Pillow's parser
+    paths += [tmp_path / 'progressive.jpg', tmp_path / 'exif.jpg', tmp_path / 'frame.bmp']
+    for path in paths:
+        with Image.open(path) as reference:
+            assert _image_size(str(path)) == reference.size == (53, 37), path.name
+    (tmp_path / 'bad.png').write_bytes(b'\x89PNG\r\n\x1a\n' + bytes(40))
+    (tmp_path / 'bad.jpg').write_bytes(b'\xff\xd8\xff\xda' + bytes(40))
+    assert _image_size(str(tmp_path / 'bad.png')) is None
+    assert _image_size(str(tmp_path / 'bad.jpg')) is None

@@ -35,7 +35,7 @@ def test_absurd_num_frames_cli_in_bounded_memory_and_time(tree, capsys):
     start = time.perf_counter()
     with heap_limit():
         code, summary = run_json(tool, tree, capsys)
-    assert time.perf_counter() - start < 10
+    assert time.perf_counter() - start < 30
     assert code == 1
     assert summary['clips'] == 2
     assert summary['broken'] == [{'clip': 'clips/P01/C1', 'reason':

@@ -77,7 +77,8 @@ def test_soak_tool_counts_every_injected_fault(tmp_path, capsys):
     out = tmp_path / 'soak.json'
     report = load('tools/analysis_tools/soak_pipeline.py', 'soak_robust').main([
         '--frames', '90', '--segments', '3', '--size', '64', '48', '--fault-rate', '0.25',
-        '--stalls', '1', '--stall-seconds', '0.3', '--out', str(out)])
+        '--stalls', '1', '--stall-seconds', '0.6', '--stall-threshold', '0.4',
+        '--out', str(out)])
     printed = capsys.readouterr().out
     assert report['consistent'], report['problems']
     injected, counted = report['faults_injected'], report['faults_counted']

@@ -207,17 +207,26 @@ def check_clip(net, clip_len: int, onset: int, faults: dict, problems: list,
 
 
 def main(argv=None):
-    args = parse_args(argv)
+    from mmengine.logging import MMLogger
+
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    # The guard logs the first faults of each kind per clip; keep the output short.
+    logger.setLevel('ERROR')
+    try:
+        return soak(parse_args(argv))
+    finally:
+        logger.setLevel(level)
+
+
+def soak(args):
     torch.set_num_threads(args.threads)
     if args.frames < args.segments or args.segments < 1:
         raise ValueError(f'--frames {args.frames} must be >= --segments {args.segments} >= 1')
     from mmengine.config import Config
-    from mmengine.logging import MMLogger
 
     from bleedorigin.apis import BleedOriginNet
 
-    # The guard logs the first faults of each kind per clip; keep the output short.
-    MMLogger.get_current_instance().setLevel('ERROR')
     untrained = not (args.detect and args.track)
     detect_config = Config.fromfile(args.detect_config)
     conf_thr = args.detector_conf_thr
