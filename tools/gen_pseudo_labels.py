@@ -14,16 +14,18 @@ Example:
         --checkpoint work_dirs/track_pretrain/iter_900.pth
 """
 import argparse
+import sys
 import time
 
 import torch
 from mmengine.config import Config
 from mmengine.utils import ProgressBar
 
-from bleedorigin.datasets.bench import BenchIndex
+from bleedorigin.datasets.bench import BenchFormatError, BenchIndex
 from bleedorigin.pseudo_labels import PseudoLabelParams, clip_segments, generate_clip
 from bleedorigin.registry import MODELS
-from bleedorigin.utils import load_checkpoint_safely, register_all_modules
+from bleedorigin.utils import register_all_modules
+from bleedorigin.utils.checkpoint import CheckpointError, load_state_dict_checked
 
 
 def parse_args():
@@ -52,16 +54,12 @@ def parse_args():
 def build_tracker(config: str, checkpoint: str):
     cfg = Config.fromfile(config)
     tracker = MODELS.build(cfg.model)
-    state = load_checkpoint_safely(checkpoint)
-    state = state.get('state_dict', state)
-    missing, unexpected = tracker.load_state_dict(state, strict=False)
     # parameters a newer tracker adds keep their initial values (listed in the log)
     optional = ('mdg', 'motion_prior_log_sigma')
-    if missing:
-        print(f'{checkpoint}: not in the checkpoint, kept at init: {missing}')
-    if unexpected or [k for k in missing if not k.startswith(optional)]:
-        raise RuntimeError(f'{checkpoint}: does not fit {config} '
-                           f'(missing {missing[:5]}, unexpected {unexpected[:5]})')
+    fit = load_state_dict_checked(tracker, checkpoint, origin=config, allow_missing=optional,
+                                  allow_unexpected=False)
+    if fit['missing']:
+        print(f'{checkpoint}: not in the checkpoint, kept at init: {fit["missing"]}')
     return tracker.eval()
 
 
@@ -76,7 +74,7 @@ def main():
     tracker = build_tracker(args.tracker_config, args.checkpoint)
     clips = [c for split in args.splits for c in BenchIndex(args.data_root, split=split).clips
              if clip_segments(c, params.span)]
-    totals = dict(segments=0, skipped=0, points=0)
+    totals = dict(segments=0, skipped=0, corrupt=0, points=0)
     start = time.time()
     bar = ProgressBar(len(clips))
     for clip in clips:
@@ -86,9 +84,14 @@ def main():
         bar.update()
     per_frame = totals['points'] / max(totals['segments'], 1)
     print(f'\npseudo labels: {len(clips)} clips, {totals["segments"]} segments written, '
-          f'{totals["skipped"]} already present, {totals["points"]} points '
+          f'{totals["skipped"]} already present and valid, {totals["corrupt"]} invalid files '
+          f'regenerated, {totals["points"]} points '
           f'({per_frame:.1f} per annotated frame; paper ~36), {time.time() - start:.0f} s')
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except (CheckpointError, BenchFormatError) as err:  # one line naming the file
+        print(f'error: {err}', file=sys.stderr)
+        sys.exit(2)

@@ -13,12 +13,13 @@ import json
 import math
 import os
 import os.path as osp
+import sys
 
 from mmengine.config import Config
-from mmengine.runner import Runner
 
 from bleedorigin.evaluation import render_metric_tables
 from bleedorigin.utils import register_all_modules
+from bleedorigin.utils.checkpoint import CheckpointError, load_checkpoint_safely
 from bleedorigin.utils.launch import (
     parse_with_launcher_args,
     prepare_data,
@@ -64,15 +65,19 @@ def merge_args(cfg, args):
 
 def main():
     args = parse_args()
-    if not osp.isfile(args.checkpoint):
-        raise FileNotFoundError(f'{args.checkpoint}: checkpoint file not found')
+    # Missing, truncated, refused...: one line before datasets and models are
+    # built (the Runner checks again that the weights fit the model).
+    load_checkpoint_safely(args.checkpoint)
     register_all_modules()
     cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)
     set_cpu_threads(cfg)
     setup_cpu_distributed(cfg)
     prepare_data(cfg)
-    runner = Runner.from_cfg(cfg)
+    from bleedorigin.engine import BleedOriginRunner
+
+    runner = BleedOriginRunner.from_cfg(cfg)
+    runner.allow_missing_weights = False  # evaluating partly random weights is a wrong result
     metrics = runner.test()
     metrics = {k: (float(v) if isinstance(v, (int, float)) else v) for k, v in metrics.items()}
     # NaN (e.g. the bias when every positive clip is missed) is not JSON: write null.
@@ -87,4 +92,8 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except CheckpointError as err:  # missing, truncated, refused, wrong model: one line
+        print(f'error: {err}', file=sys.stderr)
+        sys.exit(2)

@@ -5,11 +5,12 @@ Example:
     python tools/train.py configs/bleedorigin/detect.py --resume auto
 """
 import argparse
+import sys
 
 from mmengine.config import Config
-from mmengine.runner import Runner
 
 from bleedorigin.utils import register_all_modules
+from bleedorigin.utils.checkpoint import CheckpointError, load_checkpoint_safely
 from bleedorigin.utils.launch import (
     parse_with_launcher_args,
     prepare_data,
@@ -52,17 +53,40 @@ def merge_args(cfg, args):
     return cfg
 
 
+def check_checkpoints(cfg):
+    """Fail in one line before the data and models are built, not after.
+
+    ``--resume FILE`` must be a full training checkpoint and ``load_from`` must
+    load; auto-resume picks an intact checkpoint itself (BleedOriginRunner).
+    """
+    from bleedorigin.engine.runner import check_resumable
+
+    if cfg.get('load_from'):
+        checkpoint = load_checkpoint_safely(cfg.load_from)
+        if cfg.get('resume'):
+            check_resumable(checkpoint, cfg.load_from)
+
+
 def main():
     args = parse_args()
     register_all_modules()
     cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)
+    check_checkpoints(cfg)
     set_cpu_threads(cfg)
     setup_cpu_distributed(cfg)
     prepare_data(cfg)
-    runner = Runner.from_cfg(cfg)
+    # Checkpoints load safely (one-line errors), auto-resume skips a truncated
+    # latest checkpoint, and checkpoints are written atomically.
+    from bleedorigin.engine import BleedOriginRunner
+
+    runner = BleedOriginRunner.from_cfg(cfg)
     runner.train()
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except CheckpointError as err:  # load_from / --resume: one line naming the file
+        print(f'error: {err}', file=sys.stderr)
+        sys.exit(2)

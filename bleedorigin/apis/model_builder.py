@@ -8,7 +8,7 @@ from mmengine.logging import print_log
 from torch import nn
 
 from bleedorigin.registry import MODELS
-from bleedorigin.utils.checkpoint import load_checkpoint_safely
+from bleedorigin.utils.checkpoint import load_state_dict_checked
 
 DETECTOR_METHODS = ('reset_stream', 'stream_step', 'locate_source')
 TRACKER_METHODS = ('init', 'step', 'add_points', 'refresh')
@@ -29,27 +29,18 @@ def require_methods(model: nn.Module, methods: Sequence[str], origin: str) -> No
 def load_weights(model: nn.Module, checkpoint: str, origin: str) -> None:
     """Load a checkpoint (mmengine format or a plain state_dict) into ``model``.
 
-    Uses :func:`bleedorigin.utils.load_checkpoint_safely` (``weights_only``).
+    Uses :func:`bleedorigin.utils.checkpoint.load_state_dict_checked`
+    (``weights_only``; every failure is one line naming the file).
 
     Raises:
-        FileNotFoundError: if the file does not exist.
-        ValueError: if its weights do not fit the model built from ``origin``.
+        CheckpointNotFoundError: if the file does not exist (a ``FileNotFoundError``).
+        CheckpointError: if it cannot be loaded or its weights do not fit the
+            model built from ``origin`` (a ``ValueError``).
     """
-    if not osp.isfile(checkpoint):
-        raise FileNotFoundError(f'{checkpoint}: checkpoint file not found')
-    loaded = load_checkpoint_safely(checkpoint, map_location='cpu')
-    state_dict = loaded.get('state_dict', loaded) if isinstance(loaded, dict) else None
-    if not isinstance(state_dict, dict):
-        raise ValueError(f'{checkpoint}: state_dict missing (found {type(loaded).__name__})')
-    state_dict = {k[7:] if k.startswith('module.') else k: v for k, v in state_dict.items()}
-    result = model.load_state_dict(state_dict, strict=False)
-    if result.missing_keys:
-        raise ValueError(f'{checkpoint}: state_dict does not fit the model of {origin}: '
-                         f'{len(result.missing_keys)} missing keys, e.g. '
-                         f'{result.missing_keys[:3]}; was it trained with this config?')
-    if result.unexpected_keys:
-        print_log(f'{checkpoint}: ignored {len(result.unexpected_keys)} unexpected keys, e.g. '
-                  f'{result.unexpected_keys[:3]}', logger='current', level=30)
+    result = load_state_dict_checked(model, checkpoint, origin=origin, allow_missing=False)
+    if result['unexpected']:
+        print_log(f'{checkpoint}: ignored {len(result["unexpected"])} unexpected keys, e.g. '
+                  f'{result["unexpected"][:3]}', logger='current', level=30)
 
 
 def build_stream_model(config: Union[str, Config], checkpoint: Optional[str],

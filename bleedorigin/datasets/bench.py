@@ -29,6 +29,7 @@ import math
 import os
 import os.path as osp
 import re
+import stat
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence
@@ -48,6 +49,16 @@ SOURCE_LABEL = 'bleeding_source'
 KNOWN_CLIP_KEYS = ('clip_id', 'patient_id', 'fps', 'num_frames', 'width', 'height', 'video',
                    'onset_frame', 'site', 'scenarios', 'annotation_stride', 'source')
 DEFAULT_ANNOTATION_STRIDE = 30
+# Bounds on what a clip.json may claim, so that no claim can make a reader
+# allocate without limit: 10 million frames is 46 hours at 60 fps, and 32768
+# px is four times the width of 8K video.
+MAX_NUM_FRAMES = 10_000_000
+MAX_FRAME_SIDE = 32768
+# JSON files larger than this are refused unread (a dense_gt.json of a
+# 100,000-frame clip with ten sources is ~30 MB).
+MAX_JSON_BYTES = 256 * 1024 * 1024
+REQUIRED_CLIP_KEYS = ('clip_id', 'patient_id', 'fps', 'num_frames', 'width', 'height', 'video',
+                      'onset_frame')
 
 
 class BenchFormatError(ValueError):
@@ -243,20 +254,86 @@ class ClipRecord:
         if not self.has_dense_gt:
             return None
         rel = f'{self.rel_dir}/dense_gt.json'
-        return validate_dense_gt(_read_json(osp.join(self.clip_dir, 'dense_gt.json'), rel), rel,
+        return validate_dense_gt(read_json(osp.join(self.clip_dir, 'dense_gt.json'), rel), rel,
                                  self.num_frames, self.width, self.height)
 
 
-def _read_json(path: str, rel: str) -> Any:
+def read_json(path: str, rel: Optional[str] = None, top_level: Optional[type] = dict,
+              max_bytes: Optional[int] = None) -> Any:
+    """Read one JSON file of the data tree; every failure is a :class:`BenchFormatError`.
+
+    The one JSON reader of the project's data files (clip.json, splits.json,
+    LabelMe annotations, dense_gt.json, pseudo labels): whatever the file holds
+    (nothing, binary data, invalid UTF-8, a syntax error, nesting deep enough to
+    exhaust the parser's recursion, a 5,000-digit number, gigabytes), the
+    caller gets one error naming the file, never a traceback from ``json``.
+
+    Args:
+        path (str): File to read.
+        rel (str, optional): Its name in messages (relative to the data root).
+            Default: ``path``.
+        top_level (type, optional): Type the document must have (``dict`` by
+            default: every format of DATA_FORMAT.md is an object); ``None``
+            accepts any JSON value.
+        max_bytes (int, optional): Refuse larger files without reading them.
+            Default: :data:`MAX_JSON_BYTES`.
+
+    Returns:
+        Any: The parsed document.
+
+    Raises:
+        BenchFormatError: ``'<rel>: missing'``, ``'<rel>: unreadable (...)'``,
+            ``'<rel>: JSON malformed (...)'`` or ``'<rel>: top level is not an
+            object'``.
+    """
+    rel = path if rel is None else rel
+    limit = MAX_JSON_BYTES if max_bytes is None else int(max_bytes)
     try:
-        with open(path, encoding='utf-8') as f:
-            return json.load(f)
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):  # a FIFO would block the reader forever
+            kind = 'a directory' if stat.S_ISDIR(info.st_mode) else 'a device, FIFO or socket'
+            raise BenchFormatError(rel, '', f'is not a regular file ({kind})')
+        if info.st_size > limit:
+            raise BenchFormatError(rel, '', f'too large ({info.st_size} bytes > {limit}); '
+                                   'not read')
+        with open(path, 'rb') as f:
+            data = f.read(info.st_size + 1)  # not read(limit): that allocates the limit
+            if len(data) > info.st_size:  # growing while we read it
+                data += f.read(limit + 1 - len(data))
+        if len(data) > limit:
+            raise BenchFormatError(rel, '', f'too large (> {limit} bytes); not read')
+        obj = json.loads(data.decode('utf-8'))
+    except BenchFormatError:
+        raise
     except FileNotFoundError:
         raise BenchFormatError(rel, '', 'missing') from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise BenchFormatError(rel, 'JSON', f'malformed (not UTF-8: {exc.reason} at byte '
+                               f'{exc.start})') from None
+    except json.JSONDecodeError as exc:
         raise BenchFormatError(rel, 'JSON', f'malformed ({exc})') from None
+    except RecursionError:
+        raise BenchFormatError(rel, 'JSON', 'malformed (nested too deeply to parse)') from None
+    except (ValueError, TypeError, OverflowError) as exc:
+        # e.g. an integer literal longer than Python's int_max_str_digits
+        raise BenchFormatError(rel, 'JSON', f'malformed ({str(exc).splitlines()[0]})') from None
+    except MemoryError:
+        raise BenchFormatError(rel, 'JSON', 'malformed (too large to parse)') from None
     except OSError as exc:
-        raise BenchFormatError(rel, '', f'unreadable ({exc.strerror})') from None
+        raise BenchFormatError(rel, '', f'unreadable ({exc.strerror or exc})') from None
+    if top_level is not None and not isinstance(obj, top_level):
+        what = 'an object' if top_level is dict else f'a {top_level.__name__}'
+        raise BenchFormatError(rel, 'top level', f'is not {what} (got {type(obj).__name__})')
+    return obj
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for messages about hostile values."""
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):  # an int too long to print, a deep structure
+        text = f'<{type(value).__name__}>'
+    return text if len(text) <= limit else text[:limit - 3] + '...'
 
 
 def _is_int(value: Any) -> bool:
@@ -306,7 +383,7 @@ def validate_dense_gt(dense: Any, rel: str, num_frames: int, width: int,
         if group_id is None:
             source['group_id'] = 0
         elif not _is_int(group_id):
-            raise BenchFormatError(rel, f'{key}.group_id', f'{group_id!r} is not an integer')
+            raise BenchFormatError(rel, f'{key}.group_id', f'{_short(group_id)} is not an integer')
         points, visible = source.get('points'), source.get('visible')
         if not isinstance(points, list) or len(points) != num_frames:
             raise BenchFormatError(rel, f'{key}.points',
@@ -319,10 +396,10 @@ def validate_dense_gt(dense: Any, rel: str, num_frames: int, width: int,
                 continue
             if (not isinstance(point, list | tuple) or len(point) != 2
                     or not all(_is_number(v) for v in point)):
-                raise BenchFormatError(rel, f'{key}.points[{t}]', f'{point!r} is not [x, y]')
+                raise BenchFormatError(rel, f'{key}.points[{t}]', f'{_short(point)} is not [x, y]')
         for t, flag in enumerate(visible):
             if not isinstance(flag, bool):
-                raise BenchFormatError(rel, f'{key}.visible[{t}]', f'{flag!r} is not a bool')
+                raise BenchFormatError(rel, f'{key}.visible[{t}]', f'{_short(flag)} is not a bool')
     bleeding = dense.get('bleeding')
     if bleeding is not None:
         if not isinstance(bleeding, list) or len(bleeding) != num_frames:
@@ -349,7 +426,7 @@ def parse_labelme(obj: Any, rel: str, width: int, height: int) -> List[SourcePoi
     for key, expected in (('imageWidth', width), ('imageHeight', height)):
         value = obj.get(key)
         if value is not None and (not _is_number(value) or int(value) != expected):
-            raise BenchFormatError(rel, key, f'{value!r} != clip.json size {width}x{height}')
+            raise BenchFormatError(rel, key, f'{_short(value)} != clip.json size {width}x{height}')
     shapes = obj.get('shapes')
     if not isinstance(shapes, list):
         raise BenchFormatError(rel, 'shapes', 'missing or not a list')
@@ -368,7 +445,7 @@ def parse_labelme(obj: Any, rel: str, width: int, height: int) -> List[SourcePoi
         if (not isinstance(points, list) or len(points) != 1
                 or not isinstance(points[0], list | tuple) or len(points[0]) != 2
                 or not all(_is_number(v) for v in points[0])):
-            raise BenchFormatError(rel, f'shapes[{k}].points', f'{points!r} is not [[x, y]]')
+            raise BenchFormatError(rel, f'shapes[{k}].points', f'{_short(points)} is not [[x, y]]')
         x, y = float(points[0][0]), float(points[0][1])
         if not _point_inside(x, y, width, height):
             raise BenchFormatError(rel, f'shapes[{k}].points',
@@ -377,7 +454,8 @@ def parse_labelme(obj: Any, rel: str, width: int, height: int) -> List[SourcePoi
         if group_id is None:
             group_id = 0
         elif not _is_int(group_id):
-            raise BenchFormatError(rel, f'shapes[{k}].group_id', f'{group_id!r} is not an integer')
+            raise BenchFormatError(rel, f'shapes[{k}].group_id',
+                                   f'{_short(group_id)} is not an integer')
         if group_id in sources:
             raise BenchFormatError(rel, f'shapes[{k}].group_id',
                                    f'{group_id} appears twice in one frame')
@@ -391,9 +469,7 @@ def read_splits(data_root: str) -> Dict[str, List[str]]:
     Returns:
         dict[str, list[str]]: Split name -> patient ids.
     """
-    splits = _read_json(osp.join(data_root, 'splits.json'), 'splits.json')
-    if not isinstance(splits, dict):
-        raise BenchFormatError('splits.json', 'top level', 'is not an object of split -> patients')
+    splits = read_json(osp.join(data_root, 'splits.json'), 'splits.json')
     owner: Dict[str, str] = {}
     for split, patients in splits.items():
         if not isinstance(patients, list):
@@ -401,7 +477,8 @@ def read_splits(data_root: str) -> Dict[str, List[str]]:
         for patient in patients:
             if not isinstance(patient, str) or not ID_PATTERN.match(patient):
                 raise BenchFormatError('splits.json', split,
-                                       f'patient id {patient!r} does not match [A-Za-z0-9_-]+')
+                                       f'patient id {_short(patient)} does not match '
+                                       '[A-Za-z0-9_-]+')
             if patient in owner:
                 where = (f'both {owner[patient]!r} and {split!r}' if owner[patient] != split
                          else f'{split!r} twice')
@@ -507,33 +584,38 @@ class BenchIndex:
         json_path = osp.join(clip_dir, 'clip.json')
         if osp.lexists(json_path):
             _check_inside(json_path, self._root_real, rel_json, 'file')
-        meta = _read_json(json_path, rel_json)
-        if not isinstance(meta, dict):
-            raise BenchFormatError(rel_json, 'top level', 'is not an object')
-        for key in ('clip_id', 'patient_id', 'fps', 'num_frames', 'width', 'height', 'video',
-                    'onset_frame'):
-            if key not in meta:
-                raise BenchFormatError(rel_json, key, 'missing')
+        meta = read_json(json_path, rel_json)
+        missing = [key for key in REQUIRED_CLIP_KEYS if key not in meta]
+        if missing:  # all of them at once, not one per run of the checker
+            raise BenchFormatError(rel_json, ', '.join(missing), 'missing')
         clip_id, patient_id = meta['clip_id'], meta['patient_id']
         for key, value in (('clip_id', clip_id), ('patient_id', patient_id)):
             if not isinstance(value, str) or not ID_PATTERN.match(value):
-                raise BenchFormatError(rel_json, key, f'{value!r} does not match [A-Za-z0-9_-]+')
+                raise BenchFormatError(rel_json, key,
+                                       f'{_short(value)} does not match [A-Za-z0-9_-]+')
         if patient_id != patient:
             raise BenchFormatError(rel_json, 'patient_id',
-                                   f'{patient_id!r} != patient folder {patient!r}')
+                                   f'{_short(patient_id)} != patient folder {_short(patient)}')
         if patient not in self.patient_split:
             raise BenchFormatError(rel_json, 'patient_id',
                                    f'{patient!r} is not listed in splits.json')
-        for key in ('num_frames', 'width', 'height'):
+        for key, bound in (('num_frames', MAX_NUM_FRAMES), ('width', MAX_FRAME_SIDE),
+                           ('height', MAX_FRAME_SIDE)):
             if not _is_int(meta[key]) or meta[key] <= 0:
-                raise BenchFormatError(rel_json, key, f'{meta[key]!r} is not a positive integer')
+                raise BenchFormatError(rel_json, key, f'{_short(meta[key])} is not a positive '
+                                       'integer')
+            if meta[key] > bound:
+                raise BenchFormatError(rel_json, key, f'{meta[key]} exceeds the limit {bound} '
+                                       '(refused unread, not allocated)')
         if not _is_number(meta['fps']) or meta['fps'] <= 0:
-            raise BenchFormatError(rel_json, 'fps', f'{meta["fps"]!r} is not a positive number')
+            raise BenchFormatError(rel_json, 'fps',
+                                   f'{_short(meta["fps"])} is not a positive number')
         num_frames, width, height = meta['num_frames'], meta['width'], meta['height']
         onset = meta['onset_frame']
         if onset is not None:
             if not _is_int(onset):
-                raise BenchFormatError(rel_json, 'onset_frame', f'{onset!r} is not an integer')
+                raise BenchFormatError(rel_json, 'onset_frame',
+                                       f'{_short(onset)} is not an integer')
             if onset < 0:
                 raise BenchFormatError(rel_json, 'onset_frame', f'{onset} < 0')
             if onset >= num_frames:
@@ -541,7 +623,8 @@ class BenchIndex:
                                        f'{onset} >= num_frames {num_frames}')
         site = meta.get('site')
         if site is not None and site not in SITES:
-            raise BenchFormatError(rel_json, 'site', f'{site!r} is not one of {", ".join(SITES)}')
+            raise BenchFormatError(rel_json, 'site',
+                                   f'{_short(site)} is not one of {", ".join(SITES)}')
         scenarios = meta.get('scenarios', [])
         if scenarios is None:
             scenarios = []
@@ -550,14 +633,14 @@ class BenchIndex:
         for scenario in scenarios:
             if scenario not in SCENARIOS:
                 raise BenchFormatError(rel_json, 'scenarios',
-                                       f'{scenario!r} is not one of {", ".join(SCENARIOS)}')
+                                       f'{_short(scenario)} is not one of {", ".join(SCENARIOS)}')
         stride = meta.get('annotation_stride', DEFAULT_ANNOTATION_STRIDE)
         if not _is_int(stride) or stride <= 0:
             raise BenchFormatError(rel_json, 'annotation_stride',
-                                   f'{stride!r} is not a positive integer')
+                                   f'{_short(stride)} is not a positive integer')
         source = meta.get('source', '')
         if source is not None and not isinstance(source, str):
-            raise BenchFormatError(rel_json, 'source', f'{source!r} is not a string')
+            raise BenchFormatError(rel_json, 'source', f'{_short(source)} is not a string')
         video = meta['video']
         frame_files = None
         if video == 'frames':
@@ -570,7 +653,7 @@ class BenchIndex:
         if has_dense:
             rel_dense = f'{rel_dir}/dense_gt.json'
             _check_inside(dense_path, self._root_real, rel_dense, 'file')
-            validate_dense_gt(_read_json(dense_path, rel_dense), rel_dense, num_frames,
+            validate_dense_gt(read_json(dense_path, rel_dense), rel_dense, num_frames,
                               width, height)
         return ClipRecord(
             clip_id=clip_id,
@@ -616,33 +699,39 @@ class BenchIndex:
                 if not entry.is_file() or entry.stat().st_size == 0:
                     raise BenchFormatError(rel, 'frame', 'is empty or not a regular file')
                 files[index] = entry.name
-        missing = [i for i in range(num_frames) if i not in files]
-        if missing:
+        # Bounded by the files present, never by what clip.json claims (#14: a claim of
+        # 10^12 frames used to build a list of every missing index).
+        inside = sum(1 for i in files if i < num_frames)
+        if inside < num_frames:
+            first_missing = next(i for i in range(len(files) + 1) if i not in files)
             raise BenchFormatError(rel_frames, 'frames',
-                                   f'{len(missing)} of num_frames {num_frames} missing '
-                                   f'(first: {missing[0]:06d})')
+                                   f'{num_frames - inside} of num_frames {num_frames} missing '
+                                   f'(first: {first_missing:06d})')
         if len(files) != num_frames:
-            extra = sorted(i for i in files if i >= num_frames)
+            extra = min(i for i in files if i >= num_frames)
             raise BenchFormatError(rel_frames, 'frames',
                                    f'{len(files)} files but num_frames {num_frames} '
-                                   f'(first extra: {extra[0]:06d})')
-        first = files[0]
-        size = _image_size(osp.join(frames_dir, first))
-        if size is None:
-            raise BenchFormatError(f'{rel_frames}/{first}', 'image', 'cannot be decoded')
-        if size != (width, height):
-            raise BenchFormatError(f'{rel_frames}/{first}', 'size',
-                                   f'{size[0]}x{size[1]} != clip.json width x height '
-                                   f'{width}x{height}')
-        return [files[i] for i in range(num_frames)]
+                                   f'(first extra: {extra:06d})')
+        names = [files[i] for i in range(num_frames)]
+        # Every frame's size from its header (no pixel decoding): mixed sizes are
+        # found without --decode.
+        for name in names:
+            size = _image_size(osp.join(frames_dir, name))
+            if size is None:
+                raise BenchFormatError(f'{rel_frames}/{name}', 'image', 'cannot be decoded')
+            if size != (width, height):
+                raise BenchFormatError(f'{rel_frames}/{name}', 'size',
+                                       f'{size[0]}x{size[1]} != clip.json width x height '
+                                       f'{width}x{height}')
+        return names
 
     def _check_video(self, clip_dir: str, rel_dir: str, rel_json: str, video: Any,
                      num_frames: int, width: int, height: int) -> None:
         if (not isinstance(video, str) or not video or video in ('.', '..')
                 or '/' in video or '\\' in video):
             raise BenchFormatError(rel_json, 'video',
-                                   f'{video!r} is neither "frames" nor a file name in the clip '
-                                   'folder')
+                                   f'{_short(video)} is neither "frames" nor a file name in the '
+                                   'clip folder')
         path = osp.join(clip_dir, video)
         rel = f'{rel_dir}/{video}'
         if not osp.isfile(path):
@@ -685,22 +774,73 @@ class BenchIndex:
                 raise BenchFormatError(rel, 'frame index', f'{index} >= num_frames {num_frames}')
             path = osp.join(ann_dir, name)
             _check_inside(path, self._root_real, rel, 'file')
-            annotations[index] = parse_labelme(_read_json(path, rel), rel, width, height)
+            annotations[index] = parse_labelme(read_json(path, rel), rel, width, height)
         return annotations
 
 
+_PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
+# JPEG start-of-frame markers (baseline, progressive, lossless, ...): not DHT,
+# JPG or DAC (0xC4, 0xC8, 0xCC).
+_JPEG_SOF = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD,
+                       0xCE, 0xCF})
+
+
+def _header_size(head: bytes) -> Optional[tuple]:
+    """(width, height) parsed from the first bytes of a PNG or JPEG file, or None."""
+    if head.startswith(_PNG_SIGNATURE) and head[12:16] == b'IHDR' and len(head) >= 24:
+        return int.from_bytes(head[16:20], 'big'), int.from_bytes(head[20:24], 'big')
+    if not head.startswith(b'\xff\xd8'):
+        return None
+    pos = 2
+    while pos + 4 <= len(head):
+        if head[pos] != 0xFF:
+            return None
+        marker = head[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker in (0x01, *range(0xD0, 0xD8)):  # markers without a length
+            pos += 2
+            continue
+        length = int.from_bytes(head[pos + 2:pos + 4], 'big')
+        if marker in _JPEG_SOF:
+            if pos + 9 > len(head):
+                return None
+            return (int.from_bytes(head[pos + 7:pos + 9], 'big'),
+                    int.from_bytes(head[pos + 5:pos + 7], 'big'))
+        if length < 2 or marker == 0xDA:  # start of scan before any frame header
+            return None
+        pos += 2 + length
+    return None
+
+
 def _image_size(path: str) -> Optional[tuple]:
-    """(width, height) from the image header, without decoding the pixels."""
+    """(width, height) from the image header, without decoding the pixels.
+
+    PNG and JPEG headers are parsed directly (about 20 us a frame); other
+    formats, or a JPEG whose frame header lies beyond the first 64 KiB, go
+    through Pillow's header parser. ``None`` if the header cannot be parsed.
+    Never falls back to decoding the whole image (a hostile header could claim
+    a gigapixel image).
+    """
+    try:
+        with open(path, 'rb') as f:
+            head = f.read(4096)
+            size = _header_size(head)
+            if size is None and head.startswith(b'\xff\xd8'):  # large EXIF/ICC segments
+                size = _header_size(head + f.read(65536 - len(head)))
+    except OSError:
+        return None
+    if size is not None:
+        return size if size[0] > 0 and size[1] > 0 else None
     try:
         from PIL import Image
-
-        with Image.open(path) as image:
-            return image.size
-    except Exception:  # noqa: BLE001 - any decoder failure means "unreadable"
-        try:
-            import cv2
-
-            image = cv2.imread(path, cv2.IMREAD_UNCHANGED)
-        except Exception:  # noqa: BLE001
-            return None
-        return None if image is None else (image.shape[1], image.shape[0])
+    except ImportError:  # pragma: no cover - Pillow is a runtime requirement
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')  # DecompressionBombWarning: we only read the size
+            with Image.open(path) as image:
+                return image.size
+    except Exception:  # noqa: BLE001 - any header failure means "unreadable"
+        return None

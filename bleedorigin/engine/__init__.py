@@ -1,1 +1,5 @@
 from .hooks import *  # noqa: F401,F403
+from .hooks import __all__ as _hooks_all
+from .runner import BleedOriginRunner, check_resumable
+
+__all__ = [*_hooks_all, 'BleedOriginRunner', 'check_resumable']

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import torch
 
-from .io import PSEUDO_DIR, VERSION, pseudo_label_path
+from .io import PSEUDO_DIR, VERSION, check_pseudo_label_file, pseudo_label_path
 from .kalman import smooth_trajectory
 from .matching import match_near_source
 
@@ -113,26 +113,42 @@ def generate_segment(tracker, clip, frames: np.ndarray, start: int,
 def generate_clip(tracker, clip, params: PseudoLabelParams, overwrite: bool = False) -> dict:
     """Write the pseudo labels of every segment of ``clip``; skip segments already written.
 
+    A file already present is trusted only after it has been validated
+    (:func:`check_pseudo_label_file`: well-formed, for this segment and span);
+    an invalid one (half-written by another program, edited, a symlink) is
+    regenerated and counted in ``corrupt``.
+
     Returns:
-        dict: ``segments`` written, ``skipped`` (already present), ``points``
-        (pseudo points in the written segments).
+        dict: ``segments`` written, ``skipped`` (already present and valid),
+        ``corrupt`` (present but invalid, regenerated; included in
+        ``segments``), ``points`` (pseudo points in the written segments).
     """
+    from mmengine.logging import print_log
+
     from bleedorigin.datasets.bench_writer import write_json_atomic
 
-    stats = dict(segments=0, skipped=0, points=0)
+    stats = dict(segments=0, skipped=0, corrupt=0, points=0)
     todo = []
     for start in clip_segments(clip, params.span):
-        if not overwrite and osp.isfile(pseudo_label_path(clip.clip_dir, start)):
+        problem = 'missing' if overwrite else check_pseudo_label_file(
+            clip, start, start + params.span)
+        if not problem:
             stats['skipped'] += 1
-        else:
-            todo.append(start)
+            continue
+        if problem != 'missing':
+            stats['corrupt'] += 1
+            print_log(f'{problem}; regenerating it', logger='current', level=30)
+        todo.append(start)
     if not todo:
         return stats
     os.makedirs(osp.join(clip.clip_dir, PSEUDO_DIR), exist_ok=True)
     for start in todo:
         frames = clip.load_frames(range(start, start + params.span + 1))
         doc = generate_segment(tracker, clip, frames, start, params)
-        write_json_atomic(pseudo_label_path(clip.clip_dir, start), doc)
+        path = pseudo_label_path(clip.clip_dir, start)
+        if osp.islink(path):
+            os.remove(path)  # replace the link itself, never write through it
+        write_json_atomic(path, doc)
         stats['segments'] += 1
         stats['points'] += sum(len(s['points']) for s in doc['sources'])
     return stats

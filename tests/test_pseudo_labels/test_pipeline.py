@@ -44,7 +44,7 @@ def test_generate_writes_resumable_valid_files(tmp_path):
         source = clip.sources_at(5)[0]
         assert np.linalg.norm(traj[0] - [source.x, source.y]) <= 40
     again = generate_clip(tracker, clip, params)
-    assert again == dict(segments=0, skipped=2, points=0)
+    assert again == dict(segments=0, skipped=2, corrupt=0, points=0)
 
 
 def test_malformed_pseudo_labels_rejected(tmp_path):

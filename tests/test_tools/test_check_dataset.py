@@ -74,7 +74,7 @@ def test_json_summary_of_a_foreign_tree(foreign_tree, capsys):
         json.dump({'train': ['A1', 'A2'], 'val': ['B1', 'B2'], 'test': ['C1']}, f)
     code = load_tool().main([foreign_tree, '--json'])
     summary = json.loads(capsys.readouterr().out)
-    assert code == 0
+    assert code == 1  # B2 is listed in splits.json but has no clip: a problem (issue 14)
     assert summary['clips'] == 5 and summary['broken'] == []
     assert summary['splits'] == {'train': 3, 'val': 1, 'test': 1}
     assert summary['annotated_frames'] == 6
@@ -142,10 +142,13 @@ def test_cli_human_summary(foreign_tree, capsys, monkeypatch):
 
 
 def test_decode_finds_corrupt_frames(foreign_tree, capsys):
-    with open(osp.join(foreign_tree, 'clips', 'B1', 'c4', 'frames', '000002.png'), 'wb') as f:
-        f.write(b'\x89PNG but truncated')
+    path = osp.join(foreign_tree, 'clips', 'B1', 'c4', 'frames', '000002.png')
+    with open(path, 'rb') as f:
+        data = f.read()
+    with open(path, 'wb') as f:  # header and IDAT start kept: the size is readable, pixels gone
+        f.write(data[:data.index(b'IDAT') + 8])
     tool = load_tool()
-    assert tool.main([foreign_tree, '--json']) == 0  # listing alone cannot see it
+    assert tool.main([foreign_tree, '--json']) == 0  # listing (headers only) cannot see it
     capsys.readouterr()
     assert tool.main([foreign_tree, '--json', '--decode']) == 1
     summary = json.loads(capsys.readouterr().out)

@@ -22,13 +22,24 @@ decodes every frame and reports clips with corrupt image or video data.
      "storage": {"frames": int, "video": int}, "patients_without_clips": [str],
      "broken": [{"clip": str, "reason": str}]}
 
-``splits`` counts clips per split. Exit status: 0 when every clip is valid,
-1 when some clip is broken (or, with ``--strict``, at the first broken clip),
-2 when the tree as a whole is unusable (e.g. splits.json missing or a patient
-in two splits).
+``splits`` counts clips per split. ``pseudo_labels`` reports the tracking
+pseudo labels (``clips/<P>/<C>/pseudo_labels/*.json``, written by
+``tools/gen_pseudo_labels.py``) of the valid clips: ``{"clips": int, "files":
+int, "valid": int, "invalid": [{"file": str, "reason": str}],
+"temporary_files": int}``; every file is validated as the training and the
+generator read it.
+
+Exit status: 0 when every clip and every pseudo-label file is valid and every
+patient of splits.json has clips, 1 when some clip is broken (or, with
+``--strict``, at the first broken clip), some pseudo-label file is invalid or
+a listed patient has no clip, 2 when the tree as a whole is unusable (e.g.
+splits.json missing or a patient in two splits).
 """
 import argparse
 import json
+import os
+import os.path as osp
+import re
 import sys
 import warnings
 from collections import Counter
@@ -39,6 +50,51 @@ from tqdm import tqdm
 from bleedorigin.datasets.bench import BenchFormatError, BenchIndex, BrokenClip
 
 STANDARD_SPLITS = ('train', 'val', 'test')
+PSEUDO_NAME = re.compile(r'^(\d{6})\.json$')
+
+
+def check_pseudo_labels(index: BenchIndex) -> dict:
+    """Validate every pseudo-label file of the valid clips.
+
+    Args:
+        index (BenchIndex): The indexed tree.
+
+    Returns:
+        dict: ``clips`` (with a ``pseudo_labels`` folder), ``files`` (JSON
+        files in them), ``valid``, ``invalid`` (``[{"file", "reason"}]``) and
+        ``temporary_files`` (leftovers of an interrupted atomic write, never
+        read; safe to delete).
+    """
+    from bleedorigin.pseudo_labels.io import PSEUDO_DIR, check_pseudo_label_file
+
+    report = {'clips': 0, 'files': 0, 'valid': 0, 'invalid': [], 'temporary_files': 0}
+    for clip in index.clips:
+        folder = osp.join(clip.clip_dir, PSEUDO_DIR)
+        if not osp.isdir(folder) or osp.islink(folder):
+            if osp.islink(folder):
+                report['invalid'].append({'file': f'{clip.rel_dir}/{PSEUDO_DIR}',
+                                          'reason': f'{clip.rel_dir}/{PSEUDO_DIR}: is a '
+                                          'symlink (never followed)'})
+            continue
+        report['clips'] += 1
+        for name in sorted(os.listdir(folder)):
+            rel = f'{clip.rel_dir}/{PSEUDO_DIR}/{name}'
+            if name.startswith('.tmp-'):
+                report['temporary_files'] += 1
+                continue
+            if not name.endswith('.json'):
+                continue
+            report['files'] += 1
+            match = PSEUDO_NAME.match(name)
+            if match is None:
+                problem = f'{rel}: file name is not a 6-digit start frame'
+            else:
+                problem = check_pseudo_label_file(clip, int(match.group(1)))
+            if problem:
+                report['invalid'].append({'file': rel, 'reason': problem})
+            else:
+                report['valid'] += 1
+    return report
 
 
 def summarize(index: BenchIndex) -> dict:
@@ -92,8 +148,10 @@ def summarize(index: BenchIndex) -> dict:
         'invisible_annotations': invisible,
         'dense_gt_clips': dense,
         'storage': {'frames': storage['frames'], 'video': storage['video']},
+        # with --split, only that split's patients were indexed
         'patients_without_clips': sorted(
-            p for s in split_names for p in index.splits.get(s, []) if p not in with_clips),
+            p for s in split_names if index.split in (None, s)
+            for p in index.splits.get(s, []) if p not in with_clips),
         'broken': [{'clip': b.clip, 'reason': b.reason} for b in index.broken],
     }
 
@@ -161,6 +219,14 @@ def format_summary(summary: dict) -> str:
     if summary['patients_without_clips']:
         lines.append('patients in splits.json without clips: '
                      + ', '.join(summary['patients_without_clips']))
+    pseudo = summary.get('pseudo_labels')
+    if pseudo and (pseudo['files'] or pseudo['invalid']):
+        lines.append(f'pseudo labels: {pseudo["files"]} files in {pseudo["clips"]} clips, '
+                     f'{len(pseudo["invalid"])} invalid'
+                     + (f', {pseudo["temporary_files"]} temporary files of interrupted '
+                        'writes (never read; safe to delete)' if pseudo['temporary_files']
+                        else ''))
+        lines.extend(f'  {p["reason"]}' for p in pseudo['invalid'])
     if summary['broken']:
         lines.append(f'broken clips ({len(summary["broken"])}):')
         lines.extend(f'  {b["clip"]}: {b["reason"]}' for b in summary['broken'])
@@ -202,8 +268,11 @@ def main(argv: Optional[List[str]] = None) -> int:
             print(f'error: {error}', file=sys.stderr)
         return code
     summary = summarize(index)
+    summary['pseudo_labels'] = check_pseudo_labels(index)
     print(json.dumps(summary, indent=None) if args.json else format_summary(summary))
-    return 1 if summary['broken'] else 0
+    problems = (summary['broken'] or summary['patients_without_clips']
+                or summary['pseudo_labels']['invalid'])
+    return 1 if problems else 0
 
 
 if __name__ == '__main__':

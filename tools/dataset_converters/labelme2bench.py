@@ -55,7 +55,6 @@ Check the result with ``tools/dataset_converters/check_dataset.py OUT_ROOT``.
 """
 import argparse
 import csv
-import json
 import os
 import os.path as osp
 import re
@@ -73,6 +72,7 @@ from bleedorigin.datasets.bench import (
     BenchFormatError,
     SourcePoint,
     parse_labelme,
+    read_json,
 )
 from bleedorigin.datasets.bench_writer import (
     atomic_clip_dir,
@@ -145,6 +145,16 @@ def read_events(csv_path: str) -> List[Event]:
     """Parse and check the onset CSV (errors name ``file:line``)."""
     if not osp.isfile(csv_path):
         raise ConversionError(f'{csv_path}: CSV file not found')
+    try:
+        return _read_events(csv_path)
+    except UnicodeDecodeError as exc:
+        raise ConversionError(f'{csv_path}: not UTF-8 text ({exc.reason} at byte '
+                              f'{exc.start})') from None
+    except csv.Error as exc:
+        raise ConversionError(f'{csv_path}: malformed CSV ({exc})') from None
+
+
+def _read_events(csv_path: str) -> List[Event]:
     with open(csv_path, newline='', encoding='utf-8-sig') as f:
         reader = csv.DictReader(f)
         header = [h.strip() for h in (reader.fieldnames or [])]
@@ -237,12 +247,9 @@ def read_video_annotations(labelme_dir: str, video: VideoInfo) -> Dict[int, List
                                   f'{video.num_frames} of {video.path}')
         if index in annotations:
             raise ConversionError(f'{path}: frame {index} annotated by two files')
-        try:
-            with open(path, encoding='utf-8') as f:
-                obj = json.load(f)
-            annotations[index] = parse_labelme(obj, path, video.width, video.height)
-        except json.JSONDecodeError as exc:
-            raise ConversionError(f'{path}: JSON malformed ({exc})') from None
+        try:  # read_json: any unreadable or malformed file is one named error
+            annotations[index] = parse_labelme(read_json(path, path), path, video.width,
+                                               video.height)
         except BenchFormatError as exc:
             raise ConversionError(str(exc)) from None
     return annotations
