@@ -79,13 +79,16 @@ def parse_args(argv=None):
     parser.add_argument('--max-frames', type=int, help='stop after this many frames')
     parser.add_argument('--fps', type=float, help='override the input frame rate')
     parser.add_argument('--device', default='cpu')
-    parser.add_argument('--threads', type=int, help='torch threads (default: all cores)')
+    parser.add_argument('--threads', type=int,
+                        help='torch threads (default: all cores; 1 with --builtin)')
     parser.add_argument('--no-progress', action='store_true')
     args = parser.parse_args(argv)
     if args.builtin:
         if args.input is not None:
             parser.error('--builtin takes no INPUT')
         args.out = args.out or BUILTIN_OUT
+        # one thread: on a busy 2-core machine two torch threads slow the run down tenfold
+        args.threads = args.threads or 1
     elif args.input is None:
         parser.error('give an INPUT (video, frames folder or camera index) or --builtin')
     if args.out and not args.out.lower().endswith(VIDEO_SUFFIXES):

@@ -238,5 +238,5 @@ def shipped_config(value: Optional[str], root: Optional[str] = None) -> Optional
     entry = load_manifest(root).get(str(value))
     if not entry or not entry.get('config'):
         return None
-    config = entry['config']
-    return config if osp.isabs(config) else osp.join(osp.dirname(zoo_dir(root)), config)
+    config = entry['config']  # configs live in the repository, wherever the zoo folder is
+    return config if osp.isabs(config) else osp.join(repo_root(), config)
