@@ -240,3 +240,24 @@ def shipped_config(value: Optional[str], root: Optional[str] = None) -> Optional
         return None
     config = entry['config']  # configs live in the repository, wherever the zoo folder is
     return config if osp.isabs(config) else osp.join(repo_root(), config)
+
+
+def _value(value) -> str:
+    if value is None:
+        return '–'
+    return f'{value:.2f}' if isinstance(value, float) else str(value)
+
+
+def compare_table(results: dict, models: dict) -> str:
+    """Markdown: one row per (model, key metric) with the zoo and the reproduced figure."""
+    lines = ['| model | metric | zoo | reproduced | Δ |', '|---|---|---|---|---|']
+    for name, metrics in results.items():
+        shipped = models.get(name, {}).get('metrics', {})
+        for key, label in ZOO_METRICS:
+            if key not in metrics and key not in shipped:
+                continue
+            old, new = shipped.get(key), metrics.get(key)
+            delta = (f'{new - old:+.2f}' if isinstance(old, (int, float))
+                     and isinstance(new, (int, float)) else '–')
+            lines.append(f'| {name} | {label} | {_value(old)} | {_value(new)} | {delta} |')
+    return '\n'.join(lines)

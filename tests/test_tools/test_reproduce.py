@@ -80,3 +80,54 @@ def test_finished_stages_are_skipped_and_interrupted_ones_resumed(tmp_path, caps
     lines = _lines(capsys.readouterr().out)
     assert lines[0] == '[reproduce] skip pseudo_labels (pseudo): done'
     assert lines[1].startswith('[reproduce] track (train)') and len(lines) == 2
+
+
+def test_full_run_chains_checkpoints_and_compares_with_the_zoo(tmp_path, monkeypatch, capsys):
+    """The real (not dry) path with the commands faked: each stage gets the checkpoint the
+    previous one ended with, the markers and timings are written, the table compares."""
+    reproduce = _reproduce()
+    root = tmp_path / 'runs'
+    zoo = tmp_path / 'zoo'
+    zoo.mkdir()
+    (zoo / 'manifest.json').write_text(json.dumps({'models': {
+        'detect': {'config': 'configs/bleedorigin/detect.py', 'metrics': {'onset/acc_8': 78.3}},
+        'track': {'config': 'configs/bleedorigin/track.py', 'metrics': {'track/err_le_100': 90.0}}
+    }}))
+    calls = []
+
+    def fake_run(cmd, cwd, check):
+        calls.append(cmd)
+        tool = osp.basename(cmd[1])
+        if tool == 'train.py':
+            work_dir = cmd[cmd.index('--work-dir') + 1]
+            os.makedirs(work_dir, exist_ok=True)
+            final = osp.join(work_dir, f'iter_{reproduce.max_iters(cmd[2])}.pth')
+            open(final, 'w').close()
+            with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
+                f.write(final)
+        elif tool == 'test.py':
+            metric = {'detect.py': 'onset/acc_8', 'track.py': 'track/err_le_100'}
+            with open(cmd[cmd.index('--out') + 1], 'w') as f:
+                json.dump({metric[osp.basename(cmd[2])]: 80.0}, f)
+        return subprocess.CompletedProcess(cmd, 0)
+
+    monkeypatch.setattr(reproduce.subprocess, 'run', fake_run)
+    assert reproduce.main(['--work-root', str(root), '--zoo', str(zoo)]) == 0
+    tools = [osp.basename(c[1]) for c in calls]
+    assert tools == ['train.py', 'test.py', 'train.py', 'gen_pseudo_labels.py', 'train.py',
+                     'test.py']
+    assert calls[1][3] == str(root / 'detect' / 'iter_1200.pth')
+    pretrained = str(root / 'track_pretrain' / f'iter_{reproduce.max_iters(calls[2][2])}.pth')
+    assert calls[3][calls[3].index('--checkpoint') + 1] == pretrained
+    assert calls[4][-1] == f'load_from={pretrained}'
+    assert (root / 'pseudo_labels.done').is_file()
+    assert set(json.loads((root / 'reproduce_times.json').read_text())['stages_s']) == {
+        'detect (train)', 'detect (test)', 'track_pretrain (train)', 'pseudo_labels (pseudo)',
+        'track (train)', 'track (test)'}
+    out = capsys.readouterr().out
+    assert '| detect | Acc±8 % | 78.30 | 80.00 | +1.70 |' in out
+    assert '| track | track Err≤100 % | 90.00 | 80.00 | -10.00 |' in out
+    # a second run finds everything done and runs nothing
+    calls.clear()
+    reproduce.main(['--work-root', str(root), '--zoo', str(zoo)])
+    assert calls == []

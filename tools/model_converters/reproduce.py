@@ -37,6 +37,7 @@ if REPO not in sys.path:
 from bleedorigin.utils.model_zoo import (  # noqa: E402
     DEFAULT_DETECT,
     DEFAULT_TRACK,
+    compare_table,
     find_checkpoint,
     load_manifest,
 )
@@ -209,7 +210,6 @@ def main(argv=None) -> int:
           f'{osp.join(args.work_root, "reproduce_times.json")})')
     present = {name: path for name, path in results.items() if osp.isfile(path)}
     if present:
-        from zoo import compare_table
         metrics = {}
         for name, path in present.items():
             with open(path) as f:
@@ -220,7 +220,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
     try:
         sys.exit(main())
     except (OSError, ValueError, subprocess.CalledProcessError) as err:

@@ -21,8 +21,8 @@ if REPO not in sys.path:
     sys.path.insert(0, REPO)
 
 from bleedorigin.utils.model_zoo import (  # noqa: E402
-    ZOO_METRICS,
     ModelZooError,
+    compare_table,
     find_checkpoint,
     load_manifest,
     load_zoo_checkpoint,
@@ -41,27 +41,6 @@ def parse_args(argv=None):
     compare = sub.add_parser('compare', help='zoo metrics beside reproduced ones')
     compare.add_argument('results', nargs='+', metavar='NAME=METRICS_JSON')
     return parser.parse_args(argv)
-
-
-def _value(value) -> str:
-    if value is None:
-        return '–'
-    return f'{value:.2f}' if isinstance(value, float) else str(value)
-
-
-def compare_table(results: dict, models: dict) -> str:
-    """Markdown: one row per (model, key metric) with the zoo and the reproduced figure."""
-    lines = ['| model | metric | zoo | reproduced | Δ |', '|---|---|---|---|---|']
-    for name, metrics in results.items():
-        shipped = models.get(name, {}).get('metrics', {})
-        for key, label in ZOO_METRICS:
-            if key not in metrics and key not in shipped:
-                continue
-            old, new = shipped.get(key), metrics.get(key)
-            delta = (f'{new - old:+.2f}' if isinstance(old, (int, float))
-                     and isinstance(new, (int, float)) else '–')
-            lines.append(f'| {name} | {label} | {_value(old)} | {_value(new)} | {delta} |')
-    return '\n'.join(lines)
 
 
 def main(argv=None) -> int:
