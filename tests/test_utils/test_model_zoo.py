@@ -222,3 +222,38 @@ def test_from_config_defaults_to_the_shipped_checkpoints(tmp_path, monkeypatch):
     (zoo / 'track.pth').write_bytes(b'corrupted')
     with pytest.raises(ModelZooError, match='track.pth: sha256 mismatch'):
         BleedOriginNet.from_config(detect_cfg, track_cfg, detect_checkpoint=None)
+
+
+def test_publish_with_test_runs_tools_test_on_the_published_file(tmp_path, monkeypatch):
+    publish = _load_tool('publish_model')
+    _, ckpt, _ = _training_run(tmp_path)
+    zoo = tmp_path / 'checkpoints'
+    seen = {}
+
+    def fake_run(cmd, check, cwd):
+        seen['cmd'] = cmd
+        with open(cmd[cmd.index('--out') + 1], 'w') as f:
+            json.dump({'onset/acc_8': 80.0, 'onset/prior_median/acc_8': 19.6}, f)
+
+    monkeypatch.setattr(publish.subprocess, 'run', fake_run)
+    entry = publish.main([str(ckpt), 'tiny', '--config',
+                          osp.join(REPO, 'configs', 'bleedorigin', 'detect.py'), '--test',
+                          '--zoo', str(zoo)])
+    assert seen['cmd'][1].endswith('tools/test.py') and seen['cmd'][3] == str(zoo / 'tiny.pth')
+    assert entry['metrics'] == {'onset/acc_8': 80.0}
+    assert entry['test_command'] == ('python tools/test.py configs/bleedorigin/detect.py '
+                                     'checkpoints/tiny.pth')
+    assert (zoo / 'logs' / 'tiny.test.json').is_file()
+
+
+def test_zoo_table_row_for_the_docs():
+    zoo = _load_tool('zoo')
+    row = zoo.doc_row('track', {
+        'config': 'configs/bleedorigin/track.py', 'file': 'checkpoints/track.pth',
+        'log': 'checkpoints/logs/track.scalars.json', 'training_time': '18 min 44 s',
+        'metrics': {'track/err_le_10': 1.5, 'track/err_le_100': 93.33, 'track/err_avg': 58.0}})
+    assert row == (
+        'tracking: | [track.py](../configs/bleedorigin/track.py) | [track.pth](../checkpoints/'
+        'track.pth) | 18 min 44 s | 1.5 | 93.3 | 58.0 | TBD | [scalars](../checkpoints/logs/'
+        'track.scalars.json) | `python tools/test.py configs/bleedorigin/track.py '
+        'checkpoints/track.pth` |')

@@ -1,12 +1,16 @@
 """Publish a trained checkpoint into the model zoo (``checkpoints/``).
 
-Example (after ``tools/train.py`` and ``tools/test.py --out``)::
+Example (after ``tools/train.py``)::
 
     python tools/model_converters/publish_model.py \
         work_dirs/detect/best_onset_acc_8_iter_1200.pth detect \
-        --config configs/bleedorigin/detect.py --metrics work_dirs/detect/test_metrics.json \
+        --config configs/bleedorigin/detect.py --test \
         --command "python tools/train.py configs/bleedorigin/detect.py" \
         --training-time "21 min 43 s"
+
+``--test`` runs ``tools/test.py`` on the published file itself (the command
+users run to reproduce the zoo's figures) and records its metrics; or pass
+the JSON of an earlier ``tools/test.py --out`` with ``--metrics``.
 
 Keeps only the weights (``state_dict``) and a small ``meta`` of plain values
 (no optimizer, scheduler or message-hub state), so the file loads with
@@ -23,6 +27,7 @@ import glob
 import json
 import os
 import os.path as osp
+import subprocess
 import sys
 import tempfile
 
@@ -50,6 +55,9 @@ def parse_args(argv=None):
     parser.add_argument('--log', nargs='+', help="mmengine scalars.json file(s) of the run "
                         "(default: every <timestamp>/vis_data/scalars.json beside the checkpoint)")
     parser.add_argument('--metrics', help='JSON written by tools/test.py --out')
+    parser.add_argument('--test', action='store_true',
+                        help='run tools/test.py on the published file and record its metrics '
+                        '(and the whole JSON as logs/NAME.test.json) instead of --metrics')
     parser.add_argument('--command', default='', help='the command that trained the model')
     parser.add_argument('--training-time', help='wall time of the training, e.g. "21 min 43 s" '
                         '(default: estimated from the logged iteration times)')
@@ -191,11 +199,21 @@ def publish(args) -> dict:
                         'iteration times)'
     else:
         training_time = 'unknown'
+    test_command = f'python tools/test.py {meta["config"]} {relative(target, base)}'
+    metrics_file = args.metrics
+    if args.test:
+        metrics_file = osp.join(zoo, 'logs', f'{args.name}.test.json')
+        cmd = [sys.executable, osp.join(REPO, 'tools', 'test.py'), osp.abspath(args.config),
+               target, '--work-dir', osp.join(REPO, 'work_dirs', 'zoo_test', args.name),
+               '--out', metrics_file]
+        print(f'testing the published file: {" ".join(cmd)}', flush=True)
+        subprocess.run(cmd, check=True, cwd=REPO)
     entry = {'config': meta['config'], 'file': relative(target, base),
              'sha256': sha256sum(target), 'size': osp.getsize(target),
              'log': relative(log_path, base) if log_path else None,
              'command': args.command, 'training_time': training_time,
-             'metrics': our_metrics(args.metrics) if args.metrics else {},
+             'metrics': our_metrics(metrics_file) if metrics_file else {},
+             'test_command': test_command,
              'parameters': parameters, 'iter': meta['iter'],
              'source_checkpoint': meta['source_checkpoint'], 'published': meta['published']}
     manifest = update_manifest(args.name, entry, args.zoo)
