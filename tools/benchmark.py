@@ -13,7 +13,8 @@ ground-truth onset point to the clip end), every given YOLO run (onset and
 source at the confidence thresholds 0.25/0.10/0.01), the classical trackers
 (zero motion, Lucas-Kanade, DIS flow), the constant priors (median onset frame
 and mean source position of the train split), and any MLLM answer files. Every
-flag except ``--data``/``--out`` is optional: what is given is evaluated.
+flag except ``--data``/``--out`` is optional: what is given is evaluated
+(``--detect``/``--track`` default to the shipped checkpoints, ``none`` skips them).
 
 Writes ``DIR/tables.md`` (Tables 3, 4, 5/6, 7 and 10 in the paper's shape,
 best per column bold, plus the per-scenario and per-site breakdown),
@@ -45,6 +46,7 @@ from bleedorigin.evaluation.functional import (  # noqa: E402
 )
 from bleedorigin.evaluation.mllm import score_source_predictions  # noqa: E402
 from bleedorigin.evaluation.tables import OUR_METHOD, render_metric_tables  # noqa: E402
+from bleedorigin.utils.model_zoo import checkpoint_arg  # noqa: E402
 
 TOLERANCES = (0, 1, 2, 4, 8)
 POINT_THRESHOLDS = (10, 25, 50, 75, 100)
@@ -59,9 +61,13 @@ BREAKDOWN_METRICS = (('onset', 'acc_4', 'onset ±≤4 (%)'), ('source', 'err_le_
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Benchmark BleedOrigin against every baseline')
-    parser.add_argument('--detect', help='detector checkpoint (our model)')
+    parser.add_argument('--detect', default='detect', type=checkpoint_arg,
+                        help='detector checkpoint (our model): a file, a shipped name '
+                        '(default: the shipped "detect") or "none" to skip it')
     parser.add_argument('--detect-config', default='configs/bleedorigin/detect.py')
-    parser.add_argument('--track', help='tracker checkpoint (our model)')
+    parser.add_argument('--track', default='track', type=checkpoint_arg,
+                        help='tracker checkpoint (our model): a file, a shipped name '
+                        '(default: the shipped "track") or "none" to skip it')
     parser.add_argument('--track-config', default='configs/bleedorigin/track.py')
     parser.add_argument('--yolo', nargs='*', default=[],
                         help='YOLO run directories of projects/yolo_baselines')

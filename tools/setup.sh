@@ -2,7 +2,8 @@
 # One-command set-up for bleedorigin: builds a project-local virtual environment
 # (.venv) with the pinned OpenMMLab stack, then runs the requested job.
 #
-#   bash tools/setup.sh train   # install, then train the detector on the built-in synthetic data
+#   bash tools/setup.sh train   # install, train the detector on the built-in synthetic data,
+#                               # then test it (test-split Tables 3 and 4)
 #   bash tools/setup.sh test    # install, then run the test suite and ruff
 #   bash tools/setup.sh         # install only
 #
@@ -24,7 +25,9 @@ command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 log() { printf '[setup] %s\n' "$*"; }
 
 stamp_hash() {
-  cat requirements/*.txt setup.py tools/setup.sh | sha256sum | cut -d' ' -f1
+  # Only the install part of this script counts: editing the jobs below reinstalls nothing.
+  { cat requirements/*.txt setup.py; sed -n '/^install_env() {/,/^}/p' tools/setup.sh; } \
+    | sha256sum | cut -d' ' -f1
 }
 
 install_env() {
@@ -74,6 +77,20 @@ case "${1:-}" in
   train)
     shift
     "$PY" tools/train.py configs/bleedorigin/detect.py "$@"
+    # Show what the training gave: test-split Tables 3 and 4 of the checkpoint it ended with
+    # (best on validation, else the last one), whatever its iteration.
+    work_dir=work_dirs/detect
+    while [ $# -gt 0 ]; do
+      case "$1" in
+        --work-dir) work_dir="$2"; shift 2 ;;
+        --work-dir=*) work_dir="${1#--work-dir=}"; shift ;;
+        *) shift ;;
+      esac
+    done
+    ckpt="$("$PY" tools/model_converters/zoo.py find "$work_dir")"
+    log "testing $ckpt on the test split"
+    "$PY" tools/test.py configs/bleedorigin/detect.py "$ckpt" --work-dir "$work_dir/test" \
+      --out "$work_dir/test_metrics.json"
     ;;
   test)
     shift

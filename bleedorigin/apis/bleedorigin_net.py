@@ -104,16 +104,20 @@ class BleedOriginNet:
         self.reset()
 
     @classmethod
-    def from_config(cls, detect_config, track_config, detect_checkpoint: Optional[str] = None,
-                    track_checkpoint: Optional[str] = None,
+    def from_config(cls, detect_config, track_config, detect_checkpoint: Optional[str] = 'detect',
+                    track_checkpoint: Optional[str] = 'track',
                     device: Union[str, torch.device] = 'cpu', **kwargs) -> 'BleedOriginNet':
         """Build the pipeline from the detect and track configs and checkpoints.
 
         Args:
             detect_config (str | Config): e.g. ``configs/bleedorigin/detect.py``.
             track_config (str | Config): e.g. ``configs/bleedorigin/track.py``.
-            detect_checkpoint (str | None): Detector weights.
-            track_checkpoint (str | None): Tracker weights.
+            detect_checkpoint (str | None): Detector weights: a file or a
+                shipped name (see :mod:`bleedorigin.utils.model_zoo`). Defaults
+                to the shipped ``'detect'``; ``None`` means random weights
+                (smoke tests only).
+            track_checkpoint (str | None): Tracker weights, likewise. Defaults
+                to the shipped ``'track'``.
             device: Defaults to ``'cpu'``.
             **kwargs: Arguments of :class:`BleedOriginNet`.
         """

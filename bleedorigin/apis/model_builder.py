@@ -9,6 +9,7 @@ from torch import nn
 
 from bleedorigin.registry import MODELS
 from bleedorigin.utils.checkpoint import load_state_dict_checked
+from bleedorigin.utils.model_zoo import resolve_checkpoint
 
 DETECTOR_METHODS = ('reset_stream', 'stream_step', 'locate_source')
 TRACKER_METHODS = ('init', 'step', 'add_points', 'refresh')
@@ -51,7 +52,9 @@ def build_stream_model(config: Union[str, Config], checkpoint: Optional[str],
     Args:
         config (str | Config): Config file (or object) whose ``model`` is the
             detector or the tracker.
-        checkpoint (str | None): Weights; ``None`` keeps the random
+        checkpoint (str | None): Weights: a file or the name of a shipped
+            checkpoint (``'detect'``, ``'track'``; sha256-checked, see
+            :mod:`bleedorigin.utils.model_zoo`). ``None`` keeps the random
             initialisation (for smoke tests and speed measurements only, a
             warning says so).
         methods (Sequence[str]): Streaming methods the model must have.
@@ -70,6 +73,7 @@ def build_stream_model(config: Union[str, Config], checkpoint: Optional[str],
         config = Config.fromfile(config)
     if 'model' not in config:
         raise KeyError(f'{origin}: config has no "model" field')
+    checkpoint = resolve_checkpoint(checkpoint)
     model = MODELS.build(config.model)
     require_methods(model, methods, origin)
     if checkpoint:

@@ -164,14 +164,15 @@ def test_from_config_loads_checkpoints_and_rejects_bad_ones(models, tmp_path):
     small.write_text(f"_base_ = ['{cfg}']\nmodel = dict(onset_head=dict(window_size="
                      f"{TEST_WINDOW}), conf_thr=0.0)\n")
     net = BleedOriginNet.from_config(str(small), f'{REPO}/configs/bleedorigin/track.py',
-                                     detect_checkpoint=str(good))
+                                     detect_checkpoint=str(good), track_checkpoint=None)
     for key, value in detector.state_dict().items():
         assert torch.equal(net.detector.state_dict()[key], value)
     bad = tmp_path / 'bad.pth'
     torch.save({'state_dict': {'nothing.weight': torch.zeros(1)}}, bad)
     with pytest.raises(ValueError, match='does not fit the model'):
         BleedOriginNet.from_config(str(small), f'{REPO}/configs/bleedorigin/track.py',
-                                   detect_checkpoint=str(bad))
+                                   detect_checkpoint=str(bad), track_checkpoint=None)
     with pytest.raises(FileNotFoundError, match='checkpoint file not found'):
         BleedOriginNet.from_config(str(small), f'{REPO}/configs/bleedorigin/track.py',
+                                   detect_checkpoint=None,
                                    track_checkpoint=str(tmp_path / 'missing.pth'))

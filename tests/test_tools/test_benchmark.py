@@ -72,7 +72,7 @@ def test_benchmark_end_to_end(tiny_data, tmp_path):
     # the tiny preset's test split is one negative clip: evaluate the train split (4 clips)
     metrics = benchmark.main(['--data', tiny_data, '--split', 'train', '--out', out,
                               '--efficiency-frames', '3', '--baselines', 'zero_motion',
-                              'lucas_kanade'])
+                              'lucas_kanade', '--detect', 'none', '--track', 'none'])
     assert osp.isfile(osp.join(out, 'tables.md')) and osp.isfile(osp.join(out, 'breakdown.png'))
     with open(osp.join(out, 'results.json')) as f:
         results = json.load(f)

@@ -1,8 +1,11 @@
-"""tools/demo.py end to end with the real (randomly initialised) models."""
+"""tools/demo.py end to end with the real (randomly initialised) models, and its defaults."""
 import glob
 import importlib.util
 import json
+import os
 import os.path as osp
+import subprocess
+import sys
 
 import cv2
 import numpy as np
@@ -11,7 +14,7 @@ import pytest
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 REAL_CLIPS = osp.join(REPO, '..', 'shared', 'reference', 'esd_bleedorigin_clips')
 CONFIGS = osp.join(REPO, 'configs')
-TRACK = ['--track-config', osp.join(CONFIGS, 'bleedorigin', 'track.py')]
+TRACK = ['--track-config', osp.join(CONFIGS, 'bleedorigin', 'track.py'), '--random-weights']
 WINDOW = 6
 
 
@@ -85,7 +88,9 @@ def test_demo_video_to_annotated_video_and_json(demo, tmp_path, small_detect_con
     assert len(data['frames'][-1]['points']) == 1
     assert data['summary']['frames'] == 16 and data['summary']['alert_frame'] == WINDOW - 1
     assert summary['mean_fps'] > 0 and summary['source']['decoded_frames'] == 16
-    assert 'summary: 16 frames' in capfd.readouterr().out
+    out = capfd.readouterr().out
+    assert 'summary: 16 frames' in out
+    assert 'random weights: the detector and tracker keep their random initialisation' in out
 
 
 def test_demo_frames_folder_with_faults(demo, tmp_path, small_detect_config):
@@ -123,6 +128,61 @@ def test_demo_evaluation_mode_and_bad_input(demo, tmp_path, small_detect_config)
         demo.main([str(video), '--mode', 'evaluation', '--json', str(records)])
     with pytest.raises(OSError, match='no such video file'):
         demo.main([str(tmp_path / 'missing.mp4'), '--json', str(records), '--no-progress'])
+    with pytest.raises(SystemExit):
+        demo.main(['--json', str(records)])  # neither INPUT nor --builtin
+
+
+def test_demo_defaults_to_shipped_weights_never_random(demo, tmp_path, monkeypatch, capfd):
+    """Without --detect/--track the shipped checkpoints are required: an empty zoo is one clear
+    error, not a silent run on random weights."""
+    video = tmp_path / 'in.avi'
+    _write_avi(video, _frames(4))
+    zoo = tmp_path / 'zoo'
+    monkeypatch.setenv('BLEEDORIGIN_CHECKPOINTS', str(zoo))
+    with pytest.raises(OSError, match="no shipped checkpoint named 'detect'.*--detect"):
+        demo.main([str(video), '--json', str(tmp_path / 'r.json'), '--no-progress'])
+    assert 'random weights' not in capfd.readouterr().out
+    # a given detector file still needs the shipped tracker
+    detect = tmp_path / 'own.pth'
+    detect.write_bytes(b'')
+    with pytest.raises(OSError, match="no shipped checkpoint named 'track'.*--track"):
+        demo.main([str(video), '--detect', str(detect), '--track-config', TRACK[1], '--json',
+                   str(tmp_path / 'r.json'), '--no-progress'])
+    # the command line: one error line, exit code 2
+    env = dict(os.environ, BLEEDORIGIN_CHECKPOINTS=str(zoo), PYTHONPATH=REPO)
+    proc = subprocess.run([sys.executable, osp.join(REPO, 'tools', 'demo.py'), str(video),
+                           '--json', str(tmp_path / 'r.json')], capture_output=True, text=True,
+                          env=env, cwd=str(tmp_path))
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: no shipped checkpoint named 'detect'")
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_demo_builtin_renders_a_clip_and_writes_the_outputs(demo, tmp_path, monkeypatch,
+                                                            small_detect_config, capfd):
+    from bleedorigin.datasets.synthetic.generator import clip_specs
+    from bleedorigin.datasets.synthetic.presets import get_preset
+
+    spec = next(s for s in clip_specs(get_preset('tiny'), 0) if s['role'] == 'positive')
+    builtin = demo.builtin_clip
+    monkeypatch.setattr(demo, 'builtin_clip', lambda out: builtin(
+        out, data_root=str(tmp_path / 'no_data'), clip_id=spec['clip_id'], preset='tiny'))
+    out = tmp_path / 'try_it'
+    summary = demo.main(['--builtin', '--out', str(out), '--detect-config', small_detect_config,
+                         *TRACK, '--no-progress'])
+    for name in ('annotated.mp4', 'frames.json', 'alert.png'):
+        assert (out / name).is_file(), name
+    clip = json.loads(next((out / 'data' / 'clips').glob('*/*/clip.json')).read_text())
+    assert clip['clip_id'] == spec['clip_id'] and summary['frames'] == clip['num_frames']
+    assert _count_frames(out / 'annotated.mp4') == clip['num_frames']
+    text = capfd.readouterr().out
+    assert 'rendering the built-in synthetic clip' in text
+    line = next(t for t in text.splitlines() if t.startswith('try it: '))
+    assert f"(true {clip['onset_frame']})" in line and 'alert at frame' in line and 'FPS' in line
+    # a second run reuses the rendered clip
+    demo.main(['--builtin', '--out', str(out), '--detect-config', small_detect_config, *TRACK,
+               '--no-progress', '--max-frames', '3'])
+    assert 'rendering' not in capfd.readouterr().out
 
 
 def test_demo_truncated_video_ends_cleanly(demo, tmp_path, small_detect_config, capfd):

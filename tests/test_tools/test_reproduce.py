@@ -1,0 +1,133 @@
+"""tools/reproduce.sh: stage order, skipping finished stages and resuming, without training."""
+import importlib.util
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def _reproduce():
+    path = osp.join(REPO, 'tools', 'model_converters', 'reproduce.py')
+    spec = importlib.util.spec_from_file_location('reproduce_tool', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _lines(text):
+    return [line for line in text.splitlines() if line.startswith('[reproduce]')]
+
+
+def test_dry_run_prints_the_stages_in_order(tmp_path):
+    root = tmp_path / 'runs'
+    env = dict(os.environ, PY=sys.executable, BLEEDORIGIN_CHECKPOINTS=str(tmp_path / 'zoo'),
+               PYTHONPATH=REPO)
+    proc = subprocess.run(['bash', osp.join(REPO, 'tools', 'reproduce.sh'), '--dry-run',
+                           '--work-root', str(root)], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    lines = _lines(proc.stdout)
+    assert [line.split(':')[0] for line in lines] == [
+        '[reproduce] detect (train)', '[reproduce] detect (test)',
+        '[reproduce] track_pretrain (train)', '[reproduce] pseudo_labels (pseudo)',
+        '[reproduce] track (train)', '[reproduce] track (test)']
+    assert f'tools/train.py configs/bleedorigin/detect.py --work-dir {root}/detect' in lines[0]
+    assert '--resume' not in proc.stdout  # nothing to resume yet
+    assert (f'tools/gen_pseudo_labels.py data/synthetic --tracker-config '
+            f'configs/bleedorigin/track_pretrain.py --checkpoint {root}/track_pretrain/'
+            'CHECKPOINT.pth --overwrite') in lines[3]
+    assert f'--cfg-options load_from={root}/track_pretrain/CHECKPOINT.pth' in lines[4]
+    assert (f'tools/test.py configs/bleedorigin/track.py {root}/track/CHECKPOINT.pth '
+            f'--work-dir {root}/track/test --out {root}/track/test_metrics.json') in lines[5]
+    assert not root.exists()  # a dry run writes nothing
+
+
+def test_finished_stages_are_skipped_and_interrupted_ones_resumed(tmp_path, capsys):
+    reproduce = _reproduce()
+    root = tmp_path / 'runs'
+    for name in ('iter_1200.pth', 'best_onset_acc_8_iter_900.pth'):  # detect finished
+        (root / 'detect').mkdir(parents=True, exist_ok=True)
+        (root / 'detect' / name).write_bytes(b'x')
+    pre = root / 'track_pretrain'  # pretraining interrupted at iteration 150
+    pre.mkdir()
+    (pre / 'iter_150.pth').write_bytes(b'x')
+    (pre / 'last_checkpoint').write_text(str(pre / 'iter_150.pth'))
+    (root / 'pseudo_labels.started').write_text('')  # pseudo labels interrupted too
+    zoo = tmp_path / 'zoo'
+    zoo.mkdir()
+    (zoo / 'manifest.json').write_text(json.dumps({'models': {
+        'detect': {'config': 'configs/bleedorigin/detect.py'},
+        'track2': {'config': 'configs/bleedorigin/track_selftrain.py'}}}))
+    assert reproduce.main(['--dry-run', '--work-root', str(root), '--zoo', str(zoo)]) == 0
+    lines = _lines(capsys.readouterr().out)
+    assert lines[0] == (f'[reproduce] skip detect (train): done ({root}/detect/iter_1200.pth '
+                        'exists)')
+    assert 'detect (test)' in lines[1]
+    assert f'{root}/detect/best_onset_acc_8_iter_900.pth' in lines[1]  # best on validation
+    assert lines[2].endswith(f'--work-dir {pre} --resume')
+    assert f'--checkpoint {pre}/iter_150.pth' in lines[3] and '--overwrite' not in lines[3]
+    # the shipped models decide what is tested: here detect and the self-training stage
+    stages = [line.split(':')[0].replace('[reproduce] ', '') for line in lines]
+    assert stages == ['skip detect (train)', 'detect (test)', 'track_pretrain (train)',
+                      'pseudo_labels (pseudo)', 'track (train)', 'track_selftrain (train)',
+                      'track_selftrain (test)']
+    # a finished pseudo-label stage is skipped; --stages restricts the run
+    (root / 'pseudo_labels.done').write_text('')
+    reproduce.main(['--dry-run', '--work-root', str(root), '--zoo', str(zoo), '--stages',
+                    'pseudo_labels', 'track'])
+    lines = _lines(capsys.readouterr().out)
+    assert lines[0] == '[reproduce] skip pseudo_labels (pseudo): done'
+    assert lines[1].startswith('[reproduce] track (train)') and len(lines) == 2
+
+
+def test_full_run_chains_checkpoints_and_compares_with_the_zoo(tmp_path, monkeypatch, capsys):
+    """The real (not dry) path with the commands faked: each stage gets the checkpoint the
+    previous one ended with, the markers and timings are written, the table compares."""
+    reproduce = _reproduce()
+    root = tmp_path / 'runs'
+    zoo = tmp_path / 'zoo'
+    zoo.mkdir()
+    (zoo / 'manifest.json').write_text(json.dumps({'models': {
+        'detect': {'config': 'configs/bleedorigin/detect.py', 'metrics': {'onset/acc_8': 78.3}},
+        'track': {'config': 'configs/bleedorigin/track.py', 'metrics': {'track/err_le_100': 90.0}}
+    }}))
+    calls = []
+
+    def fake_run(cmd, cwd, check):
+        calls.append(cmd)
+        tool = osp.basename(cmd[1])
+        if tool == 'train.py':
+            work_dir = cmd[cmd.index('--work-dir') + 1]
+            os.makedirs(work_dir, exist_ok=True)
+            final = osp.join(work_dir, f'iter_{reproduce.max_iters(cmd[2])}.pth')
+            open(final, 'w').close()
+            with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
+                f.write(final)
+        elif tool == 'test.py':
+            metric = {'detect.py': 'onset/acc_8', 'track.py': 'track/err_le_100'}
+            with open(cmd[cmd.index('--out') + 1], 'w') as f:
+                json.dump({metric[osp.basename(cmd[2])]: 80.0}, f)
+        return subprocess.CompletedProcess(cmd, 0)
+
+    monkeypatch.setattr(reproduce.subprocess, 'run', fake_run)
+    assert reproduce.main(['--work-root', str(root), '--zoo', str(zoo)]) == 0
+    tools = [osp.basename(c[1]) for c in calls]
+    assert tools == ['train.py', 'test.py', 'train.py', 'gen_pseudo_labels.py', 'train.py',
+                     'test.py']
+    assert calls[1][3] == str(root / 'detect' / 'iter_1200.pth')
+    pretrained = str(root / 'track_pretrain' / f'iter_{reproduce.max_iters(calls[2][2])}.pth')
+    assert calls[3][calls[3].index('--checkpoint') + 1] == pretrained
+    assert calls[4][-1] == f'load_from={pretrained}'
+    assert (root / 'pseudo_labels.done').is_file()
+    assert set(json.loads((root / 'reproduce_times.json').read_text())['stages_s']) == {
+        'detect (train)', 'detect (test)', 'track_pretrain (train)', 'pseudo_labels (pseudo)',
+        'track (train)', 'track (test)'}
+    out = capsys.readouterr().out
+    assert '| detect | Acc±8 % | 78.30 | 80.00 | +1.70 |' in out
+    assert '| track | track Err≤100 % | 90.00 | 80.00 | -10.00 |' in out
+    # a second run finds everything done and runs nothing
+    calls.clear()
+    reproduce.main(['--work-root', str(root), '--zoo', str(zoo)])
+    assert calls == []

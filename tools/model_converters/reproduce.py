@@ -1,0 +1,227 @@
+"""Train every shipped model from scratch, test each, and compare with the zoo.
+
+Run through ``bash tools/reproduce.sh [--dry-run] [--work-root DIR] [--stages ...]``.
+
+Stages, in the documented order (docs/model_zoo.md):
+
+1. ``detect``: ``tools/train.py configs/bleedorigin/detect.py``;
+2. ``track_pretrain``: tracker pretraining on synthetic point tracks;
+3. ``pseudo_labels``: ``tools/gen_pseudo_labels.py`` with the pretrained tracker;
+4. ``track``: hybrid LoRA fine-tuning with the pseudo labels, from the pretrained tracker;
+5. ``track_selftrain`` (only if a shipped model uses its config, or ``--selftrain``):
+   the second fine-tuning stage, from ``track``.
+
+Resumable: a training stage whose final checkpoint (``iter_<max_iters>.pth``)
+exists is skipped, an interrupted one continues with ``tools/train.py
+--resume``; the pseudo labels record completion in a marker file (and the tool
+itself skips segments already written); a test whose metrics file is newer
+than its checkpoint is not rerun. Then every trained model that the zoo ships
+is evaluated with ``tools/test.py`` and its key metrics are printed beside the
+manifest's (``tools/model_converters/zoo.py compare``). Wall times per stage go
+to ``WORK_ROOT/reproduce_times.json``.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import shlex
+import subprocess
+import sys
+import time
+from typing import Dict, List, NamedTuple, Optional
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+if REPO not in sys.path:
+    sys.path.insert(0, REPO)
+
+from bleedorigin.utils.model_zoo import (  # noqa: E402
+    DEFAULT_DETECT,
+    DEFAULT_TRACK,
+    compare_table,
+    find_checkpoint,
+    load_manifest,
+)
+
+DATA_ROOT = 'data/synthetic'
+
+
+class Stage(NamedTuple):
+    name: str
+    config: str
+    init_from: Optional[str] = None   # stage whose checkpoint initialises this one
+    pseudo: bool = False              # the pseudo-label stage (no training)
+    optional: bool = False
+
+
+STAGES = (
+    Stage('detect', 'configs/bleedorigin/detect.py'),
+    Stage('track_pretrain', 'configs/bleedorigin/track_pretrain.py'),
+    Stage('pseudo_labels', 'configs/bleedorigin/track_pretrain.py', init_from='track_pretrain',
+          pseudo=True),
+    Stage('track', 'configs/bleedorigin/track.py', init_from='track_pretrain'),
+    Stage('track_selftrain', 'configs/bleedorigin/track_selftrain.py', init_from='track',
+          optional=True),
+)
+STAGE_NAMES = tuple(s.name for s in STAGES)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Reproduce the model zoo from scratch')
+    parser.add_argument('--work-root', default='work_dirs/reproduce',
+                        help='one work dir per stage below this folder')
+    parser.add_argument('--stages', nargs='+', choices=STAGE_NAMES,
+                        help='run only these stages (default: all, in order)')
+    parser.add_argument('--selftrain', action='store_true',
+                        help='also run track_selftrain (default: only if a shipped model '
+                        'uses its config)')
+    parser.add_argument('--dry-run', action='store_true',
+                        help='print what would run (and what is skipped) without running it')
+    parser.add_argument('--no-test', action='store_true', help='train only')
+    parser.add_argument('--zoo', help='model zoo folder (default: <repo>/checkpoints)')
+    return parser.parse_args(argv)
+
+
+def max_iters(config: str) -> int:
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(REPO, config))
+    return int(cfg.train_cfg['max_iters'])
+
+
+def shipped_names(models: Dict[str, dict]) -> Dict[str, str]:
+    """Stage name -> shipped model name, from the manifest's configs (defaults if empty)."""
+    by_config = {s.config: s.name for s in STAGES if not s.pseudo}
+    names = {}
+    for name, entry in models.items():
+        stage = by_config.get(osp.normpath(entry.get('config', '')))
+        if stage:
+            names[stage] = name
+    return names or {'detect': DEFAULT_DETECT, 'track': DEFAULT_TRACK}
+
+
+def plan(args, models: Dict[str, dict]) -> List[dict]:
+    """Steps to run, each ``dict(stage, action, cmd, skip)`` with ``skip`` a reason or None.
+
+    ``cmd`` of a stage that needs another stage's checkpoint names it by a
+    ``{checkpoint:STAGE}`` placeholder, filled when the step runs.
+    """
+    names = shipped_names(models)
+    selftrain = args.selftrain or 'track_selftrain' in names
+    wanted = args.stages or [s.name for s in STAGES if not s.optional or selftrain]
+    py = sys.executable
+    steps = []
+    for stage in STAGES:
+        if stage.name not in wanted:
+            continue
+        work_dir = osp.join(args.work_root, stage.name)
+        if stage.pseudo:
+            done = osp.join(args.work_root, 'pseudo_labels.done')
+            started = osp.join(args.work_root, 'pseudo_labels.started')
+            cmd = [py, 'tools/gen_pseudo_labels.py', DATA_ROOT, '--tracker-config',
+                   stage.config, '--checkpoint', f'{{checkpoint:{stage.init_from}}}']
+            if not osp.exists(started):
+                cmd.append('--overwrite')  # from scratch: labels of another tracker are stale
+            steps.append({'stage': stage.name, 'action': 'pseudo', 'cmd': cmd,
+                          'skip': 'done' if osp.exists(done) else None, 'marker': done,
+                          'started': started})
+            continue
+        final = osp.join(work_dir, f'iter_{max_iters(stage.config)}.pth')
+        cmd = [py, 'tools/train.py', stage.config, '--work-dir', work_dir]
+        if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
+            cmd.append('--resume')
+        elif stage.init_from:
+            # train.py --resume drops load_from, so the initialisation is passed only on a
+            # fresh start (a resumed run restores its own weights)
+            cmd += ['--cfg-options', f'load_from={{checkpoint:{stage.init_from}}}']
+        steps.append({'stage': stage.name, 'action': 'train', 'cmd': cmd, 'work_dir': work_dir,
+                      'skip': f'done ({final} exists)' if osp.isfile(final) else None})
+        if stage.name in names and not args.no_test:
+            out = osp.join(work_dir, 'test_metrics.json')
+            steps.append({'stage': stage.name, 'action': 'test', 'name': names[stage.name],
+                          'out': out, 'work_dir': work_dir,
+                          'cmd': [py, 'tools/test.py', stage.config,
+                                  f'{{checkpoint:{stage.name}}}', '--work-dir',
+                                  osp.join(work_dir, 'test'), '--out', out]})
+    return steps
+
+
+def fill(cmd: List[str], work_root: str, dry_run: bool) -> List[str]:
+    """Replace ``{checkpoint:STAGE}`` by the checkpoint that stage ended with."""
+    out = []
+    for part in cmd:
+        if '{checkpoint:' in part:
+            start = part.index('{checkpoint:')
+            end = part.index('}', start)
+            stage = part[start + len('{checkpoint:'):end]
+            try:
+                path = find_checkpoint(osp.join(work_root, stage))
+            except FileNotFoundError:
+                if not dry_run:
+                    raise
+                path = osp.join(work_root, stage, 'CHECKPOINT.pth')  # not trained yet
+            part = part[:start] + path + part[end + 1:]
+        out.append(part)
+    return out
+
+
+def fresh_metrics(step) -> bool:
+    try:
+        checkpoint = find_checkpoint(step['work_dir'])
+    except FileNotFoundError:
+        return False
+    return osp.isfile(step['out']) and osp.getmtime(step['out']) >= osp.getmtime(checkpoint)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    models = load_manifest(args.zoo)
+    steps = plan(args, models)
+    times: Dict[str, float] = {}
+    results: Dict[str, str] = {}
+    start_all = time.time()
+    for step in steps:
+        label = f'{step["stage"]} ({step["action"]})'
+        if step['action'] == 'test' and fresh_metrics(step):
+            step['skip'] = f'done ({step["out"]} is newer than the checkpoint)'
+        if step['action'] == 'test':
+            results[step['name']] = step['out']
+        if step.get('skip'):
+            print(f'[reproduce] skip {label}: {step["skip"]}', flush=True)
+            continue
+        cmd = fill(step['cmd'], args.work_root, args.dry_run)
+        print(f'[reproduce] {label}: {shlex.join(cmd)}', flush=True)
+        if args.dry_run:
+            continue
+        if step['action'] == 'pseudo':
+            os.makedirs(args.work_root, exist_ok=True)
+            open(step['started'], 'w').close()
+        start = time.time()
+        subprocess.run(cmd, cwd=REPO, check=True)
+        times[label] = round(time.time() - start, 1)
+        if step['action'] == 'pseudo':
+            open(step['marker'], 'w').close()
+        print(f'[reproduce] {label} finished in {times[label] / 60:.1f} min', flush=True)
+    if args.dry_run:
+        return 0
+    total = round(time.time() - start_all, 1)
+    os.makedirs(args.work_root, exist_ok=True)
+    with open(osp.join(args.work_root, 'reproduce_times.json'), 'w') as f:
+        json.dump({'stages_s': times, 'total_s': total}, f, indent=1)
+    print(f'[reproduce] wall time of this run: {total / 60:.1f} min (per stage: '
+          f'{osp.join(args.work_root, "reproduce_times.json")})')
+    present = {name: path for name, path in results.items() if osp.isfile(path)}
+    if present:
+        metrics = {}
+        for name, path in present.items():
+            with open(path) as f:
+                metrics[name] = json.load(f)
+        print('\nzoo (checkpoints/manifest.json, docs/model_zoo.md) vs. this reproduction:\n')
+        print(compare_table(metrics, models))
+    return 0
+
+
+if __name__ == '__main__':
+    try:
+        sys.exit(main())
+    except (OSError, ValueError, subprocess.CalledProcessError) as err:
+        print(f'[reproduce] error: {err}', file=sys.stderr)
+        sys.exit(2)
