@@ -26,7 +26,7 @@ def tiny_data(tmp_path_factory):
     from bleedorigin.datasets.synthetic import ensure_synthetic
 
     root = str(tmp_path_factory.mktemp('bench') / 'tiny')
-    ensure_synthetic(data_root=root, preset='tiny', seed=0)
+    ensure_synthetic(data_root=root, preset='tiny', seed=0, workers=1, progress=False)
     return root
 
 
