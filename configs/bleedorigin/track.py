@@ -9,18 +9,9 @@
 #   python tools/test.py configs/bleedorigin/track.py work_dirs/track/iter_300.pth
 _base_ = ['./track_pretrain.py']
 
-refine_size = (512, 384)  # (W, H) working size of the coarse-to-fine stage
-
 model = dict(
     loss_weights=dict(gt=0.6, pseudo=0.4, patch_cls=0.2, visibility=0.05, confidence=0.05),
-    refresh_interval=60,
-    # coarse-to-fine (docs/track.md): a Lucas-Kanade motion prior with a forward-backward
-    # check and RANSAC, and a first-template anchor, at 512x384; the network's window is
-    # centred on the refined proposal and the network takes over where the flow lost the
-    # point. Parameter-free: training (eq. 8) is unchanged.
-    refiner=dict(type='AnchoredFlowRefiner', work_size=refine_size),
-    network_fallback=True,
-    fallback_confidence=0.5)
+    refresh_interval=60)  # the coarse-to-fine refiner comes with the base config
 
 train_dataloader = dict(
     _delete_=True,
@@ -42,7 +33,7 @@ train_dataloader = dict(
         augment=True))
 
 # test frames at the refiner's working size (the network resizes them to its own input)
-test_dataloader = dict(dataset=dict(input_size=refine_size))
+test_dataloader = dict(dataset=dict(input_size={{_base_.refine_size}}))
 
 synthetic_data = dict(_delete_=True, data_root={{_base_.data_root}}, preset='default', seed=0)
 load_from = 'work_dirs/track_pretrain/iter_500.pth'

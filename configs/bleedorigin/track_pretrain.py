@@ -10,6 +10,8 @@ _base_ = [
     '../_base_/schedules/track_cpu.py'
 ]
 
+refine_size = (512, 384)  # (W, H) working size of the coarse-to-fine stage
+
 model = dict(
     type='BleedTrackOn',
     encoder=dict(type='TrackEncoder', embed_dims=64),
@@ -24,7 +26,14 @@ model = dict(
     refresh_interval=60,
     input_size={{_base_.input_size}},
     loss_weights=dict(gt=1.0, pseudo=0.0, patch_cls=0.5, visibility=0.1, confidence=0.1),
-    huber_delta=4.0)
+    huber_delta=4.0,
+    # coarse-to-fine (docs/track.md): a Lucas-Kanade motion prior with a forward-backward
+    # check and RANSAC plus a template anchor at 512x384; the network's window is centred on
+    # the refined proposal and the network takes over where the flow lost the point. No
+    # parameters: training (eq. 8) is unchanged; inference and pseudo labels use it.
+    refiner=dict(type='AnchoredFlowRefiner', work_size=refine_size),
+    network_fallback=True,
+    fallback_confidence=0.5)
 
 train_dataloader = dict(
     _delete_=True,
