@@ -232,7 +232,7 @@ class AnchoredFlowRefiner:
     def _lk(self, prev_pyr, next_pyr, pts: np.ndarray, guess: Optional[np.ndarray],
             level: int) -> Tuple[np.ndarray, np.ndarray]:
         """Lucas-Kanade of (N, 2) working-px points (our centres at +0.5)."""
-        criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.03)
+        criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 10, 0.03)
         src = (pts - 0.5).astype(np.float32).reshape(-1, 1, 2)
         flags = 0
         nxt = None
@@ -292,18 +292,22 @@ class AnchoredFlowRefiner:
                 ga = len(self.anchor_offsets)
                 agrid = self.anchor_points[idx][:, None] + self.anchor_offsets[None]  # (n, G, 2)
                 best = [(None, 0)] * len(idx)
+                todo = np.arange(len(idx))  # second guess only where the first was weak
                 for transforms in (new_transforms[idx], self.transforms[idx]):
-                    guess = apply_affine(transforms, agrid)
+                    if not len(todo):
+                        break
+                    guess = apply_affine(transforms[todo], agrid[todo])
                     fwd, good = self._checked_flow(self.anchor_pyrs[anchor], pyr,
-                                                   agrid.reshape(-1, 2), guess.reshape(-1, 2),
-                                                   self.anchor_max_level)
-                    fwd, good = fwd.reshape(len(idx), ga, 2), good.reshape(len(idx), ga)
-                    for j in range(len(idx)):
-                        fit = fit_similarity(agrid[j][good[j]], fwd[j][good[j]],
+                                                   agrid[todo].reshape(-1, 2),
+                                                   guess.reshape(-1, 2), self.anchor_max_level)
+                    fwd, good = fwd.reshape(len(todo), ga, 2), good.reshape(len(todo), ga)
+                    for row, j in enumerate(todo):
+                        fit = fit_similarity(agrid[j][good[row]], fwd[row][good[row]],
                                              self.ransac_threshold, self.anchor_min_inliers,
                                              self.anchor_model)
                         if fit[1] > best[j][1] and fit[0] is not None:
                             best[j] = fit
+                    todo = np.array([j for j in todo if best[j][1] < 0.5 * ga], np.int64)
                 for j, i in enumerate(idx):
                     matrix, count = best[j]
                     if matrix is None:
