@@ -47,6 +47,8 @@ def parse_args():
     parser.add_argument('--matcher', choices=['sift', 'orb', 'akaze'], default=defaults.matcher)
     parser.add_argument('--max-points', type=int, default=defaults.max_points)
     parser.add_argument('--overwrite', action='store_true', help='regenerate existing files')
+    parser.add_argument('--refine', action='store_true',
+                        help='track with the coarse-to-fine refiner (more precise, ~10x slower)')
     parser.add_argument('--threads', type=int, default=2, help='torch CPU threads')
     return parser.parse_args()
 
@@ -70,7 +72,8 @@ def main():
     params = PseudoLabelParams(radius=args.radius, min_confidence=args.min_confidence,
                                span=args.span,
                                end_radius=args.end_radius if args.end_radius > 0 else None,
-                               matcher=args.matcher, max_points=args.max_points)
+                               matcher=args.matcher, max_points=args.max_points,
+                               refine=args.refine)
     tracker = build_tracker(args.tracker_config, args.checkpoint)
     clips = [c for split in args.splits for c in BenchIndex(args.data_root, split=split).clips
              if clip_segments(c, params.span)]

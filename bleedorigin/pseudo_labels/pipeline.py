@@ -26,6 +26,7 @@ class PseudoLabelParams:
         matcher (str): ``sift``, ``orb`` or ``akaze``.
         max_points (int): Most confident matches kept per source.
         track_noise, end_noise, process_noise (float): Kalman noise stds (px).
+        refine (bool): Track with the tracker's coarse-to-fine refiner (slower).
     """
 
     radius: float = 50.0
@@ -37,6 +38,7 @@ class PseudoLabelParams:
     track_noise: float = 4.0
     end_noise: float = 1.0
     process_noise: float = 1.0
+    refine: bool = False
 
 
 def clip_segments(clip, span: int) -> List[int]:
@@ -49,19 +51,22 @@ def clip_segments(clip, span: int) -> List[int]:
 
 
 @torch.no_grad()
-def track_points(tracker, frames: np.ndarray, points: np.ndarray) -> np.ndarray:
+def track_points(tracker, frames: np.ndarray, points: np.ndarray,
+                 refine: bool = False) -> np.ndarray:
     """Stage 2: track (N, 2) points from frames[0] through all frames.
 
     Args:
-        tracker (BleedTrackOn): Pretrained tracker (eval mode); with a coarse-to-fine
-            ``refiner`` it runs its online step on the original frames.
+        tracker (BleedTrackOn): Pretrained tracker (eval mode).
+        refine (bool): Use the tracker's coarse-to-fine ``refiner`` (its online step on
+            the original frames): more precise, but about 10x slower with the ~36
+            points of a segment, so off by default (``--refine`` of the tool).
         frames (np.ndarray): (T, H, W, 3) uint8 RGB original frames.
         points (np.ndarray): (N, 2) original pixels at frames[0].
 
     Returns:
         np.ndarray: (T, N, 2) original pixels.
     """
-    if getattr(tracker, 'refiner', None) is not None:  # coarse-to-fine: the online loop
+    if refine and getattr(tracker, 'refiner', None) is not None:  # coarse to fine, online
         tracker.init(frames[0], points)
         out = [points.astype(np.float32)]
         for frame in frames[1:]:
@@ -96,7 +101,8 @@ def generate_segment(tracker, clip, frames: np.ndarray, start: int,
         order = np.argsort(-matches.confidence)[:params.max_points]
         points = []
         if len(order):
-            tracks = track_points(tracker, frames, matches.start[order])  # (T, N, 2)
+            tracks = track_points(tracker, frames, matches.start[order],
+                                  refine=params.refine)  # (T, N, 2)
             for j, m in enumerate(order):
                 smoothed = smooth_trajectory(
                     tracks[:, j], matches.end[m], params.track_noise, params.end_noise,

@@ -218,7 +218,7 @@ def test_pseudo_label_tracking_uses_the_online_coarse_to_fine_loop():
     tex = texture(8)
     frames = np.stack([view(tex, 1.0 * t, -0.5 * t) for t in range(6)])
     points = np.array([[100.0, 90.0], [150.0, 100.0]], np.float32)
-    out = track_points(model, frames, points)
+    out = track_points(model, frames, points, refine=True)
     assert out.shape == (6, 2, 2)
     np.testing.assert_allclose(out[-1], points + [5.0, -2.5], atol=0.3)
     assert model.stream_state is None
