@@ -39,6 +39,7 @@ if REPO_ROOT not in sys.path:
 os.environ.setdefault('YOLO_OFFLINE', '1')
 os.environ.setdefault('MPLBACKEND', 'Agg')
 
+from bleedorigin.constants import ONSET_TOLERANCES, POINT_THRESHOLDS  # noqa: E402
 from bleedorigin.evaluation.functional import (  # noqa: E402
     onset_accuracy,
     point_accuracy,
@@ -48,8 +49,7 @@ from bleedorigin.evaluation.mllm import score_source_predictions  # noqa: E402
 from bleedorigin.evaluation.tables import OUR_METHOD, render_metric_tables  # noqa: E402
 from bleedorigin.utils.model_zoo import checkpoint_arg  # noqa: E402
 
-TOLERANCES = (0, 1, 2, 4, 8)
-POINT_THRESHOLDS = (10, 25, 50, 75, 100)
+TOLERANCES = ONSET_TOLERANCES
 # classical rows of Table 7
 BASELINE_TRACKERS = ('zero_motion', 'lucas_kanade', 'fb_lucas_kanade', 'dis_flow')
 EFFICIENCY_SIZE = (512, 384)  # (W, H), paper Table 10

@@ -23,6 +23,7 @@ import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
+from bleedorigin.constants import POINT_THRESHOLDS
 from bleedorigin.registry import METRICS
 
 from ..functional.point_accuracy import point_accuracy, point_errors
@@ -75,7 +76,7 @@ class TrackMetric(BaseMetric):
     """Err≤d / Err_avg of tracked bleeding sources, sparse and dense, plus baselines.
 
     Args:
-        thresholds (Sequence[float]): d of Err≤d. Defaults to (10, 25, 50, 75, 100).
+        thresholds (Sequence[float]): d of Err≤d. Defaults to ``POINT_THRESHOLDS``.
         baselines (Sequence[str]): Classical trackers run on the same clips:
             any of ``zero_motion``, ``lucas_kanade``, ``fb_lucas_kanade``, ``dis_flow``.
         data_root (str, optional): Bench root the evaluated dataset reads
@@ -88,7 +89,7 @@ class TrackMetric(BaseMetric):
 
     default_prefix = None
 
-    def __init__(self, thresholds: Sequence[float] = (10, 25, 50, 75, 100),
+    def __init__(self, thresholds: Sequence[float] = POINT_THRESHOLDS,
                  baselines: Sequence[str] = ('zero_motion', 'lucas_kanade', 'fb_lucas_kanade',
                                              'dis_flow'),
                  data_root: Optional[str] = None, split: str = 'test', chunk: int = 32,
