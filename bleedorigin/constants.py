@@ -18,3 +18,6 @@ ONSET_CONF_THRESHOLD = 0.5
 
 #: Refresh interval of the tracker's queries in tracked frames (default: N).
 REFRESH_INTERVAL = WINDOW_SIZE
+
+#: Frame size (W, H) of the efficiency comparison (Table 10).
+EFFICIENCY_SIZE = (512, 384)
