@@ -3,7 +3,9 @@
 Child registries of mmengine's root registries with scope ``bleedorigin``, as
 in ``mmpose/registry.py``: configs of other OpenMMLab projects reach our
 modules with the ``bleedorigin.`` prefix (``type='bleedorigin.MDGNeck'``), and
-our configs build mmengine-provided types without a prefix.
+our configs build mmengine-provided types without a prefix. ``locations``
+name only the packages that register into that registry (the others build
+mmengine's types through the parent).
 """
 from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
 from mmengine.registry import DATASETS as MMENGINE_DATASETS
@@ -30,49 +32,39 @@ from mmengine.registry import WEIGHT_INITIALIZERS as MMENGINE_WEIGHT_INITIALIZER
 from mmengine.registry import Registry
 
 # Runners and loops
-RUNNERS = Registry('runner', parent=MMENGINE_RUNNERS)
+RUNNERS = Registry('runner', parent=MMENGINE_RUNNERS, locations=['bleedorigin.engine'])
 RUNNER_CONSTRUCTORS = Registry('runner constructor', parent=MMENGINE_RUNNER_CONSTRUCTORS)
-LOOPS = Registry('loop', parent=MMENGINE_LOOPS, locations=['bleedorigin.engine'])
+LOOPS = Registry('loop', parent=MMENGINE_LOOPS)
 HOOKS = Registry('hook', parent=MMENGINE_HOOKS, locations=['bleedorigin.engine'])
 
 # Data
 DATASETS = Registry('dataset', parent=MMENGINE_DATASETS, locations=['bleedorigin.datasets'])
-DATA_SAMPLERS = Registry(
-    'data sampler', parent=MMENGINE_DATA_SAMPLERS, locations=['bleedorigin.datasets'])
+DATA_SAMPLERS = Registry('data sampler', parent=MMENGINE_DATA_SAMPLERS)
 TRANSFORMS = Registry(
     'transform', parent=MMENGINE_TRANSFORMS, locations=['bleedorigin.datasets.transforms'])
 
 # Models
 MODELS = Registry('model', parent=MMENGINE_MODELS, locations=['bleedorigin.models'])
-MODEL_WRAPPERS = Registry(
-    'model wrapper', parent=MMENGINE_MODEL_WRAPPERS, locations=['bleedorigin.models'])
-WEIGHT_INITIALIZERS = Registry(
-    'weight initializer', parent=MMENGINE_WEIGHT_INITIALIZERS, locations=['bleedorigin.models'])
+MODEL_WRAPPERS = Registry('model wrapper', parent=MMENGINE_MODEL_WRAPPERS)
+WEIGHT_INITIALIZERS = Registry('weight initializer', parent=MMENGINE_WEIGHT_INITIALIZERS)
 
 # Optimisation
-OPTIMIZERS = Registry('optimizer', parent=MMENGINE_OPTIMIZERS, locations=['bleedorigin.engine'])
-OPTIM_WRAPPERS = Registry(
-    'optimizer wrapper', parent=MMENGINE_OPTIM_WRAPPERS, locations=['bleedorigin.engine'])
+OPTIMIZERS = Registry('optimizer', parent=MMENGINE_OPTIMIZERS)
+OPTIM_WRAPPERS = Registry('optimizer wrapper', parent=MMENGINE_OPTIM_WRAPPERS)
 OPTIM_WRAPPER_CONSTRUCTORS = Registry(
-    'optimizer wrapper constructor',
-    parent=MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS,
-    locations=['bleedorigin.engine'])
-PARAM_SCHEDULERS = Registry(
-    'parameter scheduler', parent=MMENGINE_PARAM_SCHEDULERS, locations=['bleedorigin.engine'])
+    'optimizer wrapper constructor', parent=MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS)
+PARAM_SCHEDULERS = Registry('parameter scheduler', parent=MMENGINE_PARAM_SCHEDULERS)
 
 # Evaluation
 METRICS = Registry('metric', parent=MMENGINE_METRICS, locations=['bleedorigin.evaluation'])
-EVALUATOR = Registry('evaluator', parent=MMENGINE_EVALUATOR, locations=['bleedorigin.evaluation'])
+EVALUATOR = Registry('evaluator', parent=MMENGINE_EVALUATOR)
 
 # Visualisation
-VISUALIZERS = Registry(
-    'visualizer', parent=MMENGINE_VISUALIZERS, locations=['bleedorigin.visualization'])
-VISBACKENDS = Registry(
-    'vis_backend', parent=MMENGINE_VISBACKENDS, locations=['bleedorigin.visualization'])
+VISUALIZERS = Registry('visualizer', parent=MMENGINE_VISUALIZERS)
+VISBACKENDS = Registry('vis_backend', parent=MMENGINE_VISBACKENDS)
 
 # Misc
-TASK_UTILS = Registry('task util', parent=MMENGINE_TASK_UTILS, locations=['bleedorigin.models'])
-FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS, locations=['bleedorigin'])
-INFERENCERS = Registry('inferencer', parent=MMENGINE_INFERENCERS, locations=['bleedorigin.apis'])
-LOG_PROCESSORS = Registry(
-    'log processor', parent=MMENGINE_LOG_PROCESSORS, locations=['bleedorigin.engine'])
+TASK_UTILS = Registry('task util', parent=MMENGINE_TASK_UTILS)
+FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS, locations=['bleedorigin.datasets'])
+INFERENCERS = Registry('inferencer', parent=MMENGINE_INFERENCERS)
+LOG_PROCESSORS = Registry('log processor', parent=MMENGINE_LOG_PROCESSORS)

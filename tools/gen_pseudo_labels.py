@@ -5,7 +5,7 @@ the ratio test) within r px of the annotated source between I_t and I_{t+30},
 keeping confidence > S; stage 2 tracks each kept point forward with the
 pretrained tracker; stage 3 Kalman/RTS-smooths each trajectory with the matched
 end point as the final measurement. Output: clips/<P>/<C>/pseudo_labels/<t>.json
-(format in bleedorigin/pseudo_labels/io.py). Resumable: segments already written
+(format in bleedorigin/datasets/pseudo_label_io.py). Resumable: segments already written
 are skipped.
 
 Example:

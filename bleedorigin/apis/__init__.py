@@ -1,4 +1,5 @@
 """Streaming pipeline (Algorithm 1): onset detection -> source -> tracking."""
+from ..structures import BLEEDING, NON_BLEEDING, FrameFaultCounts, FrameResult, SourceStats
 from .bleedorigin_net import BleedOriginNet
 from .clip_evaluation import (
                               align_on_onset,
@@ -7,8 +8,7 @@ from .clip_evaluation import (
                               latency_statistics,
                               stream_clip,
 )
-from .frame_guard import FrameFaultCounts, FrameGuard
-from .frame_result import BLEEDING, NON_BLEEDING, FrameResult
+from .frame_guard import FrameGuard
 from .model_builder import build_stream_model, load_weights
 from .refresh_policy import (
                               ConfidenceAdaptiveRefresh,
@@ -17,7 +17,7 @@ from .refresh_policy import (
                               build_refresh_policy,
 )
 from .stream_runner import FrameRecordWriter, format_summary, run_stream
-from .video_source import SourceStats, VideoSink, VideoSource, VideoSourceError
+from .video_source import VideoSink, VideoSource, VideoSourceError
 
 __all__ = [
     'BleedOriginNet', 'FrameResult', 'FrameGuard', 'FrameFaultCounts', 'BLEEDING',

@@ -27,8 +27,8 @@ import torch
 from mmengine.logging import print_log
 from torch import nn
 
+from ..structures.frame_result import BLEEDING, FRAME_MODEL_ERROR, NON_BLEEDING, FrameResult
 from .frame_guard import FrameGuard
-from .frame_result import BLEEDING, FRAME_MODEL_ERROR, NON_BLEEDING, FrameResult
 from .model_builder import DETECTOR_METHODS, TRACKER_METHODS, build_stream_model, require_methods
 from .refresh_policy import RefreshPolicy, build_refresh_policy
 

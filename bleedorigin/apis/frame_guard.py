@@ -5,28 +5,20 @@ light source blanks the image, a capture card switches resolution. The guard
 turns each of these into a counted, logged event instead of an exception, so
 the pipeline keeps its state (onset, tracked points) across the fault.
 """
-from dataclasses import asdict, dataclass
 from typing import Optional, Tuple
 
 import cv2
 import numpy as np
 from mmengine.logging import print_log
 
-from .frame_result import FRAME_BLACK, FRAME_CONVERTED, FRAME_DROPPED, FRAME_OK, FRAME_RESIZED
-
-
-@dataclass
-class FrameFaultCounts:
-    """How many frames of each kind the guard has seen."""
-    frames: int = 0
-    ok: int = 0
-    dropped: int = 0
-    resized: int = 0
-    converted: int = 0
-    black: int = 0
-
-    def as_dict(self) -> dict:
-        return asdict(self)
+from ..structures.frame_result import (
+    FRAME_BLACK,
+    FRAME_CONVERTED,
+    FRAME_DROPPED,
+    FRAME_OK,
+    FRAME_RESIZED,
+)
+from ..structures.stream_stats import FrameFaultCounts  # also importable from here
 
 
 class FrameGuard:

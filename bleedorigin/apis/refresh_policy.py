@@ -14,6 +14,8 @@ from typing import Dict, Optional, Union
 
 import numpy as np
 
+from bleedorigin.constants import REFRESH_INTERVAL
+
 
 class RefreshPolicy:
     """Base class: never refresh (the original Track-On behaviour)."""
@@ -49,7 +51,7 @@ class FixedIntervalRefresh(RefreshPolicy):
         interval (int): N, frames between refreshes. Defaults to 60.
     """
 
-    def __init__(self, interval: int = 60) -> None:
+    def __init__(self, interval: int = REFRESH_INTERVAL) -> None:
         if int(interval) <= 0:
             raise ValueError(f'FixedIntervalRefresh: interval must be > 0, got {interval}')
         self.interval = int(interval)

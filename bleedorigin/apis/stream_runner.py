@@ -8,8 +8,9 @@ from typing import Iterable, Optional
 import numpy as np
 from mmengine.logging import print_log
 
+from ..structures import FrameResult
+from ..utils.io import atomic_output
 from .bleedorigin_net import BleedOriginNet
-from .frame_result import FrameResult
 from .video_source import VideoSink
 
 
@@ -17,7 +18,8 @@ class FrameRecordWriter:
     """Write one JSON record per frame, streaming (bounded memory).
 
     The file is ``{"frames": [record, ...], "summary": {...}}``; it is written
-    to ``<path>.part`` and renamed when closed, so a crash never leaves a
+    to a temporary ``*.part`` file beside it and renamed when closed
+    (:func:`bleedorigin.utils.io.atomic_output`), so a crash never leaves a
     half-written file under the final name.
 
     Args:
@@ -25,10 +27,9 @@ class FrameRecordWriter:
     """
 
     def __init__(self, path: str) -> None:
-        os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
         self.path = path
-        self._partial = path + '.part'
-        self._file = open(self._partial, 'w', encoding='utf-8')
+        self._output = atomic_output(path, suffix='.part', make_dirs=True)
+        self._file = open(self._output.__enter__(), 'w', encoding='utf-8')
         self._file.write('{"frames": [\n')
         self.records = 0
 
@@ -46,7 +47,7 @@ class FrameRecordWriter:
         self._file.write('}\n')
         self._file.close()
         self._file = None
-        os.replace(self._partial, self.path)
+        self._output.__exit__(None, None, None)  # renames the temporary file to ``path``
 
 
 def _json_default(value):

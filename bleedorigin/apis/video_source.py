@@ -8,35 +8,19 @@ decoding before its announced frame count is recorded as truncated.
 """
 import os
 import os.path as osp
-from dataclasses import asdict, dataclass
 from typing import Iterator, List, Optional, Union
 
 import cv2
 import numpy as np
 from mmengine.logging import print_log
 
+from ..structures.stream_stats import SourceStats  # also importable from here
+
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
 
 
 class VideoSourceError(IOError):
     """The input cannot be opened at all (message names the input)."""
-
-
-@dataclass
-class SourceStats:
-    """What the source saw while decoding."""
-    kind: str = ''
-    expected_frames: Optional[int] = None
-    decoded_frames: int = 0
-    undecodable_frames: int = 0
-    truncated: bool = False
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-    def reset_counts(self) -> None:
-        self.decoded_frames = self.undecodable_frames = 0
-        self.truncated = False
 
 
 class VideoSource:

@@ -4,7 +4,7 @@ Every program that produces a benchmark tree (the synthetic generator,
 ``labelme2bench``) writes through these functions, so the files it leaves
 behind are the ones :mod:`bleedorigin.datasets.bench` reads.
 
-Writes are atomic: JSON files go through a temporary file and ``os.replace``,
+Writes are atomic: JSON files go through :func:`bleedorigin.utils.io.write_json_atomic`,
 and a whole clip is assembled in a temporary directory that is renamed into
 ``clips/<patient>/<clip>`` only when it is complete (:func:`atomic_clip_dir`).
 An interrupted program therefore never leaves a half-written clip inside
@@ -12,13 +12,14 @@ An interrupted program therefore never leaves a half-written clip inside
 :func:`clean_partial_clips`.
 """
 import contextlib
-import json
 import os
 import os.path as osp
 import re
 import shutil
 import tempfile
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+
+from bleedorigin.utils.io import write_json_atomic  # also importable from here (old name)
 
 ID_PATTERN = re.compile(r'^[A-Za-z0-9_-]+$')
 SPLIT_NAMES = ('train', 'val', 'test')
@@ -32,26 +33,6 @@ PARTIAL_DIR = '.partial'
 def _check_id(value: str, what: str) -> None:
     if not isinstance(value, str) or not ID_PATTERN.match(value):
         raise ValueError(f'{what} {value!r} must match [A-Za-z0-9_-]+')
-
-
-def write_json_atomic(path: str, obj) -> None:
-    """Write ``obj`` as JSON to ``path`` atomically (temp file + ``os.replace``).
-
-    Args:
-        path (str): Destination file. Its directory must exist.
-        obj: Any JSON-serialisable object.
-    """
-    directory = osp.dirname(osp.abspath(path))
-    fd, tmp_path = tempfile.mkstemp(prefix='.tmp-', suffix='.json', dir=directory)
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as f:
-            json.dump(obj, f, indent=1)
-            f.write('\n')
-        os.replace(tmp_path, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(tmp_path)
-        raise
 
 
 def write_splits(data_root: str, splits: Dict[str, List[str]]) -> str:

@@ -12,6 +12,7 @@ from mmengine.logging import MMLogger
 from mmengine.utils import ProgressBar
 
 from bleedorigin.registry import DATASETS, FUNCTIONS, TRANSFORMS
+from bleedorigin.utils.io import atomic_output
 
 from .bench import BenchIndex, ClipRecord
 
@@ -53,9 +54,8 @@ def _resize_clip(args: Tuple[ClipRecord, Tuple[int, int], str]) -> str:
     if osp.exists(path):
         return path
     out = _decode_small(clip, list(range(clip.num_frames)), size)
-    tmp = f'{path}.{os.getpid()}.tmp.npy'
-    np.save(tmp, out)
-    os.replace(tmp, path)
+    with atomic_output(path, suffix='.npy') as tmp:
+        np.save(tmp, out)
     return path
 
 

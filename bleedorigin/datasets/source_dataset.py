@@ -11,6 +11,7 @@ from mmengine.logging import MMLogger
 from mmengine.utils import ProgressBar
 
 from bleedorigin.registry import DATASETS
+from bleedorigin.utils.io import atomic_output
 
 from ..models.utils import align_to, propagate_point
 from .bench import BenchIndex, ClipRecord
@@ -47,14 +48,13 @@ def build_source_cache(clip: ClipRecord, point: Tuple[float, float], size: Tuple
     if last > onset:
         x, y = propagate_point(list(small[1:]), (point[0] * sx, point[1] * sy))
         pseudo_point = np.array([x / sx, y / sy])
-    tmp = f'{path}.{os.getpid()}.tmp.npz'
     reference, reference_pseudo = small[0], small[0]
     if align_reference:
         reference = align_to(small[0], small[1])
         reference_pseudo = align_to(small[0], small[-1])
-    np.savez(tmp, current=small[1], reference=reference, reference_pseudo=reference_pseudo,
-             pseudo=small[-1], pseudo_point=pseudo_point)
-    os.replace(tmp, path)
+    with atomic_output(path, suffix='.npz') as tmp:
+        np.savez(tmp, current=small[1], reference=reference, reference_pseudo=reference_pseudo,
+                 pseudo=small[-1], pseudo_point=pseudo_point)
     return path
 
 

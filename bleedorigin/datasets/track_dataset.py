@@ -11,7 +11,7 @@ Training modes:
   (evaluation mode of section 4.3), with sparse and, when present, dense GT.
 
 Pseudo labels written by ``tools/gen_pseudo_labels.py`` (see
-:mod:`bleedorigin.pseudo_labels.io`) are loaded when present and
+:mod:`bleedorigin.datasets.pseudo_label_io`) are loaded when present and
 ``use_pseudo_labels`` is on; each pseudo point becomes an extra query whose
 trajectory supervises eq. 8's second term.
 """
@@ -145,7 +145,7 @@ class BleedTrackDataset(Dataset):
 
     def _pseudo_tracks(self, clip: ClipRecord, start: int, end: int):
         """Pseudo trajectories starting at ``start``: (T, N, 2), valid (T, N)."""
-        from bleedorigin.pseudo_labels.io import read_pseudo_labels
+        from .pseudo_label_io import read_pseudo_labels
         t_len = end - start + 1
         labels = read_pseudo_labels(clip, start)
         if labels is None:

@@ -1,3 +1,6 @@
+# First, so mmengine.model is imported without transformers/peft (see _import_cost).
+import bleedorigin._import_cost  # noqa: F401
+
 from .backbones import *  # noqa: F401,F403
 from .data_preprocessors import *  # noqa: F401,F403
 from .detectors import *  # noqa: F401,F403

@@ -1,4 +1,4 @@
-from .io import (
+from ..datasets.pseudo_label_io import (
     PseudoLabelError,
     check_pseudo_label_file,
     pseudo_label_path,

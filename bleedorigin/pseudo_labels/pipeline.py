@@ -8,7 +8,12 @@ import cv2
 import numpy as np
 import torch
 
-from .io import PSEUDO_DIR, VERSION, check_pseudo_label_file, pseudo_label_path
+from ..datasets.pseudo_label_io import (
+    PSEUDO_DIR,
+    VERSION,
+    check_pseudo_label_file,
+    pseudo_label_path,
+)
 from .kalman import smooth_trajectory
 from .matching import match_near_source
 
@@ -131,7 +136,7 @@ def generate_clip(tracker, clip, params: PseudoLabelParams, overwrite: bool = Fa
     """
     from mmengine.logging import print_log
 
-    from bleedorigin.datasets.bench_writer import write_json_atomic
+    from bleedorigin.utils.io import write_json_atomic
 
     stats = dict(segments=0, skipped=0, corrupt=0, points=0)
     todo = []

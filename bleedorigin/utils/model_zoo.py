@@ -21,8 +21,9 @@ import json
 import os
 import os.path as osp
 import re
-import tempfile
 from typing import Dict, Optional
+
+from .io import write_json_atomic as _write_json_atomic
 
 MANIFEST_NAME = 'manifest.json'
 ZOO_DIR_NAME = 'checkpoints'
@@ -85,19 +86,9 @@ def load_manifest(root: Optional[str] = None) -> Dict[str, dict]:
 
 
 def write_json_atomic(path: str, data) -> None:
-    """Write JSON to ``path`` through a temporary file in the same folder."""
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.' + osp.basename(path), suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'w') as f:
-            json.dump(data, f, indent=2, sort_keys=True, ensure_ascii=False)
-            f.write('\n')
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
+    """The manifest's JSON style (indent 2, sorted keys, UTF-8) through :mod:`.io`."""
+    _write_json_atomic(path, data, indent=2, sort_keys=True, ensure_ascii=False,
+                       make_dirs=True)
 
 
 def update_manifest(name: str, entry: dict, root: Optional[str] = None) -> str:

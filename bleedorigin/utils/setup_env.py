@@ -6,19 +6,21 @@ from mmengine import DefaultScope
 
 
 def register_all_modules(init_default_scope: bool = True) -> None:
-    """Import every bleedorigin module that registers something.
+    """Import every bleedorigin package that registers something.
+
+    Only the packages whose modules carry ``@X.register_module()``
+    (datasets, engine, evaluation, models); ``apis`` and ``visualization``
+    register nothing and sit above them, so they are not imported here.
 
     Args:
         init_default_scope (bool): Whether to set ``bleedorigin`` as the
             default scope, so configs name our types without a prefix.
             Defaults to True.
     """
-    import bleedorigin.apis  # noqa: F401
     import bleedorigin.datasets  # noqa: F401
     import bleedorigin.engine  # noqa: F401
     import bleedorigin.evaluation  # noqa: F401
     import bleedorigin.models  # noqa: F401
-    import bleedorigin.visualization  # noqa: F401
 
     if not init_default_scope:
         return

@@ -10,7 +10,7 @@ from typing import Optional, Sequence
 import cv2
 import numpy as np
 
-from bleedorigin.apis.frame_result import FrameResult
+from bleedorigin.structures import FrameResult
 
 # RGB colours (frames are RGB throughout the project).
 RED = (230, 30, 30)

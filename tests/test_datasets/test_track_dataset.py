@@ -3,8 +3,8 @@ import pytest
 from track_tree import make_track_tree
 
 from bleedorigin.datasets.point_track_synth import PointTrackSynthDataset
+from bleedorigin.datasets.pseudo_label_io import pseudo_label_path
 from bleedorigin.datasets.track_dataset import BleedTrackDataset, track_collate
-from bleedorigin.pseudo_labels.io import pseudo_label_path
 
 
 @pytest.fixture(scope='module')
@@ -37,7 +37,7 @@ def test_short_long_hybrid_sample_lists(tree):
 
 def test_pseudo_labels_become_extra_queries(tree):
     from bleedorigin.datasets.bench import BenchIndex
-    from bleedorigin.datasets.bench_writer import write_json_atomic
+    from bleedorigin.utils.io import write_json_atomic
     clip = BenchIndex(tree, 'train').clips[0]
     traj = [[30.0 + i, 30.0] for i in range(11)]
     import os

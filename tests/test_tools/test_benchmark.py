@@ -1,4 +1,8 @@
-"""tools/benchmark.py on the tiny synthetic preset: tables, JSON, breakdown, efficiency."""
+"""The benchmark on the tiny synthetic preset: tables, JSON, breakdown, efficiency.
+
+The pieces are package code (``bleedorigin.evaluation.{bench_scoring,priors,breakdown}``,
+``bleedorigin.apis.benchmark``); only the command-line wiring is tested through
+tools/benchmark.py."""
 import importlib.util
 import json
 import os.path as osp
@@ -7,18 +11,20 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from bleedorigin.apis.benchmark import BenchmarkConfig, run_benchmark
+from bleedorigin.evaluation.bench_scoring import track_errors
+from bleedorigin.evaluation.breakdown import group_indices
+from bleedorigin.evaluation.priors import prior_predictions
+
 REPO_ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 
 
-def _load_benchmark():
+def _load_cli():
     spec = importlib.util.spec_from_file_location(
         'bleedorigin_benchmark_tool', osp.join(REPO_ROOT, 'tools', 'benchmark.py'))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-benchmark = _load_benchmark()
 
 
 @pytest.fixture(scope='module')
@@ -45,10 +51,37 @@ def _clip(**kw):
 def test_track_errors_uses_visible_annotations_after_start():
     clip = _clip()
     preds = np.array([[[10, 10]], [[12, 10]], [[23, 14]], [[0, 0]]], np.float32)  # frames 2..5
-    sparse, dense = benchmark.track_errors(clip, np.array([0]), preds)
+    sparse, dense = track_errors(clip, np.array([0]), preds)
     # frame 4 only: the start frame is excluded and frame 5 is labelled invisible
     assert sparse.tolist() == pytest.approx([5.0])
     assert dense.size == 0
+
+
+class _ShiftTracker:
+    def __init__(self, dx):
+        self.dx, self.points = dx, None
+
+    def init(self, frame, query):
+        self.points = np.asarray(query, np.float32).copy()
+
+    def step(self, frame):
+        self.points = self.points + [self.dx, 0]
+        return self.points, None
+
+
+def test_run_trackers_on_clip_decodes_once_and_keeps_the_query_row():
+    from bleedorigin.evaluation.track_runner import run_tracker_on_clip, run_trackers_on_clip
+
+    decoded = []
+    clip = _clip()
+    clip.load_frames = lambda indices: decoded.extend(indices) or [None] * len(indices)
+    out = run_trackers_on_clip({'a': _ShiftTracker(1), 'b': _ShiftTracker(-2)}, clip,
+                               np.array([[10.0, 10.0]]), start=2, stop=6, chunk=3)
+    assert decoded == [2, 3, 4, 5]
+    assert out['a'][:, 0, 0].tolist() == [10, 11, 12, 13]
+    assert out['b'][:, 0, 0].tolist() == [10, 8, 6, 4]
+    groups, preds = run_tracker_on_clip(_ShiftTracker(1), clip, chunk=2)
+    assert groups.tolist() == [0] and preds.shape == (4, 1, 2)
 
 
 def test_priors_and_groups():
@@ -58,10 +91,10 @@ def test_priors_and_groups():
         c.annotations = {c.onset_frame: [SourcePoint(0, x, 25.0)]}
     clips = [_clip(scenarios=['clear_view', 'camera_jitter']), _clip(onset_frame=None,
                                                                       site='duodenum')]
-    onset, source = benchmark.prior_predictions(train, clips, clips[:1])
+    onset, source = prior_predictions(train, clips, clips[:1])
     assert onset == [3, 3]
     assert source[0] == pytest.approx((30.0, 25.0))
-    groups = benchmark.group_indices(clips)
+    groups = group_indices(clips)
     assert groups['scenario: clear_view'] == [0, 1]
     assert groups['scenario: camera_jitter'] == [0]
     assert groups['site: duodenum'] == [1]
@@ -70,8 +103,8 @@ def test_priors_and_groups():
 def test_benchmark_end_to_end(tiny_data, tmp_path):
     out = str(tmp_path / 'bench_out')
     # the tiny preset's test split is one negative clip: evaluate the train split (4 clips)
-    metrics = benchmark.main(['--data', tiny_data, '--split', 'train', '--out', out,
-                              '--efficiency-frames', '3', '--baselines', 'zero_motion',
+    metrics = _load_cli().main(['--data', tiny_data, '--split', 'train', '--out', out,
+                                '--efficiency-frames', '3', '--baselines', 'zero_motion',
                               'lucas_kanade', '--detect', 'none', '--track', 'none'])
     assert osp.isfile(osp.join(out, 'tables.md')) and osp.isfile(osp.join(out, 'breakdown.png'))
     with open(osp.join(out, 'results.json')) as f:
@@ -93,7 +126,7 @@ def test_benchmark_rejects_missing_split(tiny_data, tmp_path):
     from bleedorigin.datasets.bench import BenchFormatError
 
     with pytest.raises(BenchFormatError, match='nosuch'):
-        benchmark.main(['--data', tiny_data, '--split', 'nosuch', '--out', str(tmp_path)])
+        run_benchmark(BenchmarkConfig(data=tiny_data, out=str(tmp_path), split='nosuch'))
 
 
 def test_benchmark_with_our_detector_and_tracker(tiny_data, tmp_path):
@@ -112,9 +145,11 @@ def test_benchmark_with_our_detector_and_tracker(tiny_data, tmp_path):
         paths[name] = str(tmp_path / f'{name}.pth')
         torch.save({'state_dict': model.state_dict(), 'meta': {}}, paths[name])
     out = str(tmp_path / 'ours')
-    metrics = benchmark.main(['--data', tiny_data, '--split', 'train', '--out', out,
-                              '--detect', paths['detect'], '--track', paths['track'],
-                              '--efficiency-frames', '2', '--baselines', 'zero_motion'])
+    metrics = run_benchmark(BenchmarkConfig(
+        data=tiny_data, split='train', out=out, detect=paths['detect'], track=paths['track'],
+        detect_config=osp.join(REPO_ROOT, 'configs', 'bleedorigin', 'detect.py'),
+        track_config=osp.join(REPO_ROOT, 'configs', 'bleedorigin', 'track.py'),
+        efficiency_frames=2, baselines=['zero_motion']))
     # our rows exist next to the baselines, computed on the same clips
     for key in ('onset/acc_8', 'onset/miss_rate', 'source/err_le_100', 'track/err_le_100',
                 'track/zero_motion/err_le_100', 'source/prior_mean/err_le_100'):

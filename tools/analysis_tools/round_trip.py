@@ -112,7 +112,7 @@ def main(argv=None):
         print(f'| {name} | {100 * s["median"]:.2f} | {100 * s["mean"]:.2f} | '
               f'{s["within_1pct"]:.1f} | {s["within_2pct"]:.1f} | {100 * s["motion"]:.2f} |')
     if args.out:
-        from bleedorigin.datasets.bench_writer import write_json_atomic
+        from bleedorigin.utils.io import write_json_atomic
         write_json_atomic(args.out, dict(summary=summary, per_video=per_video,
                                          horizon=args.horizon, grid=args.grid))
         print(f'wrote {args.out}')

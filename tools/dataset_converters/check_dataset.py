@@ -65,7 +65,7 @@ def check_pseudo_labels(index: BenchIndex) -> dict:
         ``temporary_files`` (leftovers of an interrupted atomic write, never
         read; safe to delete).
     """
-    from bleedorigin.pseudo_labels.io import PSEUDO_DIR, check_pseudo_label_file
+    from bleedorigin.datasets.pseudo_label_io import PSEUDO_DIR, check_pseudo_label_file
 
     report = {'clips': 0, 'files': 0, 'valid': 0, 'invalid': [], 'temporary_files': 0}
     for clip in index.clips:

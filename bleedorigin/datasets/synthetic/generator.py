@@ -24,13 +24,13 @@ from typing import Dict, List, Optional
 import cv2
 import numpy as np
 
+from ...utils.io import write_json_atomic
 from ..bench_writer import (
     atomic_clip_dir,
     clean_partial_clips,
     clip_path,
     write_clip_json,
     write_dense_gt,
-    write_json_atomic,
     write_labelme,
     write_splits,
 )

@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
 
+from bleedorigin.constants import WINDOW_SIZE
 from bleedorigin.registry import TRANSFORMS
 
 from ...models.utils import red_mask, rgb_to_hsv01, sequence_flow
@@ -47,7 +48,7 @@ class SampleOnsetSegment(BaseTransform):
         positive_fraction (float): Share of segments that contain the onset.
     """
 
-    def __init__(self, window_size: int = 60, num_windows: int = 5, window_stride: int = 5,
+    def __init__(self, window_size: int = WINDOW_SIZE, num_windows: int = 5, window_stride: int = 5,
                  context_frames: int = 10, positive_fraction: float = 0.5) -> None:
         self.window_size = window_size
         self.num_windows = num_windows

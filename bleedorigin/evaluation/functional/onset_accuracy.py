@@ -8,7 +8,7 @@ from typing import Dict, Optional, Sequence
 
 import numpy as np
 
-DEFAULT_TOLERANCES = (0, 1, 2, 4, 8)
+from bleedorigin.constants import ONSET_TOLERANCES as DEFAULT_TOLERANCES
 
 
 def onset_accuracy(pred_onsets: Sequence[Optional[int]],

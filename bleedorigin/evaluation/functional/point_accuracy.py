@@ -7,7 +7,7 @@ from typing import Dict, Sequence
 
 import numpy as np
 
-DEFAULT_THRESHOLDS = (10, 25, 50, 75, 100)
+from bleedorigin.constants import POINT_THRESHOLDS as DEFAULT_THRESHOLDS
 
 
 def point_errors(pred, gt) -> np.ndarray:

@@ -4,6 +4,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
+from bleedorigin.constants import ONSET_TOLERANCES
 from bleedorigin.registry import METRICS
 
 from ..functional import onset_accuracy
@@ -23,7 +24,7 @@ class OnsetMetric(BaseMetric):
     model that only learnt where onsets usually are is exposed.
 
     Args:
-        tolerances (Sequence[int]): Frame tolerances k. Defaults to (0, 1, 2, 4, 8).
+        tolerances (Sequence[int]): Frame tolerances k. Defaults to ``ONSET_TOLERANCES``.
         prior_onset (int, optional): Onset frame of the constant prior. Defaults to
             ``dataset_meta['prior_onset_frame']`` (set by ``BleedOnsetDataset``).
         collect_device (str): Device for collecting results across ranks.
@@ -33,7 +34,7 @@ class OnsetMetric(BaseMetric):
     default_prefix = 'onset'
 
     def __init__(self,
-                 tolerances: Sequence[int] = (0, 1, 2, 4, 8),
+                 tolerances: Sequence[int] = ONSET_TOLERANCES,
                  prior_onset: Optional[int] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:

@@ -4,6 +4,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import numpy as np
 from mmengine.evaluator import BaseMetric
 
+from bleedorigin.constants import POINT_THRESHOLDS
 from bleedorigin.registry import METRICS
 
 from ..functional import point_accuracy, point_errors
@@ -30,7 +31,7 @@ class PointMetric(BaseMetric):
     default_prefix = 'source'
 
     def __init__(self,
-                 thresholds: Sequence[float] = (10, 25, 50, 75, 100),
+                 thresholds: Sequence[float] = POINT_THRESHOLDS,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)

@@ -23,9 +23,11 @@ import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
+from bleedorigin.constants import POINT_THRESHOLDS
 from bleedorigin.registry import METRICS
 
 from ..functional.point_accuracy import point_accuracy, point_errors
+from ..track_runner import run_trackers_on_clip
 
 TAPVID_THRESHOLDS = (1, 2, 4, 8, 16)
 
@@ -75,7 +77,7 @@ class TrackMetric(BaseMetric):
     """Err≤d / Err_avg of tracked bleeding sources, sparse and dense, plus baselines.
 
     Args:
-        thresholds (Sequence[float]): d of Err≤d. Defaults to (10, 25, 50, 75, 100).
+        thresholds (Sequence[float]): d of Err≤d. Defaults to ``POINT_THRESHOLDS``.
         baselines (Sequence[str]): Classical trackers run on the same clips:
             any of ``zero_motion``, ``lucas_kanade``, ``fb_lucas_kanade``, ``dis_flow``.
         data_root (str, optional): Bench root the evaluated dataset reads
@@ -88,7 +90,7 @@ class TrackMetric(BaseMetric):
 
     default_prefix = None
 
-    def __init__(self, thresholds: Sequence[float] = (10, 25, 50, 75, 100),
+    def __init__(self, thresholds: Sequence[float] = POINT_THRESHOLDS,
                  baselines: Sequence[str] = ('zero_motion', 'lucas_kanade', 'fb_lucas_kanade',
                                              'dis_flow'),
                  data_root: Optional[str] = None, split: str = 'test', chunk: int = 32,
@@ -129,19 +131,7 @@ class TrackMetric(BaseMetric):
         start, end = sample['start_frame'], sample['end_frame']
         query = np.asarray(sample['gt_points'])[0]
         trackers = {name: BASELINE_TRACKERS[name]() for name in self.baselines}
-        outputs = {name: np.zeros((end - start + 1, len(query), 2), np.float32)
-                   for name in self.baselines}
-        for first in range(start, end + 1, self.chunk):
-            frames = clip.load_frames(range(first, min(first + self.chunk, end + 1)))
-            for offset, frame in enumerate(frames):
-                i = first - start + offset
-                for name, tracker in trackers.items():
-                    if i == 0:
-                        tracker.init(frame, query)
-                        outputs[name][0] = query
-                    else:
-                        outputs[name][i] = tracker.step(frame)[0]
-        return outputs
+        return run_trackers_on_clip(trackers, clip, query, start, end + 1, self.chunk)
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         """Store per-clip errors of the model and of every baseline."""

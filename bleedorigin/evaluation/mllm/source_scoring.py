@@ -13,6 +13,8 @@ from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
+from bleedorigin.constants import POINT_THRESHOLDS
+
 from ..functional import point_accuracy, point_errors
 
 Point = Tuple[float, float]
@@ -30,7 +32,7 @@ def nearest_source_error(pred: Point, sources: Sequence[Point]) -> float:
 def score_source_predictions(preds: Sequence[Optional[Point]],
                              gt_sources: Sequence[Sequence[Point]],
                              frame_sizes: Sequence[Tuple[int, int]],
-                             thresholds: Sequence[float] = (10, 25, 50, 75, 100)
+                             thresholds: Sequence[float] = POINT_THRESHOLDS
                              ) -> Dict[str, float]:
     """Err≤d / Err_avg over clips, with missing predictions counted as misses.
 

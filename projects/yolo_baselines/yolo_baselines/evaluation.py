@@ -15,13 +15,14 @@ from typing import Dict, List, Sequence
 
 import numpy as np
 
+from bleedorigin.constants import ONSET_TOLERANCES
 from bleedorigin.evaluation.functional import onset_accuracy
 from bleedorigin.evaluation.mllm import score_source_predictions
 from bleedorigin.evaluation.tables import POINT_COLUMNS, render_table
 
 from .onset import CONFIDENCE_THRESHOLDS, TABLE_THRESHOLD, first_frame_above, source_at_frame
 
-CONF_TOLERANCES = (0, 1, 2, 4, 8, 16)  # Table 5 adds ±16
+CONF_TOLERANCES = (*ONSET_TOLERANCES, 16)  # Table 5 adds ±16
 
 
 def collect_detections(detector, clips: Sequence) -> List[Dict[str, np.ndarray]]:

@@ -1,0 +1,23 @@
+"""Constants of the paper, stated once (BleedOrigin-Net, docs/DESIGN.md).
+
+Configs keep their own literal values (a config is read on its own); code
+imports these names instead of restating the numbers.
+"""
+
+#: Frame tolerances k of the onset accuracy Acc_{+-k} (Table 3, section 4.2).
+ONSET_TOLERANCES = (0, 1, 2, 4, 8)
+
+#: Pixel thresholds d of Err<=d for source localisation and tracking (Tables 4, 6).
+POINT_THRESHOLDS = (10, 25, 50, 75, 100)
+
+#: N, the sliding window of the onset detector in frames (section 3.2, eq. 2).
+WINDOW_SIZE = 60
+
+#: A window's onset counts only when its S_conf exceeds this (eq. 2, Algorithm 1).
+ONSET_CONF_THRESHOLD = 0.5
+
+#: Refresh interval of the tracker's queries in tracked frames (default: N).
+REFRESH_INTERVAL = WINDOW_SIZE
+
+#: Frame size (W, H) of the efficiency comparison (Table 10).
+EFFICIENCY_SIZE = (512, 384)

@@ -1,0 +1,34 @@
+"""The subpackages import without transformers/peft; Adafactor stays buildable."""
+import subprocess
+import sys
+
+import pytest
+
+PROBE = r'''
+import sys
+from bleedorigin.utils import register_all_modules
+register_all_modules()
+heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('transformers', 'peft'))
+assert not heavy, heavy
+from mmengine.registry import OPTIMIZERS
+assert 'Adafactor' in OPTIMIZERS.module_dict
+print('ok')
+'''
+
+
+def test_register_all_modules_does_not_import_transformers_or_peft():
+    pytest.importorskip('transformers')
+    out = subprocess.run([sys.executable, '-c', PROBE], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().endswith('ok')
+
+
+def test_lazy_adafactor_builds_the_transformers_optimizer():
+    pytest.importorskip('transformers')
+    import torch
+
+    from bleedorigin._import_cost import _adafactor
+    optimizer = _adafactor([torch.nn.Parameter(torch.zeros(2))], lr=1e-3,
+                           relative_step=False, scale_parameter=False)
+    assert type(optimizer).__name__ == 'Adafactor'
