@@ -64,7 +64,7 @@ def test_demo_on_a_folder_with_corrupt_and_resized_frames(tmp_path, capsys):
     out = tmp_path / 'records.json'
     summary = load('tools/demo.py', 'demo_robust').main([
         str(folder), '--json', str(out), '--no-progress', '--threads', '1', '--mode',
-        'evaluation', '--gt-onset', '4', '--gt-point', '40', '24'])
+        'evaluation', '--gt-onset', '4', '--gt-point', '40', '24', '--random-weights'])
     assert summary['frames'] == 10 and summary['model_errors'] == 0
     assert (summary['dropped_frames'], summary['resized_frames']) == (1, 1)
     assert summary['source']['undecodable_frames'] == 1
