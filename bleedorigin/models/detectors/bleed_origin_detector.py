@@ -17,7 +17,9 @@ from ..necks.mdcfm import CleanViewMemory, mdcfm_targets
 from ..utils import (
     align_to,
     avg_max_pool,
+    check_rgb_frame,
     dis_flow,
+    onset_frame_input,
     onset_from_windows,
     red_difference_argmax,
     red_mask,
@@ -90,6 +92,16 @@ class BleedOriginDetector(BaseModel):
             datasets do with ``align_reference=True``.
         mdcfm_balance (bool): Weight the bleeding pairs of the MDCFM appearance target
             by the clean/bleeding ratio of the batch (at most 10).
+        branch_clip (float, optional): Clip the gradient norm of the onset branch and of
+            the source branch separately to this value (in :meth:`train_step`; set the
+            optim wrapper's ``clip_grad`` to None). One global clip lets the source
+            losses, whose gradients are one to two orders of magnitude larger, shrink
+            the onset branch's step on every batch that holds a source sample.
+        onset_red_pool (int): Resolution factor of the pooled Red-Mask channel of the
+            onset input (``onset_frame_input``; the dataset's ``red_pool`` must match).
+            With 2 or more, the Red-Mask channel of the comparisons is the maximum of
+            the Red-Mask at ``onset_red_pool`` times the onset grid; 0/1 computes it
+            from the onset-resolution RGB (older checkpoints).
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -104,6 +116,7 @@ class BleedOriginDetector(BaseModel):
                  red_domain: bool = False, state_loss_weight: float = 0.0,
                  teacher_memory: float = 0.0, mdcfm_appearance_horizon: Optional[int] = None,
                  align_reference: bool = False, mdcfm_balance: bool = False,
+                 onset_red_pool: int = 0, branch_clip: Optional[float] = None,
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
             data_preprocessor = dict(type='BleedDataPreprocessor')
@@ -132,6 +145,8 @@ class BleedOriginDetector(BaseModel):
         self.mdcfm_appearance_horizon = mdcfm_appearance_horizon
         self.align_reference = align_reference
         self.mdcfm_balance = mdcfm_balance
+        self.onset_red_pool = int(onset_red_pool)
+        self.branch_clip = branch_clip
         expected = 4 if red_domain else 3
         if self.mdg.in_channels[0] != expected:
             raise ValueError(f'BleedOriginDetector: red_domain={red_domain} needs '
@@ -146,9 +161,21 @@ class BleedOriginDetector(BaseModel):
 
     # ------------------------------------------------------------------ onset branch
     def _with_red(self, rgb: torch.Tensor) -> torch.Tensor:
-        """(B, 3, h, w) RGB -> (B, 3|4, h, w): the Red-Mask appended as a fourth channel
-        when a comparison needs it, so it is computed once per frame, not per pair."""
-        if self.red_domain or self.mdcfm.in_channels == 7:
+        """(B, 3|4, h, w) onset input -> (B, 3|4, h, w): the Red-Mask as a fourth channel
+        when a comparison needs it, so it is computed once per frame, not per pair.
+        A four-channel input already carries it (the pooled Red-Mask of
+        ``onset_frame_input``)."""
+        needs_red = self.red_domain or self.mdcfm.in_channels == 7
+        if rgb.shape[1] == 4:
+            if self.onset_red_pool <= 1:
+                raise ValueError('BleedOriginDetector: 4-channel onset input but '
+                                 f'onset_red_pool={self.onset_red_pool}; set the '
+                                 "dataset's red_pool and onset_red_pool alike")
+            return rgb if needs_red else rgb[:, :3]
+        if self.onset_red_pool > 1:
+            raise ValueError(f'BleedOriginDetector: onset_red_pool={self.onset_red_pool} '
+                             'needs 4-channel onset inputs (BleedOnsetDataset red_pool)')
+        if needs_red:
             return torch.cat([rgb, red_mask(rgb)], dim=1)
         return rgb
 
@@ -245,7 +272,7 @@ class BleedOriginDetector(BaseModel):
             mem_rows, mem_flows = [], []
             for seq, length in zip(sequences, lengths):
                 mem_idx = self.mdcfm.memory_indices(clean[offset:offset + length])  # (T, M)
-                frames_np = seq['rgb_uint8'].permute(0, 2, 3, 1).cpu().numpy()
+                frames_np = seq['rgb_uint8'][:, :3].permute(0, 2, 3, 1).cpu().numpy()
                 mem_flows.append(self._memory_flows(frames_np, mem_idx))
                 mem_rows.append(mem_idx + offset)
                 offset += length
@@ -284,6 +311,34 @@ class BleedOriginDetector(BaseModel):
         return self.source_head(self.encoder(image))
 
     # ------------------------------------------------------------------------- modes
+    def branch_parameters(self) -> Dict[str, List[nn.Parameter]]:
+        """Trainable parameters of the onset and the source branch."""
+        source = [p for m in (self.encoder, self.source_head) for p in m.parameters()]
+        ids = {id(p) for p in source}
+        onset = [p for p in self.parameters() if id(p) not in ids]
+        return dict(onset=[p for p in onset if p.requires_grad],
+                    source=[p for p in source if p.requires_grad])
+
+    def train_step(self, data, optim_wrapper) -> Dict[str, torch.Tensor]:
+        """``BaseModel.train_step`` with the gradient clipped per branch
+        (``branch_clip``); logs ``grad_norm_onset`` and ``grad_norm_source``."""
+        if self.branch_clip is None:
+            return super().train_step(data, optim_wrapper)
+        with optim_wrapper.optim_context(self):
+            data = self.data_preprocessor(data, True)
+            losses = self._run_forward(data, mode='loss')
+        parsed_losses, log_vars = self.parse_losses(losses)
+        optim_wrapper.backward(optim_wrapper.scale_loss(parsed_losses))
+        if optim_wrapper.should_update():
+            for name, params in self.branch_parameters().items():
+                params = [p for p in params if p.grad is not None]
+                if params:
+                    norm = nn.utils.clip_grad_norm_(params, self.branch_clip)
+                    log_vars[f'grad_norm_{name}'] = norm.detach()
+            optim_wrapper.step()
+            optim_wrapper.zero_grad()
+        return log_vars
+
     def forward(self, inputs: list, data_samples: Optional[list] = None, mode: str = 'tensor'):
         if mode == 'loss':
             return self.loss(inputs, data_samples)
@@ -439,18 +494,18 @@ class BleedOriginDetector(BaseModel):
                          + getattr(self, 'window_size', 60) + 1))
 
     def _small(self, frame: np.ndarray) -> Tuple[np.ndarray, torch.Tensor, torch.Tensor]:
-        small = cv2.resize(frame, self.onset_input_size, interpolation=cv2.INTER_AREA)
-        rgb = self._with_red(torch.from_numpy(small).permute(2, 0, 1)[None].float().div_(255.0))
+        """The dataset's preprocessing of one frame (``onset_frame_input``, then what
+        ``MultiDomainInputs`` and ``BleedDataPreprocessor`` do): (h, w, 3) uint8 RGB,
+        (1, 3|4, h, w) float input and (1, 3, h, w) HSV."""
+        inp = onset_frame_input(frame, self.onset_input_size, self.onset_red_pool)
+        small = np.ascontiguousarray(inp[..., :3])
+        rgb = self._with_red(torch.from_numpy(inp).permute(2, 0, 1)[None].float().div_(255.0))
         hsv = torch.from_numpy(rgb_to_hsv01(small)).permute(2, 0, 1)[None]
         return small, rgb, hsv
 
     @staticmethod
     def _check_frame(frame) -> None:
-        if not (isinstance(frame, np.ndarray) and frame.ndim == 3 and frame.shape[2] == 3
-                and frame.dtype == np.uint8):
-            raise ValueError('frame must be an (H, W, 3) uint8 RGB array, got '
-                             f'{getattr(frame, "shape", type(frame))} '
-                             f'{getattr(frame, "dtype", "")}')
+        check_rgb_frame(frame)
 
     @torch.no_grad()
     def stream_step(self, frame: np.ndarray) -> dict:
