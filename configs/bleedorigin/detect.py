@@ -46,6 +46,7 @@ model = dict(
     align_reference={{_base_.align_reference}},
     motion_threshold=0.5,
     onset_input_size={{_base_.onset_input_size}},
+    onset_red_pool={{_base_.onset_red_pool}},
     source_input_size={{_base_.source_input_size}},
     reference_offset={{_base_.reference_offset}},
 )
@@ -53,7 +54,9 @@ model = dict(
 custom_hooks = [dict(type='NaNGuardHook')]
 default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=300, by_epoch=False, max_keep_ckpts=2,
-                    save_best='onset/acc_8', rule='greater', save_last=True),
+                    # continuous (misses and false alarms count as N frames): a run that
+                    # never fires cannot keep its first validation as "best" on a tie at 0
+                    save_best='onset/select_err', rule='less', save_last=True),
     logger=dict(type='LoggerHook', interval=20))
 log_processor = dict(by_epoch=False)
 # a batch may hold only onset or only source samples: the other branch has no gradient
