@@ -37,6 +37,8 @@ def parse_args(argv=None):
     parser.add_argument('--max-clips', type=int, help='at most this many positive clips')
     parser.add_argument('--chunk', type=int, default=32, help='frames decoded at a time')
     parser.add_argument('--threads', type=int, default=1)
+    parser.add_argument('--workers', type=int, default=1,
+                        help='processes rendering the negative streams on first use')
     parser.add_argument('--out', help='write the figures to this JSON file')
     return parser.parse_args(argv)
 
@@ -103,7 +105,8 @@ def main(argv=None):
         if args.negative_preset == 'none':
             sys.exit(f'{args.negative_root}: not a bench root (splits.json missing)')
         from bleedorigin.datasets.synthetic import ensure_synthetic
-        ensure_synthetic(data_root=args.negative_root, preset=args.negative_preset, seed=0)
+        ensure_synthetic(data_root=args.negative_root, preset=args.negative_preset, seed=0,
+                         workers=args.workers)
     detector = build_stream_model(args.config, args.checkpoint, DETECTOR_METHODS)
     start = time.time()
     result = dict(negative=negative_figures(detector, args.negative_root, args.chunk))

@@ -39,6 +39,7 @@ def parse_args():
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--onset-only', action='store_true',
                         help='drop the source samples (isolate the onset branch)')
+    parser.add_argument('--data-root', help='train on this bench root instead')
     parser.add_argument('--out', help='JSON log of the probe')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args()
@@ -64,6 +65,9 @@ def main():
     if args.onset_only:
         loader_cfg.dataset = datasets[0]
         datasets = [datasets[0]]
+    for dataset in datasets:
+        if args.data_root:
+            dataset.data_root = args.data_root
     if args.clips:
         for dataset in datasets:
             dataset.indices = args.clips
@@ -128,8 +132,15 @@ def main():
                        float('nan'),
                        conf_mean_neg=float(conf[~positive].mean()) if (~positive).any() else
                        float('nan'))
+        if getattr(model, 'branch_clip', None):
+            # as BleedOriginDetector.train_step: each branch clipped on its own
+            for name, params in model.branch_parameters().items():
+                params = [p for p in params if p.grad is not None]
+                if params:
+                    norm = float(torch.nn.utils.clip_grad_norm_(params, model.branch_clip))
+                    rec[f'clip_factor_{name}'] = min(1.0, model.branch_clip / max(norm, 1e-12))
         if max_norm:
-            rec['clip_factor'] = min(1.0, max_norm / max(total, 1e-12))
+            rec['clip_factor'] = min(1.0, max_norm / max(grad_norm(model), 1e-12))
             torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
         optimizer.step()
         window.append(rec)
