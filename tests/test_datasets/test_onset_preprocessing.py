@@ -29,7 +29,8 @@ def tiny_detector(red_pool):
                      blocks_per_stage=1),
         source_head=dict(type='HeatmapPointHead', in_channels=8, image_channels=6,
                          heatmap_channels=8, embed_dims=8, decoder=CODEC),
-        frame_embed_dims=16, train_window_stride=2, red_domain=True,
+        frame_embed_dims=16, train_window_stride=2, red_domain=True, state_loss_weight=1.0,
+        state_run=2,
         onset_input_size=ONSET_SIZE, source_input_size=(48, 40), reference_offset=3,
         onset_red_pool=red_pool))
 
@@ -84,6 +85,7 @@ def test_dataset_and_streaming_give_the_same_features_and_onsets(tmp_path, red_p
     with torch.no_grad():
         # a confident head: eq. 2 fires, the onset depends on every feature
         model.onset_head.fc2.bias[1] = 3.0
+        model.state_fc.bias[0] = 0.5
     onsets = []
     for index in range(len(dataset)):
         item = dataset[index]
@@ -92,7 +94,8 @@ def test_dataset_and_streaming_give_the_same_features_and_onsets(tmp_path, red_p
                                             data_samples=[item['data_samples']]))
         with torch.no_grad():
             offline_feats, _ = model.extract_frame_features(**data['inputs'][0])
-        offline = model(**data, mode='predict')[0].pred_onset
+        result = model(**data, mode='predict')[0]
+        offline = result.pred_onset
         model.reset_stream()
         stream_feats = []
         for frame in clips[meta['clip_id']].load_frames():
@@ -101,8 +104,9 @@ def test_dataset_and_streaming_give_the_same_features_and_onsets(tmp_path, red_p
         torch.testing.assert_close(torch.stack(stream_feats), offline_feats,
                                    atol=1e-4, rtol=1e-4)
         assert state['onset_frame'] == offline
-        onsets.append(offline)
-    assert any(o is not None for o in onsets)
+        assert state['state_onset_frame'] == result.pred_onset_state
+        onsets.append((offline, result.pred_onset_state))
+    assert any(o is not None for o, _ in onsets) and any(o is not None for _, o in onsets)
 
 
 def test_red_pool_mismatch_is_an_error():

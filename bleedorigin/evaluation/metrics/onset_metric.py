@@ -61,6 +61,7 @@ class OnsetMetric(BaseMetric):
                 pred_onset=sample['pred_onset'],
                 gt_onset=sample['gt_onset'],
                 max_confidence=float(sample.get('max_confidence', 0.0) or 0.0),
+                pred_onset_state=sample.get('pred_onset_state', 'absent'),
                 num_frames=int(sample['num_frames'])))
 
     def _prior(self) -> Optional[int]:
@@ -79,6 +80,12 @@ class OnsetMetric(BaseMetric):
         metrics = onset_accuracy([r['pred_onset'] for r in results], gts, lengths,
                                  self.tolerances)
         metrics['select_err'] = selection_error(results, self.miss_error)
+        if all(r.get('pred_onset_state', 'absent') != 'absent' for r in results):
+            # the detector's per-frame state decoder, a row beside eq. 2
+            for key, value in onset_accuracy([r['pred_onset_state'] for r in results], gts,
+                                             lengths, self.tolerances).items():
+                if not key.startswith('num_'):
+                    metrics[f'state_decoder/{key}'] = value
         prior = self._prior()
         if prior is not None:
             prior_preds = [min(prior, n - 1) for n in lengths]

@@ -20,6 +20,7 @@ from ..utils import (
     check_rgb_frame,
     dis_flow,
     onset_frame_input,
+    onset_from_states,
     onset_from_windows,
     red_difference_argmax,
     red_mask,
@@ -92,6 +93,12 @@ class BleedOriginDetector(BaseModel):
             datasets do with ``align_reference=True``.
         mdcfm_balance (bool): Weight the bleeding pairs of the MDCFM appearance target
             by the clean/bleeding ratio of the batch (at most 10).
+        state_thr (float): Threshold of the per-frame bleeding probability of the state
+            decoder (``state_loss_weight > 0``): its onset is the first frame of
+            ``state_run`` consecutive frames above it. Reported beside eq. 2
+            (``pred_onset_state``, Table 3 row ``state_decoder``); eq. 2 stays the
+            prediction.
+        state_run (int): Consecutive frames of the state decoder.
         branch_clip (float, optional): Clip the gradient norm of the onset branch and of
             the source branch separately to this value (in :meth:`train_step`; set the
             optim wrapper's ``clip_grad`` to None). One global clip lets the source
@@ -117,6 +124,7 @@ class BleedOriginDetector(BaseModel):
                  teacher_memory: float = 0.0, mdcfm_appearance_horizon: Optional[int] = None,
                  align_reference: bool = False, mdcfm_balance: bool = False,
                  onset_red_pool: int = 0, branch_clip: Optional[float] = None,
+                 state_thr: float = 0.5, state_run: int = 5,
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
             data_preprocessor = dict(type='BleedDataPreprocessor')
@@ -147,6 +155,8 @@ class BleedOriginDetector(BaseModel):
         self.mdcfm_balance = mdcfm_balance
         self.onset_red_pool = int(onset_red_pool)
         self.branch_clip = branch_clip
+        self.state_thr = state_thr
+        self.state_run = int(state_run)
         expected = 4 if red_domain else 3
         if self.mdg.in_channels[0] != expected:
             raise ValueError(f'BleedOriginDetector: red_domain={red_domain} needs '
@@ -464,6 +474,10 @@ class BleedOriginDetector(BaseModel):
                     [s + start0 for s in starts], theta.tolist(), conf.tolist(),
                     self.window_size, self.conf_thr, num)
                 out.max_confidence = float(conf.max()) if conf.numel() else 0.0
+                if self.state_fc is not None:
+                    probs = self.state_fc(feats)[:num, 0].sigmoid().tolist()
+                    state_onset = onset_from_states(probs, self.state_thr, self.state_run)
+                    out.pred_onset_state = None if state_onset is None else state_onset + start0
                 out.gt_onset = meta.get('gt_onset')
                 out.num_frames = num
             else:
@@ -489,7 +503,7 @@ class BleedOriginDetector(BaseModel):
         self._stream = dict(
             index=-1, prev=None, memory=CleanViewMemory(memory_size),
             feats=deque(maxlen=getattr(self, 'window_size', 60)), onset=None,
-            confidence=0.0,
+            confidence=0.0, state_count=0, state_onset=None,
             frames=deque(maxlen=getattr(self, 'reference_offset', 15)
                          + getattr(self, 'window_size', 60) + 1))
 
@@ -515,8 +529,9 @@ class BleedOriginDetector(BaseModel):
             frame (np.ndarray): (H, W, 3) uint8 RGB.
 
         Returns:
-            dict: ``frame_index``, ``onset_frame`` (None until a window fired) and
-            ``confidence`` (S_conf of the newest window, 0 before N frames).
+            dict: ``frame_index``, ``onset_frame`` (None until a window fired),
+            ``confidence`` (S_conf of the newest window, 0 before N frames) and
+            ``state_onset_frame`` (the state decoder's onset, None without one).
         """
         self._check_frame(frame)
         state = self._stream
@@ -543,6 +558,12 @@ class BleedOriginDetector(BaseModel):
             parts += [mem_feats.mean(0, keepdim=True), mem_feats.amax(0, keepdim=True)]
         parts.append(logits)
         state['feats'].append(self.frame_proj(torch.cat(parts, dim=1))[0])
+        if self.state_fc is not None and state['state_onset'] is None:
+            # the state decoder, frame by frame as onset_from_states
+            prob = float(self.state_fc(state['feats'][-1])[0].sigmoid())
+            state['state_count'] = state['state_count'] + 1 if prob > self.state_thr else 0
+            if state['state_count'] == self.state_run:
+                state['state_onset'] = t - self.state_run + 1
         if t > 0 and bool(self.mdcfm.is_clean(logits)[0]):
             state['memory'].push(state['prev'])
         state['prev'] = (small, rgb, hsv)
@@ -558,7 +579,8 @@ class BleedOriginDetector(BaseModel):
             if candidate is not None:
                 state['onset'] = candidate if state['onset'] is None else min(
                     state['onset'], candidate)
-        return dict(frame_index=t, onset_frame=state['onset'], confidence=state['confidence'])
+        return dict(frame_index=t, onset_frame=state['onset'], confidence=state['confidence'],
+                    state_onset_frame=state['state_onset'])
 
     def source_input(self, frame_small: np.ndarray, reference_small: np.ndarray) -> torch.Tensor:
         """(H, W, 3) uint8 frame and reference at the source size -> (1, 6, H, W) input."""

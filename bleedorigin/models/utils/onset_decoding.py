@@ -31,3 +31,27 @@ def onset_from_windows(starts: Sequence[int], thetas: Sequence[float],
             frame = min(frame, int(num_frames) - 1)
         best = frame if best is None else min(best, frame)
     return best
+
+
+def onset_from_states(probabilities: Sequence[float], threshold: float = 0.5,
+                      run: int = 5) -> Optional[int]:
+    """First frame of the first run of ``run`` consecutive frames whose per-frame
+    bleeding probability exceeds ``threshold`` (the state decoder; eq. 2 is the
+    default decoder).
+
+    Args:
+        probabilities (Sequence[float]): (T,) P(frame t bleeds), in frame order.
+        threshold (float): Probability threshold.
+        run (int): Consecutive frames needed (>= 1).
+
+    Returns:
+        int | None: The onset frame, or None when no run is long enough.
+    """
+    if run < 1:
+        raise ValueError(f'onset_from_states: run must be >= 1, got {run}')
+    count = 0
+    for t, prob in enumerate(probabilities):
+        count = count + 1 if float(prob) > threshold else 0
+        if count == run:
+            return t - run + 1
+    return None

@@ -53,3 +53,22 @@ def test_selection_error_does_not_tie_when_nothing_fires():
     metric.process(None, [dict(pred_onset=None, gt_onset=40, num_frames=100,
                                max_confidence=0.3)])
     assert metric.compute_metrics(metric.results)['select_err'] == pytest.approx(60 * 1.7)
+
+
+def test_state_decoder_first_run_of_confident_frames():
+    from bleedorigin.models.utils import onset_from_states
+
+    probs = [0.1, 0.9, 0.2, 0.7, 0.8, 0.9, 0.6, 0.1]
+    assert onset_from_states(probs, 0.5, 3) == 3
+    assert onset_from_states(probs, 0.5, 1) == 1
+    assert onset_from_states(probs, 0.5, 5) is None
+    with pytest.raises(ValueError):
+        onset_from_states(probs, 0.5, 0)
+    metric = OnsetMetric()
+    metric.process(None, [dict(pred_onset=10, pred_onset_state=12, gt_onset=12,
+                               num_frames=100),
+                          dict(pred_onset=None, pred_onset_state=None, gt_onset=None,
+                               num_frames=100)])
+    metrics = metric.compute_metrics(metric.results)
+    assert metrics['acc_0'] == 0.0 and metrics['state_decoder/acc_0'] == 100.0
+    assert metrics['state_decoder/false_alarm_rate'] == 0.0
