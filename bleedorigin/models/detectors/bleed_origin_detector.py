@@ -227,10 +227,11 @@ class BleedOriginDetector(BaseModel):
         """Per-frame features of a sequence, each computed once.
 
         Args:
-            rgb (torch.Tensor): (T, 3, h, w) in [0, 1].
+            rgb (torch.Tensor): (T, 3|4, h, w) in [0, 1] (4: + pooled Red-Mask).
             hsv (torch.Tensor): (T, 3, h, w) in [0, 1].
             flow (torch.Tensor): (T, 2, h, w), entry t = flow t-1 -> t.
-            rgb_uint8 (torch.Tensor): (T, 3, h, w) uint8 (for DIS flow to memory frames).
+            rgb_uint8 (torch.Tensor): (T, 3|4, h, w) uint8 (its RGB gives the DIS flow to
+                memory frames).
 
         Returns:
             tuple: frame features (T, D) and MDCFM logits (T, 2).
