@@ -24,8 +24,10 @@ def onset_from_windows(starts: Sequence[int], thetas: Sequence[float],
     for start, theta, conf in zip(starts, thetas, confidences):
         if conf <= conf_thr:
             continue
-        # the epsilon keeps theta = k / N (an exact frame) from flooring to k - 1
-        frame = int(start) + int(math.floor(float(theta) * window_size + 1e-6))
+        # the epsilon keeps theta = k / N (an exact frame) from flooring to k - 1; a
+        # float32 theta is off by up to ~N * 6e-8 (k = 35, 39, 43, 50, 54, 58 of N = 60
+        # floored to k - 1 with an epsilon of 1e-6)
+        frame = int(start) + int(math.floor(float(theta) * window_size + 1e-3))
         frame = min(frame, int(start) + window_size - 1)
         if num_frames is not None:
             frame = min(frame, int(num_frames) - 1)

@@ -72,3 +72,12 @@ def test_state_decoder_first_run_of_confident_frames():
     metrics = metric.compute_metrics(metric.results)
     assert metrics['acc_0'] == 0.0 and metrics['state_decoder/acc_0'] == 100.0
     assert metrics['state_decoder/false_alarm_rate'] == 0.0
+
+
+def test_window_decoding_keeps_float32_exact_frames():
+    from bleedorigin.models.utils import onset_from_windows
+
+    window = 60
+    for k in range(window):
+        theta = float((torch.tensor(float(k)) / window).float())
+        assert onset_from_windows([100], [theta], [0.9], window) == 100 + k
