@@ -107,6 +107,17 @@ def test_dataset_and_streaming_give_the_same_features_and_onsets(tmp_path, red_p
         assert state['state_onset_frame'] == result.pred_onset_state
         onsets.append((offline, result.pred_onset_state))
     assert any(o is not None for o, _ in onsets) and any(o is not None for _, o in onsets)
+    # the state decoder as the prediction: both paths switch together
+    model.onset_decoder = 'state'
+    item = dataset[0]
+    data = model.data_preprocessor(dict(inputs=[item['inputs']],
+                                        data_samples=[item['data_samples']]))
+    result = model(**data, mode='predict')[0]
+    assert result.pred_onset == result.pred_onset_state == onsets[0][1]
+    model.reset_stream()
+    for frame in clips[item['data_samples'].metainfo['clip_id']].load_frames():
+        state = model.stream_step(frame)
+    assert state['onset_frame'] == onsets[0][1] and state['window_onset_frame'] == onsets[0][0]
 
 
 def test_red_pool_mismatch_is_an_error():

@@ -99,6 +99,10 @@ class BleedOriginDetector(BaseModel):
             (``pred_onset_state``, Table 3 row ``state_decoder``); eq. 2 stays the
             prediction.
         state_run (int): Consecutive frames of the state decoder.
+        onset_decoder (str): ``'window'`` (eq. 2, the paper's rule, default) or
+            ``'state'``: which onset ``predict`` returns as ``pred_onset`` and
+            ``stream_step`` as ``onset_frame`` (the other one stays available as
+            ``pred_onset_state`` / ``state_onset_frame`` resp. the eq. 2 fields).
         branch_clip (float, optional): Clip the gradient norm of the onset branch and of
             the source branch separately to this value (in :meth:`train_step`; set the
             optim wrapper's ``clip_grad`` to None). One global clip lets the source
@@ -124,7 +128,7 @@ class BleedOriginDetector(BaseModel):
                  teacher_memory: float = 0.0, mdcfm_appearance_horizon: Optional[int] = None,
                  align_reference: bool = False, mdcfm_balance: bool = False,
                  onset_red_pool: int = 0, branch_clip: Optional[float] = None,
-                 state_thr: float = 0.5, state_run: int = 5,
+                 state_thr: float = 0.5, state_run: int = 5, onset_decoder: str = 'window',
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
             data_preprocessor = dict(type='BleedDataPreprocessor')
@@ -157,6 +161,13 @@ class BleedOriginDetector(BaseModel):
         self.branch_clip = branch_clip
         self.state_thr = state_thr
         self.state_run = int(state_run)
+        if onset_decoder not in ('window', 'state'):
+            raise ValueError(f"BleedOriginDetector: onset_decoder must be 'window' or 'state', "
+                             f'got {onset_decoder!r}')
+        if onset_decoder == 'state' and state_loss_weight <= 0:
+            raise ValueError("BleedOriginDetector: onset_decoder='state' needs the state head "
+                             '(state_loss_weight > 0)')
+        self.onset_decoder = onset_decoder
         expected = 4 if red_domain else 3
         if self.mdg.in_channels[0] != expected:
             raise ValueError(f'BleedOriginDetector: red_domain={red_domain} needs '
@@ -479,6 +490,9 @@ class BleedOriginDetector(BaseModel):
                     probs = self.state_fc(feats)[:num, 0].sigmoid().tolist()
                     state_onset = onset_from_states(probs, self.state_thr, self.state_run)
                     out.pred_onset_state = None if state_onset is None else state_onset + start0
+                    if self.onset_decoder == 'state':
+                        out.pred_onset_window = out.pred_onset
+                        out.pred_onset = out.pred_onset_state
                 out.gt_onset = meta.get('gt_onset')
                 out.num_frames = num
             else:
@@ -530,9 +544,10 @@ class BleedOriginDetector(BaseModel):
             frame (np.ndarray): (H, W, 3) uint8 RGB.
 
         Returns:
-            dict: ``frame_index``, ``onset_frame`` (None until a window fired),
-            ``confidence`` (S_conf of the newest window, 0 before N frames) and
-            ``state_onset_frame`` (the state decoder's onset, None without one).
+            dict: ``frame_index``, ``onset_frame`` (None until a window fired; with
+            ``onset_decoder='state'`` the state decoder's onset, and eq. 2's moves to
+            ``window_onset_frame``), ``confidence`` (S_conf of the newest window, 0
+            before N frames) and ``state_onset_frame`` (None without a state head).
         """
         self._check_frame(frame)
         state = self._stream
@@ -580,6 +595,10 @@ class BleedOriginDetector(BaseModel):
             if candidate is not None:
                 state['onset'] = candidate if state['onset'] is None else min(
                     state['onset'], candidate)
+        if self.onset_decoder == 'state':
+            return dict(frame_index=t, onset_frame=state['state_onset'],
+                        confidence=state['confidence'], window_onset_frame=state['onset'],
+                        state_onset_frame=state['state_onset'])
         return dict(frame_index=t, onset_frame=state['onset'], confidence=state['confidence'],
                     state_onset_frame=state['state_onset'])
 
