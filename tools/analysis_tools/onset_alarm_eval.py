@@ -39,6 +39,8 @@ def parse_args(argv=None):
     parser.add_argument('--threads', type=int, default=1)
     parser.add_argument('--workers', type=int, default=1,
                         help='processes rendering the negative streams on first use')
+    parser.add_argument('--decoder', choices=['window', 'state'],
+                        help="override the detector's onset_decoder (eq. 2 'window' or 'state')")
     parser.add_argument('--out', help='write the figures to this JSON file')
     return parser.parse_args(argv)
 
@@ -108,6 +110,8 @@ def main(argv=None):
         ensure_synthetic(data_root=args.negative_root, preset=args.negative_preset, seed=0,
                          workers=args.workers)
     detector = build_stream_model(args.config, args.checkpoint, DETECTOR_METHODS)
+    if args.decoder:
+        detector.onset_decoder = args.decoder
     start = time.time()
     result = dict(negative=negative_figures(detector, args.negative_root, args.chunk))
     result['positive'] = positive_figures(detector, args.positive_root, args.split,
