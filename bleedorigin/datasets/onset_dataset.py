@@ -5,7 +5,6 @@ import os.path as osp
 from multiprocessing import Pool
 from typing import List, Optional, Sequence, Tuple
 
-import cv2
 import numpy as np
 from mmengine.dataset import BaseDataset
 from mmengine.logging import MMLogger
@@ -14,6 +13,7 @@ from mmengine.utils import ProgressBar
 from bleedorigin.registry import DATASETS, FUNCTIONS, TRANSFORMS
 from bleedorigin.utils.io import atomic_output
 
+from ..models.utils import ONSET_INPUT_CHANNELS, onset_frame_input
 from .bench import BenchIndex, ClipRecord
 
 
@@ -26,51 +26,49 @@ def cache_name(clip: ClipRecord, tag: str, ext: str) -> str:
     return f'{clip.patient_id}_{clip.clip_id}_{tag}_{digest}.{ext}'
 
 
-def _decode_small(clip: ClipRecord, indices: Sequence[int], size: Tuple[int, int]) -> np.ndarray:
-    """Frames of ``clip`` resized to ``size`` (w, h): (len(indices), h, w, 3) uint8 RGB.
+def _decode_small(clip: ClipRecord, indices: Sequence[int], size: Tuple[int, int],
+                  red_pool: int = 4, chunk: int = 32) -> np.ndarray:
+    """Onset inputs of frames of ``clip``: (len(indices), h, w, C) uint8.
 
-    Frame images are decoded at a reduced JPEG scale when the target is at least
-    four times smaller (libjpeg's DCT scaling, several times faster); videos and
-    other formats go through ``ClipRecord.load_frames``.
+    Every frame is decoded in full by ``ClipRecord.load_frames`` (as the streaming
+    detector receives it) and goes through :func:`onset_frame_input`, the one
+    preprocessing path of the onset branch.
     """
-    reduce = 4 if (clip.video == 'frames' and size[0] * 4 <= clip.width
-                   and size[1] * 4 <= clip.height) else 1
-    out = np.empty((len(indices), size[1], size[0], 3), dtype=np.uint8)
-    if reduce == 1:
-        for slot, frame in enumerate(clip.load_frames(indices)):
-            out[slot] = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
-        return out
-    for slot, index in enumerate(indices):
-        bgr = cv2.imread(clip.frame_path(index), cv2.IMREAD_REDUCED_COLOR_4)
-        if bgr is None:
-            raise ValueError(f'{clip.rel_dir}: frame {index} cannot be decoded')
-        out[slot] = cv2.cvtColor(cv2.resize(bgr, size, interpolation=cv2.INTER_AREA),
-                                 cv2.COLOR_BGR2RGB)
+    channels = ONSET_INPUT_CHANNELS if red_pool > 1 else 3
+    out = np.empty((len(indices), size[1], size[0], channels), dtype=np.uint8)
+    for begin in range(0, len(indices), chunk):
+        frames = clip.load_frames(indices[begin:begin + chunk])
+        for slot, frame in enumerate(frames, begin):
+            out[slot] = onset_frame_input(frame, size, red_pool)
     return out
 
 
-def _resize_clip(args: Tuple[ClipRecord, Tuple[int, int], str]) -> str:
-    clip, size, path = args
+def _resize_clip(args: Tuple[ClipRecord, Tuple[int, int], int, str]) -> str:
+    clip, size, red_pool, path = args
     if osp.exists(path):
         return path
-    out = _decode_small(clip, list(range(clip.num_frames)), size)
+    out = _decode_small(clip, list(range(clip.num_frames)), size, red_pool)
     with atomic_output(path, suffix='.npy') as tmp:
         np.save(tmp, out)
     return path
 
 
 def build_lowres_cache(clips: Sequence[ClipRecord], size: Tuple[int, int], cache_dir: str,
-                       num_workers: int = 2) -> List[str]:
-    """Decode every frame of every clip once and store it at ``size`` (w, h) as .npy.
+                       num_workers: int = 2, red_pool: int = 4) -> List[str]:
+    """Decode every frame of every clip once and store its onset input (``size`` (w, h),
+    :func:`onset_frame_input`) as .npy.
 
     Returns:
-        list[str]: Cache file per clip, (T, h, w, 3) uint8 RGB each.
+        list[str]: Cache file per clip, (T, h, w, C) uint8 each (C = 4: RGB + pooled
+        Red-Mask; 3 with ``red_pool <= 1``).
     """
     os.makedirs(cache_dir, exist_ok=True)
-    tag = f'lowres{size[0]}x{size[1]}'
-    jobs = [(clip, tuple(size), osp.join(cache_dir, cache_name(clip, tag, 'npy')))
-            for clip in clips]
-    todo = [job for job in jobs if not osp.exists(job[2])]
+    # "onsetin": full decode + onset_frame_input (older "lowres" caches decoded at a
+    # reduced JPEG scale and are not reused)
+    tag = f'onsetin{size[0]}x{size[1]}p{max(int(red_pool), 1)}'
+    jobs = [(clip, tuple(size), int(red_pool),
+             osp.join(cache_dir, cache_name(clip, tag, 'npy'))) for clip in clips]
+    todo = [job for job in jobs if not osp.exists(job[3])]
     if todo:
         bar = ProgressBar(len(todo))
         if num_workers > 1:
@@ -83,7 +81,15 @@ def build_lowres_cache(clips: Sequence[ClipRecord], size: Tuple[int, int], cache
                 bar.update()
         MMLogger.get_current_instance().info(
             f'low-res cache: {len(todo)} clips decoded to {size[0]}x{size[1]} in {cache_dir}')
-    return [job[2] for job in jobs]
+    return [job[3] for job in jobs]
+
+
+def default_cache_dir(data_root: str) -> str:
+    """Cache folder of the detection datasets: ``$BLEEDORIGIN_CACHE_DIR/detect`` when the
+    variable is set (a read-only or shared data root), else ``<data_root>/.cache/detect``.
+    Entry names hold a digest of the clip folder, so data roots never collide."""
+    root = os.environ.get('BLEEDORIGIN_CACHE_DIR')
+    return osp.join(root, 'detect') if root else osp.join(data_root, '.cache', 'detect')
 
 
 def build_pipeline(pipeline: Sequence) -> list:
@@ -114,9 +120,11 @@ def median_train_onset(data_root: str) -> Optional[int]:
 class BleedOnsetDataset(BaseDataset):
     """Clips of one split for onset detection, read through ``BenchIndex``.
 
-    Every frame is decoded once into a low-resolution cache (``input_size``) so
-    training never decodes JPEGs again. In test mode every clip is one sample
-    (the model slides windows over the whole clip); in training mode each clip
+    Every frame is decoded once and turned into the onset-branch input by
+    :func:`bleedorigin.models.utils.onset_frame_input` (the function the streaming
+    detector calls), stored in a cache so training never decodes JPEGs again. In test
+    mode every clip is one sample (the model slides windows over the whole clip); in
+    training mode each clip
     appears ``samples_per_clip`` times and the pipeline (``SampleOnsetSegment``)
     draws a segment of windows from it.
 
@@ -127,8 +135,10 @@ class BleedOnsetDataset(BaseDataset):
         data_root (str): Bench data root.
         split (str): ``'train'``, ``'val'`` or ``'test'``.
         input_size (tuple): (w, h) of the cached frames.
+        red_pool (int): Resolution factor of the pooled Red-Mask channel (see
+            ``onset_frame_input``; must equal the detector's ``onset_red_pool``).
         samples_per_clip (int): Training samples per clip and epoch.
-        cache_dir (str, optional): Cache folder. Defaults to ``<data_root>/.cache/detect``.
+        cache_dir (str, optional): Cache folder. Defaults to :func:`default_cache_dir`.
         cache_workers (int): Processes decoding the cache.
         pipeline (list): Transforms.
         test_mode (bool): One sample per clip.
@@ -137,11 +147,12 @@ class BleedOnsetDataset(BaseDataset):
     def __init__(self, data_root: str, split: str, input_size: Tuple[int, int] = (112, 96),
                  samples_per_clip: int = 1, cache_dir: Optional[str] = None,
                  cache_workers: int = 2, pipeline: Sequence = (), test_mode: bool = False,
-                 **kwargs) -> None:
+                 red_pool: int = 4, **kwargs) -> None:
         self.split = split
+        self.red_pool = int(red_pool)
         self.input_size = tuple(input_size)
         self.samples_per_clip = samples_per_clip
-        self.cache_dir = cache_dir or osp.join(data_root, '.cache', 'detect')
+        self.cache_dir = cache_dir or default_cache_dir(data_root)
         self.cache_workers = cache_workers
         super().__init__(data_root=data_root, pipeline=build_pipeline(pipeline),
                          test_mode=test_mode,
@@ -154,7 +165,7 @@ class BleedOnsetDataset(BaseDataset):
                              f'({len(index.broken)} broken)')
         self._metainfo['prior_onset_frame'] = median_train_onset(self.data_root)
         paths = build_lowres_cache(index.clips, self.input_size, self.cache_dir,
-                                   self.cache_workers)
+                                   self.cache_workers, self.red_pool)
         data_list = []
         for clip, path in zip(index.clips, paths):
             info = dict(clip_id=f'{clip.patient_id}/{clip.clip_id}', cache_path=path,

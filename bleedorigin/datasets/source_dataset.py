@@ -15,7 +15,7 @@ from bleedorigin.utils.io import atomic_output
 
 from ..models.utils import align_to, propagate_point
 from .bench import BenchIndex, ClipRecord
-from .onset_dataset import build_pipeline, cache_name, median_train_onset
+from .onset_dataset import build_pipeline, cache_name, default_cache_dir, median_train_onset
 
 
 def build_source_cache(clip: ClipRecord, point: Tuple[float, float], size: Tuple[int, int],
@@ -71,7 +71,8 @@ class BleedSourceDataset(BaseDataset):
         align_reference (bool): Warp the reference frame onto the onset frame (camera
             motion compensation, see :func:`build_source_cache`).
         samples_per_clip (int): Training repeats per clip and epoch.
-        cache_dir (str, optional): Defaults to ``<data_root>/.cache/detect``.
+        cache_dir (str, optional): Defaults to ``default_cache_dir(data_root)``
+            (``$BLEEDORIGIN_CACHE_DIR/detect`` or ``<data_root>/.cache/detect``).
         pipeline (list): Transforms.
         test_mode (bool): No repeats.
     """
@@ -87,7 +88,7 @@ class BleedSourceDataset(BaseDataset):
         self.pseudo_offset = pseudo_offset
         self.align_reference = align_reference
         self.samples_per_clip = samples_per_clip
-        self.cache_dir = cache_dir or osp.join(data_root, '.cache', 'detect')
+        self.cache_dir = cache_dir or default_cache_dir(data_root)
         super().__init__(data_root=data_root, pipeline=build_pipeline(pipeline),
                          test_mode=test_mode,
                          serialize_data=False, **kwargs)

@@ -16,7 +16,10 @@ model = dict(
              stem_stride=4),
     onset_head=dict(type='OnsetHead', in_channels=64, window_size={{_base_.window_size}},
                     num_layers=4, num_heads=8, ffn_channels=128, dropout=0.1,
-                    loss_conf_weight=1.0, loss_theta_weight=0.01, loss_loc_weight=1.0),
+                    loss_conf_weight=1.0, loss_theta_weight=0.01, loss_loc_weight=1.0,
+                    # tokens carry their change from the previous frame; pre-norm layers
+                    # (docs/detect.md, issue 11 probes)
+                    temporal_diff=True, norm_first=True),
     encoder=dict(type='SmallCNNEncoder', in_channels=6, stage_channels=(16, 32, 32),
                  with_input=True),
     source_head=dict(type='HeatmapPointHead', in_channels=32, image_channels=6,
@@ -46,6 +49,11 @@ model = dict(
     align_reference={{_base_.align_reference}},
     motion_threshold=0.5,
     onset_input_size={{_base_.onset_input_size}},
+    onset_red_pool={{_base_.onset_red_pool}},
+    # clip the onset and the source gradients apart: with one global clip the source
+    # branch's ~40x larger gradient shrank every onset step by ~4x on batches holding
+    # a source sample (issue 11 probe, docs/detect.md)
+    branch_clip=5.0,
     source_input_size={{_base_.source_input_size}},
     reference_offset={{_base_.reference_offset}},
 )
@@ -53,8 +61,13 @@ model = dict(
 custom_hooks = [dict(type='NaNGuardHook')]
 default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=300, by_epoch=False, max_keep_ckpts=2,
-                    save_best='onset/acc_8', rule='greater', save_last=True),
+                    # continuous (misses and false alarms count as N frames): a run that
+                    # never fires cannot keep its first validation as "best" on a tie at 0
+                    save_best='onset/select_err', rule='less', save_last=True),
     logger=dict(type='LoggerHook', interval=20))
 log_processor = dict(by_epoch=False)
 # a batch may hold only onset or only source samples: the other branch has no gradient
 model_wrapper_cfg = dict(type='MMDistributedDataParallel', find_unused_parameters=True)
+# per-branch clipping happens in BleedOriginDetector.train_step; the global clip only
+# guards launchers that bypass it (each branch <= 5, so the sum stays below 10)
+optim_wrapper = dict(clip_grad=dict(max_norm=10.0))

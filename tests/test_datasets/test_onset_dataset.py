@@ -3,6 +3,8 @@ import pytest
 from detect_tree import make_detect_tree
 
 from bleedorigin.datasets import BleedOnsetDataset
+from bleedorigin.datasets.bench import BenchIndex
+from bleedorigin.models.utils import onset_frame_input
 
 TRAIN_PIPELINE = [
     dict(type='SampleOnsetSegment', window_size=10, num_windows=3, window_stride=2,
@@ -28,7 +30,7 @@ def test_onset_dataset_train_and_test(tmp_path):
         item = train[index]
         meta = item['data_samples'].metainfo
         rgb = item['inputs']['rgb']
-        assert rgb.shape == (4 + 10 + 4, 3, 24, 32) and str(rgb.dtype) == 'torch.uint8'
+        assert rgb.shape == (4 + 10 + 4, 4, 24, 32) and str(rgb.dtype) == 'torch.uint8'
         assert item['inputs']['flow'].shape == (18, 2, 24, 32)
         # windows start after 4 context frames, except in a segment at the clip start
         # (evaluation also slides its first window from frame 0)
@@ -42,9 +44,12 @@ def test_onset_dataset_train_and_test(tmp_path):
     assert len(test) == 2
     item = test[0]
     assert item['inputs']['rgb'].shape[0] == 40
-    # the cache holds what BenchIndex decodes, resized
+    # the cache holds onset_frame_input of what BenchIndex decodes (RGB + pooled red)
     cached = np.load(test.data_list[0]['cache_path'])
-    assert cached.shape == (40, 24, 32, 3)
+    assert cached.shape == (40, 24, 32, 4)
+    clip = BenchIndex(root, 'val').clips[0]
+    np.testing.assert_array_equal(cached[7], onset_frame_input(clip.load_frames([7])[0],
+                                                               (32, 24), 4))
 
 
 def test_onset_dataset_empty_split(tmp_path):

@@ -197,3 +197,23 @@ def test_second_writer_waits_for_the_tree_lock(tiny_root, tmp_path):
         assert worker.is_alive() and not results  # blocked while the first writer works
     worker.join(timeout=60)
     assert results and results[0]['skipped'] == 6 and results[0]['generated'] == 0
+
+
+def test_negative_streams_preset_has_only_long_negative_clips_with_all_distractors():
+    from bleedorigin.datasets.synthetic.generator import clip_specs
+    from bleedorigin.datasets.synthetic.presets import get_preset
+    from bleedorigin.datasets.synthetic.renderer import ClipRenderer, plan_clip
+
+    preset = get_preset('negative_streams')
+    specs = clip_specs(preset, 0)
+    assert len(specs) == preset.num_clips and {s['role'] for s in specs} == {'negative'}
+    spec = specs[0]
+    plan = plan_clip(preset, 0, spec['index'], spec['role'], spec['patient_id'],
+                     spec['clip_id'], spec['site'])
+    assert plan.onset_frame is None and plan.num_frames == preset.detect_frames >= 1800
+    assert set(plan.scenarios) == set(preset.scenarios)
+    renderer = ClipRenderer(plan, preset)
+    # events scale with the stream length: several flush/instrument passes per minute
+    assert len(renderer.flushes) + len(renderer.instruments) >= 6
+    frame = renderer.render(0)
+    assert frame.shape == (preset.height, preset.width, 3)

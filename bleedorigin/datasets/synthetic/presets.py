@@ -6,7 +6,7 @@ so the paper's pixel thresholds (Err<=10..100 px) keep their meaning at the
 reference resolution.
 """
 from dataclasses import dataclass, field, replace
-from typing import Dict, Tuple
+from typing import Dict, Optional, Tuple
 
 REFERENCE_WIDTH = 780
 
@@ -34,6 +34,11 @@ class SyntheticPreset:
         annotation_stride (int): Frames between sparse annotations after the onset.
         jpeg_quality (int): JPEG quality of ``frames/*.jpg``.
         split_ratio (tuple[int, int, int]): Patient split train:val:test.
+        scenarios (tuple[str], optional): Scenarios of every clip (None: drawn per
+            clip, 30 % clear view, else one or two distractors).
+        event_rate_frames (int, optional): Long clips get one round of flushing and
+            instrument events per this many frames (None: one round per clip,
+            whatever its length).
     """
 
     name: str
@@ -51,6 +56,8 @@ class SyntheticPreset:
     annotation_stride: int = 30
     jpeg_quality: int = 90
     split_ratio: Tuple[int, int, int] = field(default=(4, 1, 1))
+    scenarios: Optional[Tuple[str, ...]] = None
+    event_rate_frames: Optional[int] = None
 
     @property
     def num_clips(self) -> int:
@@ -74,6 +81,17 @@ PRESETS: Dict[str, SyntheticPreset] = {
     # Users with more compute: 3x the clips, more long tracking clips.
     'large': SyntheticPreset(name='large', num_patients=60, clips_per_patient=16,
                              long_fraction=0.35),
+    # False alarms per hour: six one-minute streams without bleeding (half resolution,
+    # pixel sizes scale), every distractor at once -- fog/smoke, camera shake,
+    # reflections, a flush or instrument pass every ~10 s -- and red tissue (old blood
+    # stains on half of them). tools/analysis_tools/onset_alarm_eval.py streams them.
+    'negative_streams': SyntheticPreset(
+        name='negative_streams', num_patients=6, clips_per_patient=1, width=390,
+        height=335, detect_frames=1800, negative_fraction=1.0, long_fraction=0.0,
+        two_source_fraction=0.0,
+        scenarios=('obscure_view', 'camera_jitter', 'light_reflection', 'water_flushing',
+                   'instrument_interference'),
+        event_rate_frames=300),
 }
 
 

@@ -60,8 +60,9 @@ def assign_roles(preset: SyntheticPreset, rng: np.random.Generator) -> List[str]
     n = preset.num_clips
     n_neg = max(1, int(round(preset.negative_fraction * n)))
     n_pos = n - n_neg
-    n_two = max(1, int(round(preset.two_source_fraction * n_pos)))
-    n_long = max(1, int(round(preset.long_fraction * n_pos)))
+    # at least one of each kind when there are positive clips at all
+    n_two = min(n_pos, max(1, int(round(preset.two_source_fraction * n_pos)))) if n_pos else 0
+    n_long = min(n_pos - n_two, max(1, int(round(preset.long_fraction * n_pos))))
     roles = (['negative'] * n_neg + ['two_source'] * n_two + ['long'] * n_long +
              ['positive'] * (n_pos - n_two - n_long))
     rng.shuffle(roles)
@@ -82,6 +83,11 @@ def plan_clip(preset: SyntheticPreset, seed: int, index: int, role: str, patient
     """Draw the high-level plan of clip ``index`` (length, onset, scenarios)."""
     rng = np.random.default_rng([seed, index, 1])
     scenarios = sample_scenarios(rng)
+    if preset.scenarios is not None:
+        unknown = set(preset.scenarios) - set(SCENARIOS)
+        if unknown:
+            raise ValueError(f'preset {preset.name}: unknown scenarios {sorted(unknown)}')
+        scenarios = list(preset.scenarios)
     onset = None
     num_frames = preset.detect_frames
     if role != 'negative':
@@ -146,12 +152,15 @@ class ClipRenderer:
         self.glare: Optional[Glare] = None
         self.haze: Optional[Haze] = None
         onset = plan.onset_frame
+        # rounds of flushing/instrument events: one per clip, or one per
+        # preset.event_rate_frames frames of a long stream
+        rounds = 1 if not preset.event_rate_frames else max(1, T // preset.event_rate_frames)
         if 'obscure_view' in plan.scenarios:
             self.haze = Haze.sample(rng, T, w, h)
         if 'light_reflection' in plan.scenarios:
             self.glare = Glare.sample(rng, T, w, h, px)
         if 'water_flushing' in plan.scenarios:
-            for _ in range(int(rng.integers(1, 4))):
+            for _ in range(sum(int(rng.integers(1, 4)) for _ in range(rounds))):
                 duration = int(rng.integers(15, 41))
                 start = int(rng.integers(0, max(1, T - 10)))
                 if onset is not None and start < onset + ONSET_GUARD[1] and \
@@ -177,7 +186,7 @@ class ClipRenderer:
                 plan.sources.append(source)
             self.cover_threshold = cover_threshold
         if 'instrument_interference' in plan.scenarios:
-            for _ in range(int(rng.integers(1, 3))):
+            for _ in range(sum(int(rng.integers(1, 3)) for _ in range(rounds))):
                 start = int(rng.integers(0, max(1, T - 30)))
                 end = min(T, start + int(rng.integers(40, 121)))
                 target = rng.uniform([0.3 * w, 0.3 * h], [0.7 * w, 0.7 * h])

@@ -10,7 +10,8 @@ from bleedorigin.registry import TRANSFORMS
 
 @TRANSFORMS.register_module()
 class PackOnsetInputs(BaseTransform):
-    """Onset sample -> ``inputs`` dict(rgb (T, 3, h, w) uint8, hsv (T, 3, h, w), flow
+    """Onset sample -> ``inputs`` dict(rgb (T, C, h, w) uint8 (C = 4 with the pooled
+    Red-Mask of ``onset_frame_input``, else 3), hsv (T, 3, h, w), flow
     (T, 2, h, w)) and a data sample with metainfo ``task='onset'``, ``clip_id``,
     ``num_frames`` (clip), ``segment_start``, ``window_start_min``, ``onset_index``
     (in segment frames) and ``gt_onset`` (in clip frames)."""

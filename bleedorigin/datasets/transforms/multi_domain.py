@@ -14,10 +14,11 @@ from ...models.utils import red_mask, rgb_to_hsv01, sequence_flow
 
 @TRANSFORMS.register_module()
 class LoadOnsetClip(BaseTransform):
-    """Load every cached low-res frame of a clip (evaluation: windows slide over all of it).
+    """Load every cached onset input of a clip (evaluation: windows slide over all of it).
 
-    Adds ``frames`` (T, h, w, 3) uint8, ``segment_start`` 0, ``window_start_min`` 0 and
-    ``onset_index`` (onset within the loaded frames, None for negative clips).
+    Adds ``frames`` (T, h, w, C) uint8 (``onset_frame_input`` of every frame),
+    ``segment_start`` 0, ``window_start_min`` 0 and ``onset_index`` (onset within the
+    loaded frames, None for negative clips).
     """
 
     def transform(self, results: dict) -> dict:
@@ -112,6 +113,15 @@ class SequenceColorJitter(BaseTransform):
         self.prob = prob
 
     def _apply(self, images: np.ndarray, b: float, c: float, s: float, h: float) -> np.ndarray:
+        if images.shape[-1] == 4:
+            # onset inputs: RGB + pooled Red-Mask max(R - max(G, B), 0), which the
+            # contrast and saturation changes below scale by c * s (the brightness
+            # offset cancels in R - max(G, B))
+            out = np.empty_like(images)
+            out[..., :3] = self._apply(images[..., :3], b, c, s, h)
+            out[..., 3] = np.clip(images[..., 3].astype(np.float32) * (c * s), 0, 255
+                                  ).round().astype(np.uint8)
+            return out
         flat = images.reshape((-1,) + images.shape[-3:]).astype(np.float32)
         mean = flat.mean(axis=(1, 2, 3), keepdims=True)
         flat = (flat - mean) * c + mean * b
@@ -177,7 +187,8 @@ class SequenceRandomFlip(BaseTransform):
 
 @TRANSFORMS.register_module()
 class MultiDomainInputs(BaseTransform):
-    """The domains of MDCFM/MDG: HSV and DIS optical flow of ``frames`` (T, h, w, 3).
+    """The domains of MDCFM/MDG: HSV and DIS optical flow of ``frames`` (T, h, w, 3|4;
+    a fourth channel, the pooled Red-Mask of ``onset_frame_input``, is ignored here).
 
     Adds ``hsv`` (T, h, w, 3) float32 in [0, 1], ``flow`` (T, h, w, 2) float32 (entry t
     is the flow t-1 -> t, zero at t = 0) and ``red`` (T, h, w) float32, the fixed
@@ -185,7 +196,7 @@ class MultiDomainInputs(BaseTransform):
     """
 
     def transform(self, results: dict) -> dict:
-        frames = results['frames']
+        frames = results['frames'][..., :3]  # onset inputs may carry a 4th (red) channel
         results['hsv'] = rgb_to_hsv01(frames)
         results['flow'] = sequence_flow(frames)
         results['red'] = red_mask(frames)

@@ -11,9 +11,10 @@ from bleedorigin.registry import MODELS
 class BleedDataPreprocessor(BaseDataPreprocessor):
     """Prepare a pseudo-collated batch that mixes onset clips and source frames.
 
-    Onset inputs are dicts ``rgb`` (T, 3, h, w) uint8, ``hsv`` (T, 3, h, w) float in
-    [0, 1] and ``flow`` (T, 2, h, w) float pixels; ``rgb`` becomes float in [0, 1]
-    and the original uint8 frames stay available as ``rgb_uint8`` (for DIS flow).
+    Onset inputs are dicts ``rgb`` (T, 3|4, h, w) uint8 (RGB [+ pooled Red-Mask]),
+    ``hsv`` (T, 3, h, w) float in [0, 1] and ``flow`` (T, 2, h, w) float pixels; ``rgb``
+    becomes float in [0, 1] and the original uint8 frames stay available as
+    ``rgb_uint8`` (for DIS flow).
     Source inputs are (S, Ci, H, W) float tensors and pass unchanged (already in
     [0, 1] / [-1, 1]). Lists keep their order so ``inputs[i]`` matches
     ``data_samples[i]``.

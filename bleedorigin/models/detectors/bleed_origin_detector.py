@@ -17,7 +17,10 @@ from ..necks.mdcfm import CleanViewMemory, mdcfm_targets
 from ..utils import (
     align_to,
     avg_max_pool,
+    check_rgb_frame,
     dis_flow,
+    onset_frame_input,
+    onset_from_states,
     onset_from_windows,
     red_difference_argmax,
     red_mask,
@@ -90,6 +93,26 @@ class BleedOriginDetector(BaseModel):
             datasets do with ``align_reference=True``.
         mdcfm_balance (bool): Weight the bleeding pairs of the MDCFM appearance target
             by the clean/bleeding ratio of the batch (at most 10).
+        state_thr (float): Threshold of the per-frame bleeding probability of the state
+            decoder (``state_loss_weight > 0``): its onset is the first frame of
+            ``state_run`` consecutive frames above it. Reported beside eq. 2
+            (``pred_onset_state``, Table 3 row ``state_decoder``); eq. 2 stays the
+            prediction.
+        state_run (int): Consecutive frames of the state decoder.
+        onset_decoder (str): ``'window'`` (eq. 2, the paper's rule, default) or
+            ``'state'``: which onset ``predict`` returns as ``pred_onset`` and
+            ``stream_step`` as ``onset_frame`` (the other one stays available as
+            ``pred_onset_state`` / ``state_onset_frame`` resp. the eq. 2 fields).
+        branch_clip (float, optional): Clip the gradient norm of the onset branch and of
+            the source branch separately to this value (in :meth:`train_step`; set the
+            optim wrapper's ``clip_grad`` to None). One global clip lets the source
+            losses, whose gradients are one to two orders of magnitude larger, shrink
+            the onset branch's step on every batch that holds a source sample.
+        onset_red_pool (int): Resolution factor of the pooled Red-Mask channel of the
+            onset input (``onset_frame_input``; the dataset's ``red_pool`` must match).
+            With 2 or more, the Red-Mask channel of the comparisons is the maximum of
+            the Red-Mask at ``onset_red_pool`` times the onset grid; 0/1 computes it
+            from the onset-resolution RGB (older checkpoints).
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -104,6 +127,8 @@ class BleedOriginDetector(BaseModel):
                  red_domain: bool = False, state_loss_weight: float = 0.0,
                  teacher_memory: float = 0.0, mdcfm_appearance_horizon: Optional[int] = None,
                  align_reference: bool = False, mdcfm_balance: bool = False,
+                 onset_red_pool: int = 0, branch_clip: Optional[float] = None,
+                 state_thr: float = 0.5, state_run: int = 5, onset_decoder: str = 'window',
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
             data_preprocessor = dict(type='BleedDataPreprocessor')
@@ -132,6 +157,17 @@ class BleedOriginDetector(BaseModel):
         self.mdcfm_appearance_horizon = mdcfm_appearance_horizon
         self.align_reference = align_reference
         self.mdcfm_balance = mdcfm_balance
+        self.onset_red_pool = int(onset_red_pool)
+        self.branch_clip = branch_clip
+        self.state_thr = state_thr
+        self.state_run = int(state_run)
+        if onset_decoder not in ('window', 'state'):
+            raise ValueError(f"BleedOriginDetector: onset_decoder must be 'window' or 'state', "
+                             f'got {onset_decoder!r}')
+        if onset_decoder == 'state' and state_loss_weight <= 0:
+            raise ValueError("BleedOriginDetector: onset_decoder='state' needs the state head "
+                             '(state_loss_weight > 0)')
+        self.onset_decoder = onset_decoder
         expected = 4 if red_domain else 3
         if self.mdg.in_channels[0] != expected:
             raise ValueError(f'BleedOriginDetector: red_domain={red_domain} needs '
@@ -146,9 +182,21 @@ class BleedOriginDetector(BaseModel):
 
     # ------------------------------------------------------------------ onset branch
     def _with_red(self, rgb: torch.Tensor) -> torch.Tensor:
-        """(B, 3, h, w) RGB -> (B, 3|4, h, w): the Red-Mask appended as a fourth channel
-        when a comparison needs it, so it is computed once per frame, not per pair."""
-        if self.red_domain or self.mdcfm.in_channels == 7:
+        """(B, 3|4, h, w) onset input -> (B, 3|4, h, w): the Red-Mask as a fourth channel
+        when a comparison needs it, so it is computed once per frame, not per pair.
+        A four-channel input already carries it (the pooled Red-Mask of
+        ``onset_frame_input``)."""
+        needs_red = self.red_domain or self.mdcfm.in_channels == 7
+        if rgb.shape[1] == 4:
+            if self.onset_red_pool <= 1:
+                raise ValueError('BleedOriginDetector: 4-channel onset input but '
+                                 f'onset_red_pool={self.onset_red_pool}; set the '
+                                 "dataset's red_pool and onset_red_pool alike")
+            return rgb if needs_red else rgb[:, :3]
+        if self.onset_red_pool > 1:
+            raise ValueError(f'BleedOriginDetector: onset_red_pool={self.onset_red_pool} '
+                             'needs 4-channel onset inputs (BleedOnsetDataset red_pool)')
+        if needs_red:
             return torch.cat([rgb, red_mask(rgb)], dim=1)
         return rgb
 
@@ -190,10 +238,11 @@ class BleedOriginDetector(BaseModel):
         """Per-frame features of a sequence, each computed once.
 
         Args:
-            rgb (torch.Tensor): (T, 3, h, w) in [0, 1].
+            rgb (torch.Tensor): (T, 3|4, h, w) in [0, 1] (4: + pooled Red-Mask).
             hsv (torch.Tensor): (T, 3, h, w) in [0, 1].
             flow (torch.Tensor): (T, 2, h, w), entry t = flow t-1 -> t.
-            rgb_uint8 (torch.Tensor): (T, 3, h, w) uint8 (for DIS flow to memory frames).
+            rgb_uint8 (torch.Tensor): (T, 3|4, h, w) uint8 (its RGB gives the DIS flow to
+                memory frames).
 
         Returns:
             tuple: frame features (T, D) and MDCFM logits (T, 2).
@@ -245,7 +294,7 @@ class BleedOriginDetector(BaseModel):
             mem_rows, mem_flows = [], []
             for seq, length in zip(sequences, lengths):
                 mem_idx = self.mdcfm.memory_indices(clean[offset:offset + length])  # (T, M)
-                frames_np = seq['rgb_uint8'].permute(0, 2, 3, 1).cpu().numpy()
+                frames_np = seq['rgb_uint8'][:, :3].permute(0, 2, 3, 1).cpu().numpy()
                 mem_flows.append(self._memory_flows(frames_np, mem_idx))
                 mem_rows.append(mem_idx + offset)
                 offset += length
@@ -284,6 +333,34 @@ class BleedOriginDetector(BaseModel):
         return self.source_head(self.encoder(image))
 
     # ------------------------------------------------------------------------- modes
+    def branch_parameters(self) -> Dict[str, List[nn.Parameter]]:
+        """Trainable parameters of the onset and the source branch."""
+        source = [p for m in (self.encoder, self.source_head) for p in m.parameters()]
+        ids = {id(p) for p in source}
+        onset = [p for p in self.parameters() if id(p) not in ids]
+        return dict(onset=[p for p in onset if p.requires_grad],
+                    source=[p for p in source if p.requires_grad])
+
+    def train_step(self, data, optim_wrapper) -> Dict[str, torch.Tensor]:
+        """``BaseModel.train_step`` with the gradient clipped per branch
+        (``branch_clip``); logs ``grad_norm_onset`` and ``grad_norm_source``."""
+        if self.branch_clip is None:
+            return super().train_step(data, optim_wrapper)
+        with optim_wrapper.optim_context(self):
+            data = self.data_preprocessor(data, True)
+            losses = self._run_forward(data, mode='loss')
+        parsed_losses, log_vars = self.parse_losses(losses)
+        optim_wrapper.backward(optim_wrapper.scale_loss(parsed_losses))
+        if optim_wrapper.should_update():
+            for name, params in self.branch_parameters().items():
+                params = [p for p in params if p.grad is not None]
+                if params:
+                    norm = nn.utils.clip_grad_norm_(params, self.branch_clip)
+                    log_vars[f'grad_norm_{name}'] = norm.detach()
+            optim_wrapper.step()
+            optim_wrapper.zero_grad()
+        return log_vars
+
     def forward(self, inputs: list, data_samples: Optional[list] = None, mode: str = 'tensor'):
         if mode == 'loss':
             return self.loss(inputs, data_samples)
@@ -409,6 +486,13 @@ class BleedOriginDetector(BaseModel):
                     [s + start0 for s in starts], theta.tolist(), conf.tolist(),
                     self.window_size, self.conf_thr, num)
                 out.max_confidence = float(conf.max()) if conf.numel() else 0.0
+                if self.state_fc is not None:
+                    probs = self.state_fc(feats)[:num, 0].sigmoid().tolist()
+                    state_onset = onset_from_states(probs, self.state_thr, self.state_run)
+                    out.pred_onset_state = None if state_onset is None else state_onset + start0
+                    if self.onset_decoder == 'state':
+                        out.pred_onset_window = out.pred_onset
+                        out.pred_onset = out.pred_onset_state
                 out.gt_onset = meta.get('gt_onset')
                 out.num_frames = num
             else:
@@ -434,23 +518,23 @@ class BleedOriginDetector(BaseModel):
         self._stream = dict(
             index=-1, prev=None, memory=CleanViewMemory(memory_size),
             feats=deque(maxlen=getattr(self, 'window_size', 60)), onset=None,
-            confidence=0.0,
+            confidence=0.0, state_count=0, state_onset=None,
             frames=deque(maxlen=getattr(self, 'reference_offset', 15)
                          + getattr(self, 'window_size', 60) + 1))
 
     def _small(self, frame: np.ndarray) -> Tuple[np.ndarray, torch.Tensor, torch.Tensor]:
-        small = cv2.resize(frame, self.onset_input_size, interpolation=cv2.INTER_AREA)
-        rgb = self._with_red(torch.from_numpy(small).permute(2, 0, 1)[None].float().div_(255.0))
+        """The dataset's preprocessing of one frame (``onset_frame_input``, then what
+        ``MultiDomainInputs`` and ``BleedDataPreprocessor`` do): (h, w, 3) uint8 RGB,
+        (1, 3|4, h, w) float input and (1, 3, h, w) HSV."""
+        inp = onset_frame_input(frame, self.onset_input_size, self.onset_red_pool)
+        small = np.ascontiguousarray(inp[..., :3])
+        rgb = self._with_red(torch.from_numpy(inp).permute(2, 0, 1)[None].float().div_(255.0))
         hsv = torch.from_numpy(rgb_to_hsv01(small)).permute(2, 0, 1)[None]
         return small, rgb, hsv
 
     @staticmethod
     def _check_frame(frame) -> None:
-        if not (isinstance(frame, np.ndarray) and frame.ndim == 3 and frame.shape[2] == 3
-                and frame.dtype == np.uint8):
-            raise ValueError('frame must be an (H, W, 3) uint8 RGB array, got '
-                             f'{getattr(frame, "shape", type(frame))} '
-                             f'{getattr(frame, "dtype", "")}')
+        check_rgb_frame(frame)
 
     @torch.no_grad()
     def stream_step(self, frame: np.ndarray) -> dict:
@@ -460,8 +544,10 @@ class BleedOriginDetector(BaseModel):
             frame (np.ndarray): (H, W, 3) uint8 RGB.
 
         Returns:
-            dict: ``frame_index``, ``onset_frame`` (None until a window fired) and
-            ``confidence`` (S_conf of the newest window, 0 before N frames).
+            dict: ``frame_index``, ``onset_frame`` (None until a window fired; with
+            ``onset_decoder='state'`` the state decoder's onset, and eq. 2's moves to
+            ``window_onset_frame``), ``confidence`` (S_conf of the newest window, 0
+            before N frames) and ``state_onset_frame`` (None without a state head).
         """
         self._check_frame(frame)
         state = self._stream
@@ -488,6 +574,12 @@ class BleedOriginDetector(BaseModel):
             parts += [mem_feats.mean(0, keepdim=True), mem_feats.amax(0, keepdim=True)]
         parts.append(logits)
         state['feats'].append(self.frame_proj(torch.cat(parts, dim=1))[0])
+        if self.state_fc is not None and state['state_onset'] is None:
+            # the state decoder, frame by frame as onset_from_states
+            prob = float(self.state_fc(state['feats'][-1])[0].sigmoid())
+            state['state_count'] = state['state_count'] + 1 if prob > self.state_thr else 0
+            if state['state_count'] == self.state_run:
+                state['state_onset'] = t - self.state_run + 1
         if t > 0 and bool(self.mdcfm.is_clean(logits)[0]):
             state['memory'].push(state['prev'])
         state['prev'] = (small, rgb, hsv)
@@ -503,7 +595,12 @@ class BleedOriginDetector(BaseModel):
             if candidate is not None:
                 state['onset'] = candidate if state['onset'] is None else min(
                     state['onset'], candidate)
-        return dict(frame_index=t, onset_frame=state['onset'], confidence=state['confidence'])
+        if self.onset_decoder == 'state':
+            return dict(frame_index=t, onset_frame=state['state_onset'],
+                        confidence=state['confidence'], window_onset_frame=state['onset'],
+                        state_onset_frame=state['state_onset'])
+        return dict(frame_index=t, onset_frame=state['onset'], confidence=state['confidence'],
+                    state_onset_frame=state['state_onset'])
 
     def source_input(self, frame_small: np.ndarray, reference_small: np.ndarray) -> torch.Tensor:
         """(H, W, 3) uint8 frame and reference at the source size -> (1, 6, H, W) input."""

@@ -38,21 +38,31 @@ class OnsetHead(BaseModule):
             (frames squared, hence a small default).
         loss_loc_weight (float): Weight of the cross-entropy of the localisation
             logits against the onset position (0 disables it).
+        temporal_diff (bool): Project every token together with its difference to the
+            previous frame's feature (``[f_i, f_i - f_{i-1}]``, zero for the first)
+            before the transformer. The onset is a change between neighbouring frames;
+            given explicitly, it does not have to be found by attention first.
+        norm_first (bool): Pre-norm transformer layers (more stable at the CPU
+            schedule's learning rate than the post-norm default).
         init_cfg (dict, optional): Initialisation config.
     """
 
     def __init__(self, in_channels: int = 64, window_size: int = 60, num_layers: int = 4,
                  num_heads: int = 8, ffn_channels: int = 128, dropout: float = 0.1,
                  loss_conf_weight: float = 1.0, loss_theta_weight: float = 0.01,
-                 loss_loc_weight: float = 1.0, init_cfg: Optional[dict] = None) -> None:
+                 loss_loc_weight: float = 1.0, temporal_diff: bool = False,
+                 norm_first: bool = False, init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
+        self.temporal_diff = temporal_diff
+        self.input_proj = nn.Linear(2 * in_channels, in_channels) if temporal_diff else None
         self.window_size = window_size
         self.loss_conf_weight = loss_conf_weight
         self.loss_theta_weight = loss_theta_weight
         self.loss_loc_weight = loss_loc_weight
         self.pos_encoding = SinusoidalPositionalEncoding(in_channels, max_len=window_size)
         layer = nn.TransformerEncoderLayer(
-            in_channels, num_heads, ffn_channels, dropout, batch_first=True)
+            in_channels, num_heads, ffn_channels, dropout, batch_first=True,
+            norm_first=norm_first)
         self.transformer = nn.TransformerEncoder(layer, num_layers, enable_nested_tensor=False)
         self.fc1 = nn.Linear(in_channels, in_channels)
         self.fc2 = nn.Linear(in_channels, 2)
@@ -69,6 +79,9 @@ class OnsetHead(BaseModule):
         if window_feats.shape[1] != self.window_size:
             raise ValueError(f'OnsetHead: window length {window_feats.shape[1]} != window_size '
                              f'{self.window_size}')
+        if self.input_proj is not None:
+            diff = window_feats - torch.cat([window_feats[:, :1], window_feats[:, :-1]], dim=1)
+            window_feats = self.input_proj(torch.cat([window_feats, diff], dim=2))
         tokens = self.transformer(self.pos_encoding(window_feats))
         logits = self.fc2(F.relu(self.fc1(tokens)))
         return logits[..., 0], logits[..., 1]

@@ -24,10 +24,36 @@ def onset_from_windows(starts: Sequence[int], thetas: Sequence[float],
     for start, theta, conf in zip(starts, thetas, confidences):
         if conf <= conf_thr:
             continue
-        # the epsilon keeps theta = k / N (an exact frame) from flooring to k - 1
-        frame = int(start) + int(math.floor(float(theta) * window_size + 1e-6))
+        # the epsilon keeps theta = k / N (an exact frame) from flooring to k - 1; a
+        # float32 theta is off by up to ~N * 6e-8 (k = 35, 39, 43, 50, 54, 58 of N = 60
+        # floored to k - 1 with an epsilon of 1e-6)
+        frame = int(start) + int(math.floor(float(theta) * window_size + 1e-3))
         frame = min(frame, int(start) + window_size - 1)
         if num_frames is not None:
             frame = min(frame, int(num_frames) - 1)
         best = frame if best is None else min(best, frame)
     return best
+
+
+def onset_from_states(probabilities: Sequence[float], threshold: float = 0.5,
+                      run: int = 5) -> Optional[int]:
+    """First frame of the first run of ``run`` consecutive frames whose per-frame
+    bleeding probability exceeds ``threshold`` (the state decoder; eq. 2 is the
+    default decoder).
+
+    Args:
+        probabilities (Sequence[float]): (T,) P(frame t bleeds), in frame order.
+        threshold (float): Probability threshold.
+        run (int): Consecutive frames needed (>= 1).
+
+    Returns:
+        int | None: The onset frame, or None when no run is long enough.
+    """
+    if run < 1:
+        raise ValueError(f'onset_from_states: run must be >= 1, got {run}')
+    count = 0
+    for t, prob in enumerate(probabilities):
+        count = count + 1 if float(prob) > threshold else 0
+        if count == run:
+            return t - run + 1
+    return None

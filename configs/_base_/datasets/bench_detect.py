@@ -5,6 +5,9 @@ synthetic_data = dict(data_root=data_root, preset='default', seed=0)
 
 window_size = 60             # N of eq. 2 (paper)
 onset_input_size = (64, 48)  # (w, h) of the onset branch
+# the onset input's 4th channel: max of the Red-Mask computed at 4x the onset grid
+# (256 x 192), one value per grid cell (bleedorigin.models.utils.onset_frame_input)
+onset_red_pool = 4
 source_input_size = (160, 128)  # (W, H) of the source branch
 reference_offset = 15        # frames between the pre-onset reference and the onset frame
 pseudo_offset = 10           # n of the optical-flow pseudo-labels (paper)
@@ -47,7 +50,8 @@ def _split(split, test_mode, onset_pipeline, source_pipeline, onset_repeats=1,
         ignore_keys=['prior_onset_frame'],
         datasets=[
             dict(type='BleedOnsetDataset', data_root=data_root, split=split,
-                 input_size=onset_input_size, samples_per_clip=onset_repeats,
+                 input_size=onset_input_size, red_pool=onset_red_pool,
+                 samples_per_clip=onset_repeats,
                  pipeline=onset_pipeline, test_mode=test_mode),
             dict(type='BleedSourceDataset', data_root=data_root, split=split,
                  input_size=source_input_size, reference_offset=reference_offset,

@@ -1,0 +1,73 @@
+"""The one preprocessing path of the onset branch: original RGB frame -> branch input.
+
+The dataset cache (``BleedOnsetDataset``), the offline evaluation (``tools/test.py``)
+and the streaming detector (``BleedOriginDetector.stream_step``, hence
+``tools/benchmark.py``, ``BleedOriginNet`` and ``tools/demo.py``) all call
+:func:`onset_frame_input` on the decoded RGB frame, so the same checkpoint sees the
+same numbers on every path.
+
+One resize (``cv2.INTER_AREA``) takes the frame to ``red_pool`` times the branch grid;
+the RGB channels are the area average of each ``red_pool x red_pool`` cell (the
+branch grid) and the fourth channel is the *maximum* of the Red-Mask inside the cell.
+A first drop of blood a few pixels wide vanishes from a 64 x 48 average but moves
+the cell's maximum of the Red-Mask computed at ``red_pool`` times that resolution.
+"""
+from typing import Tuple
+
+import cv2
+import numpy as np
+
+from .red_mask import red_mask
+
+#: Channels of an onset input with the pooled Red-Mask (RGB + red max).
+ONSET_INPUT_CHANNELS = 4
+
+
+def check_rgb_frame(frame, name: str = 'frame') -> None:
+    """Raise a ValueError unless ``frame`` is an (H, W, 3) uint8 RGB array."""
+    if not (isinstance(frame, np.ndarray) and frame.ndim == 3 and frame.shape[2] == 3
+            and frame.dtype == np.uint8):
+        raise ValueError(f'{name} must be an (H, W, 3) uint8 RGB array, got '
+                         f'{getattr(frame, "shape", type(frame))} '
+                         f'{getattr(frame, "dtype", "")}')
+
+
+def onset_frame_input(frame: np.ndarray, size: Tuple[int, int], red_pool: int = 4
+                      ) -> np.ndarray:
+    """Onset-branch input of one original frame.
+
+    Args:
+        frame (np.ndarray): (H, W, 3) uint8 RGB, as decoded (any resolution).
+        size (tuple): (w, h) of the onset branch grid.
+        red_pool (int): Resolution factor of the Red-Mask channel: the Red-Mask is
+            computed at (w * red_pool, h * red_pool) and max-pooled to (w, h).
+            0 or 1: no Red-Mask channel (RGB only, the area resize of old configs).
+
+    Returns:
+        np.ndarray: (h, w, 4) uint8, RGB and ``round(255 * max Red-Mask)``; (h, w, 3)
+        RGB when ``red_pool <= 1``.
+    """
+    check_rgb_frame(frame)
+    width, height = int(size[0]), int(size[1])
+    if width < 1 or height < 1:
+        raise ValueError(f'onset_frame_input: size must be positive (w, h), got {size}')
+    if red_pool <= 1:
+        return cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
+    k = int(red_pool)
+    fine = cv2.resize(frame, (width * k, height * k), interpolation=cv2.INTER_AREA)
+    # exact k x k cell average of the fine image (INTER_AREA at an integer factor)
+    small = cv2.resize(fine, (width, height), interpolation=cv2.INTER_AREA)
+    red = red_mask(fine).reshape(height, k, width, k).max(axis=(1, 3))
+    out = np.empty((height, width, ONSET_INPUT_CHANNELS), dtype=np.uint8)
+    out[..., :3] = small
+    out[..., 3] = np.rint(red * 255.0).astype(np.uint8)
+    return out
+
+
+def onset_clip_input(frames, size: Tuple[int, int], red_pool: int = 4) -> np.ndarray:
+    """:func:`onset_frame_input` of every frame of an iterable: (T, h, w, C) uint8."""
+    out = [onset_frame_input(frame, size, red_pool) for frame in frames]
+    if not out:
+        channels = ONSET_INPUT_CHANNELS if red_pool > 1 else 3
+        return np.zeros((0, int(size[1]), int(size[0]), channels), dtype=np.uint8)
+    return np.stack(out)

@@ -1,0 +1,130 @@
+"""One preprocessing path of the onset branch: dataset (tools/test.py) == streaming
+(tools/benchmark.py, BleedOriginNet, demo), and a pooled Red-Mask that sees a first drop."""
+import numpy as np
+import pytest
+import torch
+from detect_tree import make_detect_tree
+
+import bleedorigin  # noqa: F401
+from bleedorigin.datasets import BleedOnsetDataset
+from bleedorigin.datasets.bench import BenchIndex
+from bleedorigin.models.utils import onset_frame_input, red_mask
+from bleedorigin.registry import MODELS, TRANSFORMS
+
+WINDOW = 8
+ONSET_SIZE = (32, 24)
+CODEC = dict(type='MSRAHeatmap', input_size=(48, 40), heatmap_size=(48, 40), sigma=2.0)
+TEST_PIPELINE = [dict(type='LoadOnsetClip'), dict(type='MultiDomainInputs'),
+                 dict(type='PackOnsetInputs')]
+
+
+def tiny_detector(red_pool):
+    return MODELS.build(dict(
+        type='BleedOriginDetector',
+        mdcfm=dict(type='MDCFM', channels=4, memory_size=2, in_channels=7),
+        mdg=dict(type='MDGNeck', in_channels=(4, 3, 2), channels=4, out_channels=8),
+        onset_head=dict(type='OnsetHead', in_channels=16, window_size=WINDOW, num_layers=1,
+                        num_heads=4, ffn_channels=16, dropout=0.0),
+        encoder=dict(type='SmallCNNEncoder', in_channels=6, stage_channels=(8, 8, 8),
+                     blocks_per_stage=1),
+        source_head=dict(type='HeatmapPointHead', in_channels=8, image_channels=6,
+                         heatmap_channels=8, embed_dims=8, decoder=CODEC),
+        frame_embed_dims=16, train_window_stride=2, red_domain=True, state_loss_weight=1.0,
+        state_run=2,
+        onset_input_size=ONSET_SIZE, source_input_size=(48, 40), reference_offset=3,
+        onset_red_pool=red_pool))
+
+
+def test_onset_frame_input_sees_a_first_drop():
+    frame = np.full((96, 128, 3), (190, 120, 110), np.uint8)  # pink mucosa
+    frame[50:52, 70:72] = (180, 10, 10)  # a 2 x 2 px drop of fresh blood
+    out = onset_frame_input(frame, ONSET_SIZE, red_pool=4)
+    assert out.shape == (24, 32, 4) and out.dtype == np.uint8
+    # the drop's cell (4 x 4 px of the frame per cell here) holds the drop's Red-Mask
+    cell_y, cell_x = 50 * 24 // 96, 70 * 32 // 128
+    expected = red_mask(np.array([[[180, 10, 10]]], np.uint8))[0, 0]
+    assert abs(out[cell_y, cell_x, 3] / 255.0 - expected) < 0.02
+    mucosa = red_mask(np.array([[[190, 120, 110]]], np.uint8))[0, 0]
+    assert (np.abs(out[..., 3] / 255.0 - mucosa) > 0.02).sum() == 1
+    # an area resize to the grid dilutes it to a quarter of the cell
+    area = onset_frame_input(frame, ONSET_SIZE, red_pool=1)
+    assert area.shape == (24, 32, 3)
+    assert red_mask(area)[cell_y, cell_x] - mucosa < 0.5 * (expected - mucosa)
+    np.testing.assert_allclose(out[..., :3].astype(int), area.astype(int), atol=1)
+    with pytest.raises(ValueError, match='uint8'):
+        onset_frame_input(frame.astype(np.float32), ONSET_SIZE)
+
+
+def test_color_jitter_scales_the_pooled_red_mask_like_rgb():
+    import random
+
+    rng = np.random.default_rng(0)
+    # uniform 4 x 4 px cells: the pooled Red-Mask of a cell is that of its colour
+    cells = rng.integers(70, 190, (3, 24, 32, 3), dtype=np.uint8)
+    cells[..., 0] = np.maximum(cells[..., 0], 150)
+    frames = np.kron(cells, np.ones((1, 4, 4, 1), np.uint8))
+    inputs = np.stack([onset_frame_input(f, ONSET_SIZE) for f in frames])
+    jitter = TRANSFORMS.build(dict(type='SequenceColorJitter', hue=0.0, prob=1.0,
+                                   brightness=0.1, contrast=0.2, saturation=0.2))
+    random.seed(3)
+    out = jitter(dict(frames=inputs.copy()))['frames']
+    assert out.shape == inputs.shape and not np.array_equal(out, inputs)
+    # the jittered red channel is the Red-Mask of the jittered colours
+    np.testing.assert_allclose(out[..., 3] / 255.0, red_mask(out[..., :3]), atol=3 / 255)
+
+
+@pytest.mark.parametrize('red_pool', [4, 1])
+def test_dataset_and_streaming_give_the_same_features_and_onsets(tmp_path, red_pool):
+    root = make_detect_tree(tmp_path / 'bench')
+    dataset = BleedOnsetDataset(root, 'train', input_size=ONSET_SIZE, red_pool=red_pool,
+                                cache_dir=str(tmp_path / 'cache'), cache_workers=1,
+                                pipeline=TEST_PIPELINE, test_mode=True)
+    clips = {f'{c.patient_id}/{c.clip_id}': c for c in BenchIndex(root, 'train').clips}
+    torch.manual_seed(0)
+    model = tiny_detector(red_pool).eval()
+    with torch.no_grad():
+        # a confident head: eq. 2 fires, the onset depends on every feature
+        model.onset_head.fc2.bias[1] = 3.0
+        model.state_fc.bias[0] = 0.5
+    onsets = []
+    for index in range(len(dataset)):
+        item = dataset[index]
+        meta = item['data_samples'].metainfo
+        data = model.data_preprocessor(dict(inputs=[item['inputs']],
+                                            data_samples=[item['data_samples']]))
+        with torch.no_grad():
+            offline_feats, _ = model.extract_frame_features(**data['inputs'][0])
+        result = model(**data, mode='predict')[0]
+        offline = result.pred_onset
+        model.reset_stream()
+        stream_feats = []
+        for frame in clips[meta['clip_id']].load_frames():
+            state = model.stream_step(frame)
+            stream_feats.append(model._stream['feats'][-1])
+        torch.testing.assert_close(torch.stack(stream_feats), offline_feats,
+                                   atol=1e-4, rtol=1e-4)
+        assert state['onset_frame'] == offline
+        assert state['state_onset_frame'] == result.pred_onset_state
+        onsets.append((offline, result.pred_onset_state))
+    assert any(o is not None for o, _ in onsets) and any(o is not None for _, o in onsets)
+    # the state decoder as the prediction: both paths switch together
+    model.onset_decoder = 'state'
+    item = dataset[0]
+    data = model.data_preprocessor(dict(inputs=[item['inputs']],
+                                        data_samples=[item['data_samples']]))
+    result = model(**data, mode='predict')[0]
+    assert result.pred_onset == result.pred_onset_state == onsets[0][1]
+    model.reset_stream()
+    for frame in clips[item['data_samples'].metainfo['clip_id']].load_frames():
+        state = model.stream_step(frame)
+    assert state['onset_frame'] == onsets[0][1] and state['window_onset_frame'] == onsets[0][0]
+
+
+def test_red_pool_mismatch_is_an_error():
+    model = tiny_detector(red_pool=0)
+    rgb = torch.zeros(2, 4, 24, 32)
+    with pytest.raises(ValueError, match='onset_red_pool'):
+        model._with_red(rgb)
+    model = tiny_detector(red_pool=4)
+    with pytest.raises(ValueError, match='onset_red_pool'):
+        model._with_red(rgb[:, :3])

@@ -1,0 +1,72 @@
+"""Same detector checkpoint, two paths: does the streaming path give the dataset path's onsets?
+
+Streams every frame of every clip of ``--split`` through ``tools/benchmark.py``'s
+``run_detector`` (``ClipRecord.load_frames`` + ``stream_step``, the path of the benchmark,
+``BleedOriginNet`` and the demo) and compares the onset per clip with a ``tools/test.py
+--dump`` of the same checkpoint (``BleedOnsetDataset`` + ``predict``). Prints the clips
+that differ and Table 3's onset figures from both.
+
+Example:
+    python tools/test.py configs/bleedorigin/detect.py CKPT --dump work_dirs/d/test.pkl
+    python tools/analysis_tools/onset_path_consistency.py configs/bleedorigin/detect.py \
+        CKPT work_dirs/d/test.pkl --out work_dirs/d/paths.json
+"""
+import argparse
+import importlib.util
+import json
+import os
+import os.path as osp
+import pickle
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Streaming vs dataset onsets per clip')
+    parser.add_argument('config')
+    parser.add_argument('checkpoint')
+    parser.add_argument('dump', help='tools/test.py --dump of the same checkpoint')
+    parser.add_argument('--data-root', default='data/synthetic')
+    parser.add_argument('--split', default='test')
+    parser.add_argument('--chunk', type=int, default=32)
+    parser.add_argument('--out', help='write the comparison to this JSON file')
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    import torch
+
+    from bleedorigin.apis import build_stream_model
+    from bleedorigin.apis.model_builder import DETECTOR_METHODS
+    from bleedorigin.datasets.bench import BenchIndex
+    from bleedorigin.evaluation.functional import onset_accuracy
+
+    torch.set_num_threads(1)
+    path = osp.join(osp.dirname(osp.abspath(__file__)), '..', 'benchmark.py')
+    spec = importlib.util.spec_from_file_location('bleedorigin_benchmark_tool', path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    clips = BenchIndex(args.data_root, args.split).clips
+    detector = build_stream_model(args.config, args.checkpoint, DETECTOR_METHODS)
+    stream, _ = bench.run_detector(detector, clips, args.chunk)
+    with open(args.dump, 'rb') as f:
+        offline = {r['clip_id']: r['pred_onset'] for r in pickle.load(f) if 'pred_onset' in r}
+    ids = [f'{c.patient_id}/{c.clip_id}' for c in clips]
+    missing = [i for i in ids if i not in offline]
+    if missing:
+        raise KeyError(f'{args.dump}: no prediction for {len(missing)} clips, e.g. {missing[:3]}')
+    gts, lengths = [c.onset_frame for c in clips], [c.num_frames for c in clips]
+    result = dict(
+        clips=len(clips), same_onset=sum(offline[i] == s for i, s in zip(ids, stream)),
+        diffs=[(i, offline[i], s) for i, s in zip(ids, stream) if offline[i] != s],
+        stream=onset_accuracy(stream, gts, lengths, (0, 1, 2, 4, 8)),
+        offline=onset_accuracy([offline[i] for i in ids], gts, lengths, (0, 1, 2, 4, 8)))
+    print(json.dumps(result, indent=1))
+    if args.out:
+        with open(f'{args.out}.tmp', 'w') as f:
+            json.dump(result, f, indent=1)
+        os.replace(f'{args.out}.tmp', args.out)
+    return result
+
+
+if __name__ == '__main__':
+    main()
