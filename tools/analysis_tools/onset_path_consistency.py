@@ -37,6 +37,7 @@ def main(argv=None):
 
     from bleedorigin.apis import build_stream_model
     from bleedorigin.apis.model_builder import DETECTOR_METHODS
+    from bleedorigin.constants import ONSET_TOLERANCES
     from bleedorigin.datasets.bench import BenchIndex
     from bleedorigin.evaluation.functional import onset_accuracy
 
@@ -58,8 +59,8 @@ def main(argv=None):
     result = dict(
         clips=len(clips), same_onset=sum(offline[i] == s for i, s in zip(ids, stream)),
         diffs=[(i, offline[i], s) for i, s in zip(ids, stream) if offline[i] != s],
-        stream=onset_accuracy(stream, gts, lengths, (0, 1, 2, 4, 8)),
-        offline=onset_accuracy([offline[i] for i in ids], gts, lengths, (0, 1, 2, 4, 8)))
+        stream=onset_accuracy(stream, gts, lengths, ONSET_TOLERANCES),
+        offline=onset_accuracy([offline[i] for i in ids], gts, lengths, ONSET_TOLERANCES))
     print(json.dumps(result, indent=1))
     if args.out:
         with open(f'{args.out}.tmp', 'w') as f:
