@@ -14,6 +14,8 @@ from typing import Callable, Dict, List, Sequence
 
 import numpy as np
 
+from bleedorigin.models.trackers.stream_loop import track_frames
+
 
 def grid_points(width: int, height: int, per_side: int = 4, margin: float = 0.2) -> np.ndarray:
     """(per_side**2, 2) points on a regular grid inside a margin of the frame."""
@@ -24,17 +26,6 @@ def grid_points(width: int, height: int, per_side: int = 4, margin: float = 0.2)
     ys = np.linspace(margin, 1 - margin, per_side) * height
     gx, gy = np.meshgrid(xs, ys)
     return np.stack([gx.ravel(), gy.ravel()], -1).astype(np.float32)
-
-
-def track_through(tracker, frames: Sequence[np.ndarray], points: np.ndarray) -> np.ndarray:
-    """Track ``points`` from ``frames[0]`` to the last frame; (T, K, 2) positions."""
-    tracker.init(frames[0], points)
-    out = [np.asarray(points, np.float32)]
-    for frame in frames[1:]:
-        out.append(np.asarray(tracker.step(frame)[0], np.float32))
-    if hasattr(tracker, 'reset_stream'):
-        tracker.reset_stream()
-    return np.stack(out)
 
 
 def round_trip(make_tracker: Callable[[], object], frames: Sequence[np.ndarray],
@@ -55,8 +46,8 @@ def round_trip(make_tracker: Callable[[], object], frames: Sequence[np.ndarray],
     if len(frames) < 2:
         raise ValueError(f'round trip needs at least 2 frames, got {len(frames)}')
     points = np.asarray(points, np.float32).reshape(-1, 2)
-    forward = track_through(make_tracker(), frames, points)
-    backward = track_through(make_tracker(), list(frames)[::-1], forward[-1])
+    forward = track_frames(make_tracker(), frames, points)[0]
+    backward = track_frames(make_tracker(), list(frames)[::-1], forward[-1])[0]
     return dict(error=np.linalg.norm(backward[-1] - points, axis=-1),
                 motion=np.linalg.norm(forward[-1] - points, axis=-1), forward=forward)
 

@@ -14,6 +14,7 @@ from ..datasets.pseudo_label_io import (
     check_pseudo_label_file,
     pseudo_label_path,
 )
+from ..models.trackers.stream_loop import track_frames
 from .kalman import smooth_trajectory
 from .matching import match_near_source
 
@@ -72,12 +73,7 @@ def track_points(tracker, frames: np.ndarray, points: np.ndarray,
         np.ndarray: (T, N, 2) original pixels.
     """
     if refine and getattr(tracker, 'refiner', None) is not None:  # coarse to fine, online
-        tracker.init(frames[0], points)
-        out = [points.astype(np.float32)]
-        for frame in frames[1:]:
-            out.append(tracker.step(frame)[0])
-        tracker.reset_stream()
-        return np.stack(out)
+        return track_frames(tracker, frames, points)[0]
     in_w, in_h = tracker.input_size
     h, w = frames.shape[1:3]
     scale = np.array([in_w / w, in_h / h], np.float32)

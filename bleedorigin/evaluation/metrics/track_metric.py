@@ -195,7 +195,7 @@ class TrackMetric(BaseMetric):
         pooled: Dict[str, Dict[str, list]] = defaultdict(lambda: defaultdict(list))
         clips: Dict[str, int] = defaultdict(int)
         for result in results:
-            for scenario in result.get('scenarios', ['clear']):
+            for scenario in result['scenarios']:
                 clips[scenario] += 1
                 for name, entry in result['methods'].items():
                     pooled[scenario][name or 'ours'].append(entry['sparse'])

@@ -23,6 +23,7 @@ from torch import nn
 from bleedorigin.registry import MODELS
 
 from .query_decoder import MLP, QueryDecoderLayer, sample_grid, sample_points
+from .stream_loop import track_frames
 
 # eq. 8: alpha_1 (gt) = 0.6, alpha_2 (pseudo) = 0.4; the rest are auxiliary terms
 DEFAULT_LOSS_WEIGHTS = dict(gt=0.6, pseudo=0.4, patch_cls=0.2, visibility=0.05, confidence=0.05)
@@ -583,18 +584,10 @@ class BleedTrackOn(BaseModel):
         for clip, sample in zip(frames, data_samples):
             video = clip.permute(0, 2, 3, 1).cpu().numpy()
             query = np.asarray(sample['query_points'], np.float32).reshape(-1, 2)
-            t, k = len(video), len(query)
-            if t == 0:
+            if len(video) == 0:
                 raise ValueError(f'clip {sample.get("clip_id", "?")}: zero-length clip, '
                                  f'nothing to track')
-            points = np.zeros((t, k, 2), np.float32)
-            visibility = np.ones((t, k), bool)
-            confidence = np.ones((t, k), np.float32)
-            self.init(video[0], query)
-            points[0] = query
-            for i in range(1, t):
-                points[i], visibility[i], confidence[i] = self.step(video[i])
-            self.reset_stream()
+            points, visibility, confidence = track_frames(self, video, query)
             scale = np.asarray(sample.get('scale', (1.0, 1.0)), dtype=np.float32)
             result = dict(sample)
             result['pred_points'] = points / scale

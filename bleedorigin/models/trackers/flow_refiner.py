@@ -22,9 +22,8 @@ per working pixel on 780x670 frames), around each tracked point:
 
 Each point reports a reliability: 1 when the anchor held, the inlier fraction
 (halved) when only the chained prior held, 0 when neither did (the point is
-held still, and the learned tracker decides). State is bounded: the previous
-frame's pyramid, one pyramid per anchor frame still referenced, and a 2x3
-transform per point.
+held still). State is bounded: the previous grey frame, one grey frame per
+anchor still referenced (at most K + 1), and a 2x3 transform per point.
 """
 from typing import List, Optional, Sequence, Tuple
 
@@ -144,8 +143,8 @@ class AnchoredFlowRefiner:
         self.scale = np.ones(2, np.float32)  # working px per original px (x, y)
         self.frame_shape: Optional[Tuple[int, int]] = None
         self.frame_work_size = self.work_size  # (W, H) of this video's working frames
-        self.prev_pyr: Optional[np.ndarray] = None  # previous grey frame
-        self.anchor_pyrs: List[Optional[np.ndarray]] = []  # grey anchor frames
+        self.prev_gray: Optional[np.ndarray] = None  # previous grey frame
+        self.anchor_frames: List[Optional[np.ndarray]] = []  # grey anchor frames
         self.anchor_ids = np.zeros(0, np.int64)
         self.anchor_points = np.zeros((0, 2), np.float64)  # working px in the anchor frame
         self.transforms = np.zeros((0, 2, 3), np.float64)  # anchor frame -> current frame
@@ -168,10 +167,6 @@ class AnchoredFlowRefiner:
             gray = cv2.resize(gray, self.frame_work_size, interpolation=cv2.INTER_AREA)
         return gray
 
-    def _pyramid(self, gray: np.ndarray) -> np.ndarray:
-        # OpenCV's Python binding takes images, not prebuilt pyramids: LK builds them
-        return gray
-
     def _to_work(self, points) -> np.ndarray:
         pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
         if not np.isfinite(pts).all():
@@ -188,28 +183,28 @@ class AnchoredFlowRefiner:
         self.frame_shape = (h, w)
         self.scale = np.array([self.frame_work_size[0] / max(w, 1),
                                self.frame_work_size[1] / max(h, 1)], np.float64)
-        self.prev_pyr = self._pyramid(gray)
+        self.prev_gray = gray
         self._add(self._to_work(points))
 
     def add_points(self, frame: np.ndarray, points) -> None:
         """Add points on the current frame (the one last passed to init/step)."""
-        if self.prev_pyr is None:
+        if self.prev_gray is None:
             raise RuntimeError('call init(frame, points) before add_points')
         self._add(self._to_work(points))
 
     def _anchor_slot(self, gray: np.ndarray) -> int:
         """Store an anchor frame in a free slot (the list never grows past K slots)."""
         used = set(self.anchor_ids.tolist())
-        for slot, frame in enumerate(self.anchor_pyrs):
+        for slot, frame in enumerate(self.anchor_frames):
             if frame is None or slot not in used:
-                self.anchor_pyrs[slot] = gray
+                self.anchor_frames[slot] = gray
                 return slot
-        self.anchor_pyrs.append(gray)
-        return len(self.anchor_pyrs) - 1
+        self.anchor_frames.append(gray)
+        return len(self.anchor_frames) - 1
 
     def _add(self, pts: np.ndarray) -> None:
         n = len(pts)
-        self.anchor_ids = np.r_[self.anchor_ids, np.full(n, self._anchor_slot(self.prev_pyr))]
+        self.anchor_ids = np.r_[self.anchor_ids, np.full(n, self._anchor_slot(self.prev_gray))]
         self.anchor_points = np.concatenate([self.anchor_points, pts])
         eye = np.tile(np.array([[1.0, 0, 0], [0, 1.0, 0]]), (n, 1, 1))
         self.transforms = np.concatenate([self.transforms, eye])
@@ -229,7 +224,7 @@ class AnchoredFlowRefiner:
         self.points[index] = new
 
     # ------------------------------------------------------------------ step
-    def _lk(self, prev_pyr, next_pyr, pts: np.ndarray, guess: Optional[np.ndarray],
+    def _lk(self, prev_gray, next_gray, pts: np.ndarray, guess: Optional[np.ndarray],
             level: int) -> Tuple[np.ndarray, np.ndarray]:
         """Lucas-Kanade of (N, 2) working-px points (our centres at +0.5)."""
         criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 10, 0.03)
@@ -240,14 +235,14 @@ class AnchoredFlowRefiner:
             nxt = (guess - 0.5).astype(np.float32).reshape(-1, 1, 2)
             flags = cv2.OPTFLOW_USE_INITIAL_FLOW
         out, status, _ = cv2.calcOpticalFlowPyrLK(
-            prev_pyr, next_pyr, src, nxt, winSize=(self.win_size, self.win_size),
+            prev_gray, next_gray, src, nxt, winSize=(self.win_size, self.win_size),
             maxLevel=level, criteria=criteria, flags=flags)
         return out.reshape(-1, 2).astype(np.float64) + 0.5, status.reshape(-1).astype(bool)
 
-    def _checked_flow(self, prev_pyr, next_pyr, pts, guess, level):
+    def _checked_flow(self, prev_gray, next_gray, pts, guess, level):
         """Forward flow and a mask of points that pass the round trip and stay inside."""
-        fwd, ok1 = self._lk(prev_pyr, next_pyr, pts, guess, level)
-        bwd, ok2 = self._lk(next_pyr, prev_pyr, fwd, pts, level)
+        fwd, ok1 = self._lk(prev_gray, next_gray, pts, guess, level)
+        bwd, ok2 = self._lk(next_gray, prev_gray, fwd, pts, level)
         w, h = self.frame_work_size
         inside = (fwd[:, 0] >= 0) & (fwd[:, 0] < w) & (fwd[:, 1] >= 0) & (fwd[:, 1] < h) & \
             (pts[:, 0] >= 0) & (pts[:, 0] < w) & (pts[:, 1] >= 0) & (pts[:, 1] < h)
@@ -260,9 +255,9 @@ class AnchoredFlowRefiner:
         Returns:
             tuple: points (K, 2) float32 original px and reliability (K,) in [0, 1].
         """
-        if self.prev_pyr is None:
+        if self.prev_gray is None:
             raise RuntimeError('call init(frame, points) before step')
-        pyr = self._pyramid(self._gray(frame))
+        gray = self._gray(frame)
         k, g = len(self.points), len(self.offsets)
         new_points = self.points.copy()
         new_transforms = self.transforms.copy()
@@ -272,7 +267,7 @@ class AnchoredFlowRefiner:
         if k:
             # 1. chained motion prior
             grids = (self.points[:, None] + self.offsets[None]).reshape(-1, 2)
-            fwd, good = self._checked_flow(self.prev_pyr, pyr, grids, None, self.max_level)
+            fwd, good = self._checked_flow(self.prev_gray, gray, grids, None, self.max_level)
             fwd, good = fwd.reshape(k, g, 2), good.reshape(k, g)
             grids = grids.reshape(k, g, 2)
             for i in range(k):
@@ -297,7 +292,7 @@ class AnchoredFlowRefiner:
                     if not len(todo):
                         break
                     guess = apply_affine(transforms[todo], agrid[todo])
-                    fwd, good = self._checked_flow(self.anchor_pyrs[anchor], pyr,
+                    fwd, good = self._checked_flow(self.anchor_frames[anchor], gray,
                                                    agrid[todo].reshape(-1, 2),
                                                    guess.reshape(-1, 2), self.anchor_max_level)
                     fwd, good = fwd.reshape(len(todo), ga, 2), good.reshape(len(todo), ga)
@@ -330,15 +325,15 @@ class AnchoredFlowRefiner:
                         rekey.append(i)
         self.points, self.transforms = new_points, new_transforms
         self.reliability, self.mode = reliability, mode
-        self.prev_pyr = pyr
+        self.prev_gray = gray
         if rekey:
-            self._rekey(np.array(sorted(set(rekey))), pyr)
+            self._rekey(np.array(sorted(set(rekey))), gray)
         self._drop_unused_anchors()
         return self.original_points(), reliability.copy()
 
-    def _rekey(self, indices: np.ndarray, pyr: np.ndarray) -> None:
+    def _rekey(self, indices: np.ndarray, gray: np.ndarray) -> None:
         """Make the current frame the anchor of ``indices`` (keyframe update)."""
-        self.anchor_ids[indices] = self._anchor_slot(pyr)
+        self.anchor_ids[indices] = self._anchor_slot(gray)
         self.anchor_points[indices] = self.points[indices]
         self.transforms[indices] = np.array([[1.0, 0, 0], [0, 1.0, 0]])
 
@@ -348,6 +343,6 @@ class AnchoredFlowRefiner:
 
     def _drop_unused_anchors(self) -> None:
         used = set(self.anchor_ids.tolist())
-        for a in range(len(self.anchor_pyrs)):
+        for a in range(len(self.anchor_frames)):
             if a not in used:
-                self.anchor_pyrs[a] = None
+                self.anchor_frames[a] = None

@@ -207,7 +207,7 @@ def test_keyframe_update_follows_a_changing_appearance_with_bounded_state():
         stain = np.clip(1.0 - np.hypot(xx - 128 - 0.5 * t, yy - 96 - 0.25 * t) / (1 + t), 0, 1)
         frame = frame * (1 - 0.6 * stain[..., None]) + 0.6 * stain[..., None] * [150, 20, 20]
         points, _ = ref.step(frame.astype(np.uint8))
-        assert len(ref.anchor_pyrs) <= len(start) + 1
+        assert len(ref.anchor_frames) <= len(start) + 1
     assert ref.anchor_ids[0] != first_anchor[0]  # re-keyed at least once
     np.testing.assert_allclose(points, start + [0.5 * 39, 0.25 * 39], atol=1.0)
 
