@@ -66,3 +66,24 @@ def test_baselines_run_on_same_clips(tmp_path):
 def test_unknown_baseline_rejected():
     with pytest.raises(ValueError, match='unknown baselines'):
         TrackMetric(baselines=['raft'], data_root='x')
+
+
+def test_scenario_breakdown_pools_sparse_errors_per_scenario_and_renders():
+    from bleedorigin.evaluation.tables import render_metric_tables
+    metric = TrackMetric(baselines=[])
+    results = [
+        dict(clip_id='a', size=(100, 100), scenarios=['water_flushing', 'camera_jitter'],
+             methods={None: dict(sparse=np.array([5.0, 20.0])),
+                      'zero_motion': dict(sparse=np.array([50.0, 150.0]))}),
+        dict(clip_id='b', size=(100, 100), scenarios=['clear'],
+             methods={None: dict(sparse=np.array([2.0])),
+                      'zero_motion': dict(sparse=np.array([8.0]))}),
+    ]
+    out = metric.scenario_breakdown(results)
+    assert out['track_by_scenario/water_flushing/ours/err_le_10'] == 50.0
+    assert out['track_by_scenario/camera_jitter/ours/err_avg'] == 12.5
+    assert out['track_by_scenario/water_flushing/zero_motion/err_le_100'] == 50.0
+    assert out['track_by_scenario/clear/zero_motion/err_le_10'] == 100.0
+    assert out['track_by_scenario/clear/ours/num_clips'] == 1.0
+    table = render_metric_tables(out)
+    assert '| water_flushing | 1.00 | 50.00 | 100.00 | 12.50 | 0.00 | 50.00 | 100.00 |' in table
