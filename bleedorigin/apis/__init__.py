@@ -9,14 +9,22 @@ from .clip_evaluation import (
                               stream_clip,
 )
 from .frame_guard import FrameGuard
-from .model_builder import build_stream_model, load_weights
+from .model_builder import (
+                            build_stream_detector,
+                            build_stream_model,
+                            build_stream_tracker,
+                            load_weights,
+)
+from .protocols import OnsetStepModel, StreamingDetector, StreamingTracker, TrackStepModel
 from .refresh_policy import (
                               ConfidenceAdaptiveRefresh,
                               FixedIntervalRefresh,
                               RefreshPolicy,
                               build_refresh_policy,
 )
+from .stream_detector import StreamDetector, as_stream_detector
 from .stream_runner import FrameRecordWriter, format_summary, run_stream
+from .stream_tracker import StreamTracker, as_stream_tracker, default_refresh_policy
 from .video_source import VideoSink, VideoSource, VideoSourceError
 
 __all__ = [
@@ -25,5 +33,7 @@ __all__ = [
     'FixedIntervalRefresh', 'ConfidenceAdaptiveRefresh', 'build_refresh_policy', 'VideoSource',
     'VideoSink', 'VideoSourceError', 'SourceStats', 'run_stream', 'format_summary',
     'FrameRecordWriter', 'align_on_onset', 'dense_gt_arrays', 'frame_track_errors',
-    'latency_statistics', 'stream_clip'
+    'latency_statistics', 'stream_clip', 'StreamDetector', 'StreamTracker', 'as_stream_detector',
+    'as_stream_tracker', 'default_refresh_policy', 'build_stream_detector', 'build_stream_tracker',
+    'StreamingDetector', 'StreamingTracker', 'OnsetStepModel', 'TrackStepModel'
 ]

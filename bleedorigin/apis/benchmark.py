@@ -40,7 +40,7 @@ from bleedorigin.utils.profiling import (
 )
 
 from .bleedorigin_net import BleedOriginNet
-from .model_builder import DETECTOR_METHODS, TRACKER_METHODS, build_stream_model
+from .model_builder import build_stream_detector, build_stream_tracker
 
 # classical rows of Table 7
 BASELINE_TRACKERS = ('zero_motion', 'lucas_kanade', 'fb_lucas_kanade', 'dis_flow')
@@ -122,7 +122,7 @@ def run_benchmark(cfg: BenchmarkConfig, yolo_backend: Optional[YoloBackend] = No
     detector = tracker = None
 
     if cfg.detect:
-        detector = build_stream_model(cfg.detect_config, cfg.detect, DETECTOR_METHODS)
+        detector = build_stream_detector(cfg.detect_config, cfg.detect)
         onsets, sources = run_detector(detector, clips, cfg.chunk)
         onset_preds[OUR_METHOD], source_preds[OUR_METHOD] = onsets, sources
         metrics.update(onset_metrics(None, onsets, clips))
@@ -174,7 +174,7 @@ def run_benchmark(cfg: BenchmarkConfig, yolo_backend: Optional[YoloBackend] = No
 
     track_clips = source_clips
     if cfg.track:
-        tracker = build_stream_model(cfg.track_config, cfg.track, TRACKER_METHODS)
+        tracker = build_stream_tracker(cfg.track_config, cfg.track)  # config refresh
         sparse, dense = run_tracker(tracker, 'BleedOrigin-Track', track_clips, cfg.chunk)
         metrics.update(track_metrics(None, sparse, dense))
         track_sparse[OUR_METHOD] = sparse

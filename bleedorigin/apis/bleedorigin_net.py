@@ -15,7 +15,10 @@ frame at a time:
   stages are assessed independently as in the paper.
 
 State is bounded whatever the stream length: a ring buffer of recent frames
-(only before the alert), scalar counters, and the models' own bounded state.
+(only before the alert), scalar counters, and the bounded state of the two
+predictors (:class:`~bleedorigin.apis.StreamDetector`,
+:class:`~bleedorigin.apis.StreamTracker`) that wrap the models. The models given
+are never modified.
 """
 import time
 import traceback
@@ -29,8 +32,11 @@ from torch import nn
 
 from ..structures.frame_result import BLEEDING, FRAME_MODEL_ERROR, NON_BLEEDING, FrameResult
 from .frame_guard import FrameGuard
-from .model_builder import DETECTOR_METHODS, TRACKER_METHODS, build_stream_model, require_methods
-from .refresh_policy import RefreshPolicy, build_refresh_policy
+from .model_builder import build_stream_model
+from .protocols import StreamingDetector, StreamingTracker
+from .refresh_policy import RefreshPolicy
+from .stream_detector import as_stream_detector
+from .stream_tracker import as_stream_tracker
 
 MODES = ('deployment', 'evaluation')
 EVALUATION_DETECTOR = ('until_fired', 'until_onset', 'off')
@@ -43,17 +49,18 @@ class BleedOriginNet:
         K: number of tracked bleeding sources (1 in deployment mode).
 
     Args:
-        detector (nn.Module): Onset + source detector with ``reset_stream()``,
-            ``stream_step(frame) -> dict(frame_index, onset_frame, confidence)``
-            and ``locate_source(frame) -> (x, y, score)``.
-        tracker (nn.Module): Tracker with ``init(frame, points)``,
-            ``step(frame) -> (points, visibility, confidence)``,
-            ``add_points`` and ``refresh()``.
+        detector: A stateless detector model (``BleedOriginDetector``, wrapped in a
+            :class:`~bleedorigin.apis.StreamDetector`), a ``StreamDetector``, or
+            any :class:`~bleedorigin.apis.protocols.StreamingDetector` (the YOLO
+            baseline).
+        tracker: A stateless tracker model (``BleedTrackOn``), a classical
+            tracker or a :class:`~bleedorigin.apis.StreamTracker`; driven through a
+            ``StreamTracker`` that holds ``refresh_policy``.
         mode (str): ``'deployment'`` or ``'evaluation'``. Defaults to
             ``'deployment'``.
         refresh_policy: Tracker memory refresh (section 6.3), see
-            :func:`build_refresh_policy`. Defaults to ``'fixed60'``, the
-            paper's best setting.
+            :func:`build_refresh_policy`, passed to the ``StreamTracker``.
+            Defaults to ``'fixed60'``, the paper's best setting.
         frame_size (tuple[int, int] | None): (W, H) of the stream; frames of
             another size are resized to it. ``None`` takes the first frame's.
         black_threshold (float): Mean intensity under which a frame is
@@ -82,16 +89,10 @@ class BleedOriginNet:
                              f'got {evaluation_detector!r}')
         if frame_buffer_size < 2:
             raise ValueError(f'frame_buffer_size must be >= 2, got {frame_buffer_size}')
-        require_methods(detector, DETECTOR_METHODS, 'detector')
-        require_methods(tracker, TRACKER_METHODS, 'tracker')
-        self.detector = detector
-        self.tracker = tracker
-        # The pipeline owns the refresh decision; the tracker must not refresh
-        # on its own as well.
-        if hasattr(tracker, 'refresh_interval'):
-            tracker.refresh_interval = 0
+        self.detector: StreamingDetector = as_stream_detector(detector, 'detector')
+        self.tracker: StreamingTracker = as_stream_tracker(
+            tracker, 'none' if refresh_policy is None else refresh_policy, 'tracker')
         self.mode = mode
-        self.refresh_policy = build_refresh_policy(refresh_policy)
         self.guard = FrameGuard(frame_size=frame_size, black_threshold=black_threshold)
         window = getattr(detector, 'window_size', None)
         # The onset of eq. 2 lies inside the newest window: the buffer must cover it.
@@ -121,17 +122,15 @@ class BleedOriginNet:
             device: Defaults to ``'cpu'``.
             **kwargs: Arguments of :class:`BleedOriginNet`.
         """
-        detector = build_stream_model(detect_config, detect_checkpoint, DETECTOR_METHODS, device)
-        tracker = build_stream_model(track_config, track_checkpoint, TRACKER_METHODS, device)
+        detector = build_stream_model(detect_config, detect_checkpoint, 'detector', device)
+        tracker = build_stream_model(track_config, track_checkpoint, 'tracker', device)
         return cls(detector, tracker, **kwargs)
 
     # ------------------------------------------------------------------ state
     def reset(self) -> None:
         """Start a new stream (keeps mode, policy and injected ground truth)."""
         self.detector.reset_stream()
-        if callable(getattr(self.tracker, 'reset_stream', None)):
-            self.tracker.reset_stream()
-        self.refresh_policy.reset()
+        self.tracker.reset()
         self.guard.reset()
         self.stream_index = 0
         self.state = NON_BLEEDING
@@ -145,7 +144,6 @@ class BleedOriginNet:
         self.points = np.zeros((0, 2), np.float32)
         self.visibility = np.zeros((0, ), bool)
         self.confidence = np.zeros((0, ), np.float32)
-        self.frames_since_refresh = 0
         self.refreshes = 0
         self.model_errors = 0
         self.detector_frames = 0
@@ -322,8 +320,6 @@ class BleedOriginNet:
         self.points = points.copy()
         self.visibility = np.ones(len(points), bool)
         self.confidence = np.ones(len(points), np.float32)
-        self.frames_since_refresh = 0
-        self.refresh_policy.reset()
 
     def _track(self, frame: np.ndarray, latency: Dict[str, float]) -> bool:
         points, visibility, confidence = self._timed(latency, 'track', self.tracker.step, frame)
@@ -331,14 +327,22 @@ class BleedOriginNet:
         self.points = np.asarray(points, np.float32).reshape(-1, 2)
         self.visibility = np.asarray(visibility, bool).reshape(-1)
         self.confidence = np.asarray(confidence, np.float32).reshape(-1)
-        self.frames_since_refresh += 1
-        if self.refresh_policy.should_refresh(self.frames_since_refresh, self.confidence,
-                                              self.visibility):
-            self._timed(latency, 'refresh', self.tracker.refresh)
-            self.frames_since_refresh = 0
+        if self.tracker.refreshed:  # the StreamTracker's policy decided, after its step
+            latency['track'] -= self.tracker.refresh_ms
+            latency['refresh'] = latency.get('refresh', 0.0) + self.tracker.refresh_ms
             self.refreshes += 1
             return True
         return False
+
+    @property
+    def refresh_policy(self) -> RefreshPolicy:
+        """The tracker's refresh policy (held by the ``StreamTracker``)."""
+        return self.tracker.refresh_policy
+
+    @property
+    def frames_since_refresh(self) -> int:
+        """Tracker steps since the last initialisation or refresh."""
+        return self.tracker.frames_since_refresh
 
     def _result(self, index: int, status: str, latency: Dict[str, float],
                 refreshed: bool) -> FrameResult:

@@ -1,6 +1,6 @@
 """Build the detector and the tracker of the pipeline from configs and checkpoints."""
 import os.path as osp
-from typing import Optional, Sequence, Union
+from typing import Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.config import Config
@@ -11,20 +11,42 @@ from bleedorigin.registry import MODELS
 from bleedorigin.utils.checkpoint import load_state_dict_checked
 from bleedorigin.utils.model_zoo import resolve_checkpoint
 
-DETECTOR_METHODS = ('reset_stream', 'stream_step', 'locate_source')
-TRACKER_METHODS = ('init', 'step', 'add_points', 'refresh')
+from .protocols import (
+    DETECTOR_MEMBERS,
+    ONSET_STEP_MEMBERS,
+    TRACK_STEP_MEMBERS,
+    TRACKER_MEMBERS,
+    missing_members,
+)
+
+# Older names of the streaming protocols' members (``protocols.StreamingDetector`` /
+# ``StreamingTracker``); pass ``'detector'`` / ``'tracker'`` to the builders instead.
+DETECTOR_METHODS = DETECTOR_MEMBERS
+TRACKER_METHODS = TRACKER_MEMBERS
+# A role accepts either a stateless model with the online step or a streaming object.
+ROLES = dict(detector=(ONSET_STEP_MEMBERS, DETECTOR_MEMBERS),
+             tracker=(TRACK_STEP_MEMBERS, ('init', 'step')))
 
 
-def require_methods(model: nn.Module, methods: Sequence[str], origin: str) -> None:
-    """Refuse a model that lacks the streaming interface (contract 6).
+def require_methods(model: nn.Module, methods: Union[str, Sequence[str]], origin: str) -> None:
+    """Refuse a model that cannot play a role of the pipeline (contract 6).
+
+    Args:
+        model: The model.
+        methods (str | Sequence[str]): ``'detector'`` or ``'tracker'`` (either interface
+            of :data:`ROLES` will do), or the method names required.
+        origin (str): Config or caller named in the error.
 
     Raises:
         TypeError: naming the config and the missing methods.
     """
-    missing = [name for name in methods if not callable(getattr(model, name, None))]
-    if missing:
+    alternatives: Tuple[Sequence[str], ...] = ROLES[methods] if isinstance(
+        methods, str) else (tuple(methods), )
+    missing = [missing_members(model, names) for names in alternatives]
+    if all(missing):
+        wanted = ' or '.join(', '.join(names) for names in alternatives)
         raise TypeError(f'{origin}: model {type(model).__name__} has no streaming method(s) '
-                        f'{", ".join(missing)}; the pipeline needs {", ".join(methods)}')
+                        f'{", ".join(missing[0])}; the pipeline needs {wanted}')
 
 
 def load_weights(model: nn.Module, checkpoint: str, origin: str) -> None:
@@ -45,7 +67,7 @@ def load_weights(model: nn.Module, checkpoint: str, origin: str) -> None:
 
 
 def build_stream_model(config: Union[str, Config], checkpoint: Optional[str],
-                       methods: Sequence[str], device: Union[str, torch.device] = 'cpu'
+                       methods: Union[str, Sequence[str]], device: Union[str, torch.device] = 'cpu'
                        ) -> nn.Module:
     """Build ``cfg.model`` of a config, load its weights and check its interface.
 
@@ -57,7 +79,8 @@ def build_stream_model(config: Union[str, Config], checkpoint: Optional[str],
             :mod:`bleedorigin.utils.model_zoo`). ``None`` keeps the random
             initialisation (for smoke tests and speed measurements only, a
             warning says so).
-        methods (Sequence[str]): Streaming methods the model must have.
+        methods (str | Sequence[str]): ``'detector'`` or ``'tracker'`` (see
+            :func:`require_methods`), or the method names the model must have.
         device: Device to run on. Defaults to ``'cpu'``.
 
     Returns:
@@ -83,3 +106,28 @@ def build_stream_model(config: Union[str, Config], checkpoint: Optional[str],
                   '(outputs are meaningless; use this only for smoke tests and speed)',
                   logger='current', level=30)
     return model.to(device).eval()
+
+
+def build_stream_detector(config: Union[str, Config], checkpoint: Optional[str],
+                          device: Union[str, torch.device] = 'cpu'):
+    """:func:`build_stream_model` of a detector config, ready to stream: a
+    :class:`~bleedorigin.apis.StreamDetector` around a stateless model, or the model
+    itself when it keeps its own stream."""
+    from .stream_detector import as_stream_detector
+    return as_stream_detector(build_stream_model(config, checkpoint, 'detector', device),
+                              str(config))
+
+
+def build_stream_tracker(config: Union[str, Config], checkpoint: Optional[str],
+                         device: Union[str, torch.device] = 'cpu', refresh_policy='model'):
+    """:func:`build_stream_model` of a tracker config in a
+    :class:`~bleedorigin.apis.StreamTracker`.
+
+    Args:
+        refresh_policy: See :class:`~bleedorigin.apis.StreamTracker`; the default
+            ``'model'`` refreshes every ``refresh_interval`` frames of the config (as the
+            model's offline evaluation does), ``None`` never.
+    """
+    from .stream_tracker import StreamTracker
+    return StreamTracker(build_stream_model(config, checkpoint, 'tracker', device),
+                         refresh_policy)

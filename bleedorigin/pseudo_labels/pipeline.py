@@ -14,7 +14,7 @@ from ..datasets.pseudo_label_io import (
     check_pseudo_label_file,
     pseudo_label_path,
 )
-from ..models.trackers.stream_loop import track_frames
+from ..models.trackers.stream_loop import track_online
 from .kalman import smooth_trajectory
 from .matching import match_near_source
 
@@ -73,7 +73,7 @@ def track_points(tracker, frames: np.ndarray, points: np.ndarray,
         np.ndarray: (T, N, 2) original pixels.
     """
     if refine and getattr(tracker, 'refiner', None) is not None:  # coarse to fine, online
-        return track_frames(tracker, frames, points)[0]
+        return track_online(tracker, frames, points, tracker.refresh_interval)[0]
     in_w, in_h = tracker.input_size
     h, w = frames.shape[1:3]
     scale = np.array([in_w / w, in_h / h], np.float32)

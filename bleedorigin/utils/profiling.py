@@ -10,7 +10,10 @@ from torch import nn
 
 
 def count_parameters(module: Optional[nn.Module]) -> int:
-    """Number of parameters of a module (0 for None)."""
+    """Number of parameters of a module, or of the ``model`` a streaming predictor
+    wraps (0 for None)."""
+    if module is not None and not hasattr(module, 'parameters'):
+        module = getattr(module, 'model', None)
     return 0 if module is None else sum(p.numel() for p in module.parameters())
 
 

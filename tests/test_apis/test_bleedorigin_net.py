@@ -75,9 +75,11 @@ def test_stream_ending_mid_window_and_bounded_buffer(models):
 
 def test_evaluation_mode_injects_ground_truth(models):
     detector, tracker = models
+    interval = tracker.refresh_interval
     net = BleedOriginNet(detector, tracker, mode='evaluation',
                          refresh_policy=FixedIntervalRefresh(3), evaluation_detector='off')
-    assert tracker.refresh_interval == 0  # the pipeline owns the refresh decision
+    # the policy is passed to the pipeline's StreamTracker; the model is not touched
+    assert tracker.refresh_interval == interval and net.refresh_policy.interval == 3
     net.set_ground_truth(4, [[40.0, 24.0]])
     stream = stream_frames(12, onset=4)
     stream[4] = None  # the true onset frame itself is undecodable
@@ -115,20 +117,20 @@ def test_model_error_is_logged_counted_and_survived(models, monkeypatch):
     frames = stream_frames(5, onset=0)
     net.step(frames[0])
     calls = {'n': 0}
-    real_step = type(tracker).step
+    real_step = type(tracker).advance_state
 
-    def failing_once(self, frame):
+    def failing_once(self, state, frame, inputs):
         calls['n'] += 1
         if calls['n'] == 1:
             raise RuntimeError('simulated inference failure')
-        return real_step(self, frame)
+        return real_step(self, state, frame, inputs)
 
-    monkeypatch.setattr(type(tracker), 'step', failing_once)
+    monkeypatch.setattr(type(tracker), 'advance_state', failing_once)
     results = [net.step(f) for f in frames[1:]]
     assert results[0].status == 'model_error' and results[1].status == 'ok'
     assert net.summary()['model_errors'] == 1
     # a failure of the source branch at the alert: tracking starts on the next frame
-    real_locate = type(detector).locate_source
+    real_locate = type(detector).locate
     located = {'n': 0}
 
     def locate_failing_once(self, frame, *args):
@@ -137,7 +139,7 @@ def test_model_error_is_logged_counted_and_survived(models, monkeypatch):
             raise RuntimeError('simulated locate failure')
         return real_locate(self, frame, *args)
 
-    monkeypatch.setattr(type(detector), 'locate_source', locate_failing_once)
+    monkeypatch.setattr(type(detector), 'locate', locate_failing_once)
     deploy = BleedOriginNet(detector, tracker, refresh_policy='none')
     results = [deploy.step(f) for f in stream_frames(TEST_WINDOW + 3, onset=2)]
     alert = TEST_WINDOW - 1
@@ -166,7 +168,7 @@ def test_from_config_loads_checkpoints_and_rejects_bad_ones(models, tmp_path):
     net = BleedOriginNet.from_config(str(small), f'{REPO}/configs/bleedorigin/track.py',
                                      detect_checkpoint=str(good), track_checkpoint=None)
     for key, value in detector.state_dict().items():
-        assert torch.equal(net.detector.state_dict()[key], value)
+        assert torch.equal(net.detector.model.state_dict()[key], value)
     bad = tmp_path / 'bad.pth'
     torch.save({'state_dict': {'nothing.weight': torch.zeros(1)}}, bad)
     with pytest.raises(ValueError, match='does not fit the model'):

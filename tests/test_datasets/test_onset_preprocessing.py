@@ -6,6 +6,7 @@ import torch
 from detect_tree import make_detect_tree
 
 import bleedorigin  # noqa: F401
+from bleedorigin.apis import StreamDetector
 from bleedorigin.datasets import BleedOnsetDataset
 from bleedorigin.datasets.bench import BenchIndex
 from bleedorigin.models.utils import onset_frame_input, red_mask
@@ -96,11 +97,11 @@ def test_dataset_and_streaming_give_the_same_features_and_onsets(tmp_path, red_p
             offline_feats, _ = model.extract_frame_features(**data['inputs'][0])
         result = model(**data, mode='predict')[0]
         offline = result.pred_onset
-        model.reset_stream()
+        stream = StreamDetector(model)
         stream_feats = []
         for frame in clips[meta['clip_id']].load_frames():
-            state = model.stream_step(frame)
-            stream_feats.append(model._stream['feats'][-1])
+            state = stream.step(frame)
+            stream_feats.append(stream.state.feats[-1])
         torch.testing.assert_close(torch.stack(stream_feats), offline_feats,
                                    atol=1e-4, rtol=1e-4)
         assert state['onset_frame'] == offline
@@ -114,9 +115,9 @@ def test_dataset_and_streaming_give_the_same_features_and_onsets(tmp_path, red_p
                                         data_samples=[item['data_samples']]))
     result = model(**data, mode='predict')[0]
     assert result.pred_onset == result.pred_onset_state == onsets[0][1]
-    model.reset_stream()
+    stream.reset()
     for frame in clips[item['data_samples'].metainfo['clip_id']].load_frames():
-        state = model.stream_step(frame)
+        state = stream.step(frame)
     assert state['onset_frame'] == onsets[0][1] and state['window_onset_frame'] == onsets[0][0]
 
 

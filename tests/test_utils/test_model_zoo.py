@@ -219,11 +219,11 @@ def test_from_config_defaults_to_the_shipped_checkpoints(tmp_path, monkeypatch):
     random = BleedOriginNet.from_config(detect_cfg, track_cfg, detect_checkpoint=None,
                                         track_checkpoint=None)
     ckpt = tmp_path / 'track_run.pth'
-    torch.save({'state_dict': random.tracker.state_dict(), 'meta': {'iter': 1}}, ckpt)
+    torch.save({'state_dict': random.tracker.model.state_dict(), 'meta': {'iter': 1}}, ckpt)
     publish.main([str(ckpt), 'track', '--config', track_cfg])  # zoo from the environment
     net = BleedOriginNet.from_config(detect_cfg, track_cfg, detect_checkpoint=None)
-    for key, value in random.tracker.state_dict().items():
-        assert torch.equal(net.tracker.state_dict()[key], value)
+    for key, value in random.tracker.model.state_dict().items():
+        assert torch.equal(net.tracker.model.state_dict()[key], value)
     (zoo / 'track.pth').write_bytes(b'corrupted')
     with pytest.raises(ModelZooError, match='track.pth: sha256 mismatch'):
         BleedOriginNet.from_config(detect_cfg, track_cfg, detect_checkpoint=None)

@@ -1,6 +1,6 @@
 """BleedOrigin-Detect: onset detection (MDCFM + MDG + temporal transformer) and source
 localisation (encoder + heatmap point head) in one mmengine model."""
-from collections import deque
+import warnings
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
@@ -15,6 +15,7 @@ from bleedorigin.registry import MODELS
 
 from ..necks.mdcfm import CleanViewMemory, mdcfm_targets
 from ..utils import (
+    OnsetStreamState,
     align_to,
     avg_max_pool,
     check_rgb_frame,
@@ -22,6 +23,8 @@ from ..utils import (
     onset_frame_input,
     onset_from_states,
     onset_from_windows,
+    onset_stream_update,
+    pick_reference,
     red_difference_argmax,
     red_mask,
     rgb_to_hsv01,
@@ -178,7 +181,7 @@ class BleedOriginDetector(BaseModel):
             nn.Linear(in_dims, frame_embed_dims), nn.ReLU(inplace=True),
             nn.LayerNorm(frame_embed_dims))
         self.state_fc = nn.Linear(frame_embed_dims, 1) if state_loss_weight > 0 else None
-        self.reset_stream()
+        self._stream = None  # deprecated own stream, see reset_stream
 
     # ------------------------------------------------------------------ onset branch
     def _with_red(self, rgb: torch.Tensor) -> torch.Tensor:
@@ -511,96 +514,92 @@ class BleedOriginDetector(BaseModel):
             results.append(out)
         return results
 
-    # --------------------------------------------------------------------- streaming
-    def reset_stream(self) -> None:
-        """Forget every frame seen (start of a new video)."""
-        memory_size = getattr(getattr(self, 'mdcfm', None), 'memory_size', 1)
-        self._stream = dict(
-            index=-1, prev=None, memory=CleanViewMemory(memory_size),
-            feats=deque(maxlen=getattr(self, 'window_size', 60)), onset=None,
-            confidence=0.0, state_count=0, state_onset=None,
-            frames=deque(maxlen=getattr(self, 'reference_offset', 15)
-                         + getattr(self, 'window_size', 60) + 1))
-
-    def _small(self, frame: np.ndarray) -> Tuple[np.ndarray, torch.Tensor, torch.Tensor]:
+    # ------------------------------------------- online step (state passed in)
+    # The model holds no stream: ``bleedorigin.apis.StreamDetector`` owns an
+    # ``OnsetStreamState`` per video and calls ``onset_inputs`` (the one preprocessing
+    # step) and ``models.utils.onset_stream_update``, which calls the pieces below.
+    def onset_inputs(self, frame: np.ndarray) -> Tuple[np.ndarray, torch.Tensor, torch.Tensor]:
         """The dataset's preprocessing of one frame (``onset_frame_input``, then what
         ``MultiDomainInputs`` and ``BleedDataPreprocessor`` do): (h, w, 3) uint8 RGB,
-        (1, 3|4, h, w) float input and (1, 3, h, w) HSV."""
+        (1, 3|4, h, w) float input and (1, 3, h, w) HSV, on the model's device."""
+        check_rgb_frame(frame)
         inp = onset_frame_input(frame, self.onset_input_size, self.onset_red_pool)
         small = np.ascontiguousarray(inp[..., :3])
         rgb = self._with_red(torch.from_numpy(inp).permute(2, 0, 1)[None].float().div_(255.0))
         hsv = torch.from_numpy(rgb_to_hsv01(small)).permute(2, 0, 1)[None]
-        return small, rgb, hsv
+        device = next(self.parameters()).device
+        return small, rgb.to(device), hsv.to(device)
 
-    @staticmethod
-    def _check_frame(frame) -> None:
-        check_rgb_frame(frame)
-
-    @torch.no_grad()
-    def stream_step(self, frame: np.ndarray) -> dict:
-        """Consume one frame; eq. 2 on the windows seen so far (bounded state).
+    def frame_feature(self, current: tuple, previous: tuple, memory: Optional[Sequence[tuple]]
+                      ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Feature of one streamed frame (one row of :meth:`extract_frame_features`).
 
         Args:
-            frame (np.ndarray): (H, W, 3) uint8 RGB.
+            current, previous (tuple): :meth:`onset_inputs` of the frame and of the one before.
+            memory (Sequence[tuple], optional): The padded clean-view memory (M entries
+                of :meth:`onset_inputs`); None without memory (``use_memory=False``).
 
         Returns:
-            dict: ``frame_index``, ``onset_frame`` (None until a window fired; with
-            ``onset_decoder='state'`` the state decoder's onset, and eq. 2's moves to
-            ``window_onset_frame``), ``confidence`` (S_conf of the newest window, 0
-            before N frames) and ``state_onset_frame`` (None without a state head).
+            tuple: frame feature (D,) and MDCFM logits (1, 2).
         """
-        self._check_frame(frame)
-        state = self._stream
-        state['index'] += 1
-        t = state['index']
-        small, rgb, hsv = self._small(frame)
-        device = next(self.parameters()).device
-        rgb, hsv = rgb.to(device), hsv.to(device)
-        if state['prev'] is None:
-            state['prev'] = (small, rgb, hsv)
-            state['memory'].push(state['prev'])
-        p_small, p_rgb, p_hsv = state['prev']
+        small, rgb, hsv = current
+        p_small, p_rgb, p_hsv = previous
+        device = rgb.device
         flow = torch.from_numpy(dis_flow(p_small, small)).permute(2, 0, 1)[None].to(device)
         logits = self.mdcfm(self._pair_diff(rgb, hsv, p_rgb, p_hsv), flow * self.diff_scale)
         parts = [self._compare(rgb, hsv, p_rgb, p_hsv, flow)]
         if self.use_memory:
-            mems = state['memory'].padded()
             mem_flow = torch.stack([
-                torch.from_numpy(dis_flow(m[0], small)).permute(2, 0, 1) for m in mems]).to(device)
-            count = len(mems)
+                torch.from_numpy(dis_flow(m[0], small)).permute(2, 0, 1) for m in memory]).to(
+                    device)
+            count = len(memory)
             mem_feats = self._compare(rgb.expand(count, -1, -1, -1), hsv.expand(count, -1, -1, -1),
-                                      torch.cat([m[1] for m in mems]),
-                                      torch.cat([m[2] for m in mems]), mem_flow)
+                                      torch.cat([m[1] for m in memory]),
+                                      torch.cat([m[2] for m in memory]), mem_flow)
             parts += [mem_feats.mean(0, keepdim=True), mem_feats.amax(0, keepdim=True)]
         parts.append(logits)
-        state['feats'].append(self.frame_proj(torch.cat(parts, dim=1))[0])
-        if self.state_fc is not None and state['state_onset'] is None:
-            # the state decoder, frame by frame as onset_from_states
-            prob = float(self.state_fc(state['feats'][-1])[0].sigmoid())
-            state['state_count'] = state['state_count'] + 1 if prob > self.state_thr else 0
-            if state['state_count'] == self.state_run:
-                state['state_onset'] = t - self.state_run + 1
-        if t > 0 and bool(self.mdcfm.is_clean(logits)[0]):
-            state['memory'].push(state['prev'])
-        state['prev'] = (small, rgb, hsv)
-        # bilinear: this runs on every frame, only the reference is ever used
-        state['frames'].append((t, cv2.resize(frame, self.source_input_size,
-                                              interpolation=cv2.INTER_LINEAR)))
-        if len(state['feats']) == self.window_size:
-            start = t - self.window_size + 1
-            theta, conf = self.onset_head.predict(torch.stack(list(state['feats']))[None])
-            state['confidence'] = float(conf[0])
-            candidate = onset_from_windows([start], theta.tolist(), conf.tolist(),
-                                           self.window_size, self.conf_thr)
-            if candidate is not None:
-                state['onset'] = candidate if state['onset'] is None else min(
-                    state['onset'], candidate)
-        if self.onset_decoder == 'state':
-            return dict(frame_index=t, onset_frame=state['state_onset'],
-                        confidence=state['confidence'], window_onset_frame=state['onset'],
-                        state_onset_frame=state['state_onset'])
-        return dict(frame_index=t, onset_frame=state['onset'], confidence=state['confidence'],
-                    state_onset_frame=state['state_onset'])
+        return self.frame_proj(torch.cat(parts, dim=1))[0], logits
+
+    def state_probability(self, feat: torch.Tensor) -> Optional[float]:
+        """P(bleeding) of one (D,) frame feature from the state head; None without one."""
+        if self.state_fc is None:
+            return None
+        return float(self.state_fc(feat)[0].sigmoid())
+
+    def is_clean_view(self, logits: torch.Tensor) -> bool:
+        """Eq. 1 decision on (1, 2) MDCFM logits: the previous frame enters the memory."""
+        return bool(self.mdcfm.is_clean(logits)[0])
+
+    def window_prediction(self, window: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """(1, N, D) window -> theta (1,) and S_conf (1,)."""
+        return self.onset_head.predict(window)
+
+    def buffer_frame(self, frame: np.ndarray) -> np.ndarray:
+        """A streamed frame at the source size, kept as a possible reference (bilinear:
+        this runs on every frame, only the reference is ever used)."""
+        return cv2.resize(frame, self.source_input_size, interpolation=cv2.INTER_LINEAR)
+
+    # -------------------------------------------- deprecated: a stream on the model
+    # Kept so older scripts run; new code wraps the model in bleedorigin.apis.StreamDetector.
+    def reset_stream(self) -> None:
+        """Deprecated: forget the model's own stream (``StreamDetector.reset``)."""
+        self._stream = None
+
+    def _own_stream(self):
+        if getattr(self, '_stream', None) is None:
+            warnings.warn('BleedOriginDetector.reset_stream/stream_step/locate_source on the '
+                          'model are deprecated: wrap it in bleedorigin.apis.StreamDetector',
+                          DeprecationWarning, stacklevel=3)
+            self._stream = OnsetStreamState(CleanViewMemory(self.mdcfm.memory_size),
+                                            self.window_size,
+                                            self.reference_offset + self.window_size + 1)
+        return self._stream
+
+    def stream_step(self, frame: np.ndarray) -> dict:
+        """Deprecated: :func:`~bleedorigin.models.utils.onset_stream_update` on the model's
+        own stream."""
+        state = self._own_stream()
+        return onset_stream_update(self, state, frame, self.onset_inputs(frame))
 
     def source_input(self, frame_small: np.ndarray, reference_small: np.ndarray) -> torch.Tensor:
         """(H, W, 3) uint8 frame and reference at the source size -> (1, 6, H, W) input."""
@@ -611,33 +610,28 @@ class BleedOriginDetector(BaseModel):
         return image[None]
 
     @torch.no_grad()
-    def locate_source(self, frame: np.ndarray, reference: Optional[np.ndarray] = None
-                      ) -> Tuple[float, float, float]:
+    def locate(self, frame: np.ndarray, reference: Optional[np.ndarray] = None,
+               reference_small: Optional[np.ndarray] = None) -> Tuple[float, float, float]:
         """Bleeding source in ``frame`` (pixel coordinates of that frame).
 
         Args:
             frame (np.ndarray): (H, W, 3) uint8 RGB, normally the onset frame.
             reference (np.ndarray, optional): Earlier (pre-onset) frame, same size.
-                Defaults to the streamed frame ``reference_offset`` frames before the
-                detected onset (or the oldest frame still buffered).
+            reference_small (np.ndarray, optional): A reference already at the source
+                size (:meth:`buffer_frame`), used when ``reference`` is None. Without
+                either the frame is its own reference.
 
         Returns:
             tuple: (x, y, score).
         """
-        self._check_frame(frame)
+        check_rgb_frame(frame)
         height, width = frame.shape[:2]
         cur = cv2.resize(frame, self.source_input_size, interpolation=cv2.INTER_AREA)
         if reference is not None:
-            self._check_frame(reference)
+            check_rgb_frame(reference)
             ref = cv2.resize(reference, self.source_input_size, interpolation=cv2.INTER_AREA)
         else:
-            buffered = self._stream['frames']
-            ref = cur
-            if buffered:
-                anchor = self._stream['onset']
-                anchor = self._stream['index'] if anchor is None else anchor
-                wanted = max(anchor - self.reference_offset, 0)
-                ref = min(buffered, key=lambda item: abs(item[0] - wanted))[1]
+            ref = cur if reference_small is None else reference_small
         if self.align_reference and ref is not cur:
             ref = align_to(ref, cur)
         device = next(self.parameters()).device
@@ -647,3 +641,14 @@ class BleedOriginDetector(BaseModel):
         x, y = flat % in_w, flat // in_w
         # same convention as the datasets: x_input = x_frame * (W / frame width)
         return x * width / in_w, y * height / in_h, float(heatmap.max())
+
+    def locate_source(self, frame: np.ndarray, reference: Optional[np.ndarray] = None
+                      ) -> Tuple[float, float, float]:
+        """Deprecated: :meth:`locate` with the reference taken from the model's own stream
+        (``StreamDetector.locate_source``)."""
+        state = self._own_stream()
+        small = None
+        if reference is None:
+            anchor = state.index if state.onset is None else state.onset
+            small = pick_reference(state.frames, anchor, self.reference_offset)
+        return self.locate(frame, reference, small)

@@ -10,6 +10,7 @@ stride-8 map followed by offset refinement on the stride-4 map; visibility and
 confidence per point per frame.
 """
 import copy
+import warnings
 from collections import deque
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -23,7 +24,7 @@ from torch import nn
 from bleedorigin.registry import MODELS
 
 from .query_decoder import MLP, QueryDecoderLayer, sample_grid, sample_points
-from .stream_loop import track_frames
+from .stream_loop import track_online
 
 # eq. 8: alpha_1 (gt) = 0.6, alpha_2 (pseudo) = 0.4; the rest are auxiliary terms
 DEFAULT_LOSS_WEIGHTS = dict(gt=0.6, pseudo=0.4, patch_cls=0.2, visibility=0.05, confidence=0.05)
@@ -51,6 +52,7 @@ class TrackState:
         self.scale: Tuple[float, float] = (1.0, 1.0)  # input px per original px (x, y)
         self.frame_index = -1
         self.frames_since_init = 0
+        self.refiner = None  # this video's copy of the model's refiner (coarse-to-fine)
 
     def __len__(self) -> int:
         return 0 if self.points is None else int(self.points.shape[0])
@@ -587,7 +589,8 @@ class BleedTrackOn(BaseModel):
             if len(video) == 0:
                 raise ValueError(f'clip {sample.get("clip_id", "?")}: zero-length clip, '
                                  f'nothing to track')
-            points, visibility, confidence = track_frames(self, video, query)
+            points, visibility, confidence = track_online(self, video, query,
+                                                          self.refresh_interval)
             scale = np.asarray(sample.get('scale', (1.0, 1.0)), dtype=np.float32)
             result = dict(sample)
             result['pred_points'] = points / scale
@@ -596,8 +599,13 @@ class BleedTrackOn(BaseModel):
             results.append(result)
         return results
 
-    # -------------------------------------------------------- streaming API
-    def _prepare_frame(self, frame: np.ndarray) -> Tuple[torch.Tensor, Tuple[float, float]]:
+    # ------------------------------------------- online step (state passed in)
+    # The model holds no stream: ``bleedorigin.apis.StreamTracker`` owns the TrackState
+    # and the refresh policy and calls these; ``predict`` loops over the same calls
+    # (``stream_loop.track_online``).
+    def frame_input(self, frame: np.ndarray) -> Tuple[torch.Tensor, Tuple[float, float]]:
+        """Resize-to-model: (H, W, 3) uint8 RGB -> (1, 3, H_in, W_in) tensor and the
+        scale (x, y) in input px per original px."""
         if not isinstance(frame, np.ndarray) or frame.ndim != 3 or frame.shape[2] != 3:
             raise ValueError(f'frame must be an HxWx3 uint8 RGB array, got '
                              f'{getattr(frame, "shape", type(frame))}')
@@ -609,6 +617,8 @@ class BleedTrackOn(BaseModel):
         tensor = tensor.contiguous()
         return tensor.to(self.pixel_mean.device), (in_w / w, in_h / h)
 
+    _prepare_frame = frame_input  # older name
+
     def _points_to_input(self, points, scale) -> torch.Tensor:
         pts = np.asarray(points, dtype=np.float32).reshape(-1, 2)
         if not np.isfinite(pts).all():
@@ -616,17 +626,18 @@ class BleedTrackOn(BaseModel):
         return torch.from_numpy(pts * np.asarray(scale, np.float32))[None].to(
             self.pixel_mean.device)
 
-    def reset_stream(self) -> None:
-        """Forget the current video."""
-        self._stream = None
-        if self.refiner is not None:
-            self.refiner.reset_stream()
-
     @torch.no_grad()
-    def init(self, frame: np.ndarray, points) -> None:
-        """Start tracking ``points`` (K, 2) original pixels from ``frame``."""
+    def start_state(self, frame: np.ndarray, inputs: Tuple[torch.Tensor, Tuple[float, float]],
+                    points) -> TrackState:
+        """A new TrackState tracking ``points`` (K, 2) original px from ``frame``.
+
+        Args:
+            frame (np.ndarray): (H, W, 3) uint8 RGB (the refiner works on it).
+            inputs (tuple): :meth:`frame_input` of ``frame``.
+            points: (K, 2) original px.
+        """
         self.eval()
-        tensor, scale = self._prepare_frame(frame)
+        tensor, scale = inputs
         state = TrackState(self.spatial_memory_size, self.context_memory_size)
         feat4, feat8 = self.extract_feats(tensor)
         pts = self._points_to_input(points, scale)
@@ -640,15 +651,16 @@ class BleedTrackOn(BaseModel):
         state.last_frame = tensor
         state.scale = scale
         state.frame_index = 0
-        self._stream = state
         if self.refiner is not None:
-            self.refiner.init(frame, points)
+            state.refiner = self.refiner.new_stream()
+            state.refiner.init(frame, points)
+        return state
 
     @torch.no_grad()
-    def add_points(self, frame: np.ndarray, points) -> None:
-        """Add new queries on the current frame (the one last passed to init/step)."""
-        state = self._require_stream()
-        tensor, scale = self._prepare_frame(frame)
+    def extend_state(self, state: TrackState, frame: np.ndarray,
+                     inputs: Tuple[torch.Tensor, Tuple[float, float]], points) -> None:
+        """Add queries on the current frame (the one last passed to start/advance)."""
+        tensor, scale = inputs
         feat4, feat8 = self.extract_feats(tensor, state.last_frame)
         pts = self._points_to_input(points, scale)
         query, entry = self._init_queries(feat4, feat8, pts)
@@ -672,19 +684,20 @@ class BleedTrackOn(BaseModel):
             state.spatial_memory[-1] = (newest, valid)
         else:
             state.spatial_memory.append((entry[0], torch.ones(n, dtype=torch.bool)))
-        if self.refiner is not None:
-            self.refiner.add_points(frame, points)
+        if state.refiner is not None:
+            state.refiner.add_points(frame, points)
 
     @torch.no_grad()
-    def step(self, frame: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Track into the next frame.
+    def advance_state(self, state: TrackState, frame: np.ndarray,
+                      inputs: Tuple[torch.Tensor, Tuple[float, float]]
+                      ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Track into the next frame (no refresh: the caller's policy decides).
 
         Returns:
             tuple: points (K, 2) float32 original px, visibility (K,) bool,
             confidence (K,) float in [0, 1].
         """
-        state = self._require_stream()
-        tensor, scale = self._prepare_frame(frame)
+        tensor, scale = inputs
         if not np.allclose(scale, state.scale):
             raise ValueError(f'frame size changed mid-stream: scale {scale} != {state.scale}')
         feat4, feat8 = self.extract_feats(tensor, state.last_frame)
@@ -692,8 +705,8 @@ class BleedTrackOn(BaseModel):
         context = [(e[None], v[None]) for e, v in state.context_memory]
         prior = state.points
         reliability = None
-        if self.refiner is not None:  # coarse-to-fine: window centred on the flow proposal
-            refined, reliability = self.refiner.step(frame)
+        if state.refiner is not None:  # coarse-to-fine: window centred on the flow proposal
+            refined, reliability = state.refiner.step(frame)
             prior = torch.from_numpy(refined * np.asarray(scale, np.float32)).to(prior)
         out = self._track_step(feat4, feat8, state.query_init, prior[None],
                                spatial, context)
@@ -706,19 +719,17 @@ class BleedTrackOn(BaseModel):
         if reliability is None:
             state.points = out['points'][0]
         else:
-            state.points = self._fuse(prior, out['points'][0], state.confidence,
+            state.points = self._fuse(state.refiner, prior, out['points'][0], state.confidence,
                                       reliability, scale)
             state.confidence = torch.maximum(state.confidence, torch.from_numpy(reliability))
         state.last_feats = (feat4, feat8)
         state.last_frame = tensor
         state.frame_index += 1
         state.frames_since_init += 1
-        if self.refresh_interval and state.frames_since_init % self.refresh_interval == 0:
-            self.refresh()
-        return self._stream_output(state)
+        return self.state_output(state)
 
-    def _fuse(self, refined: torch.Tensor, network: torch.Tensor, confidence: torch.Tensor,
-              reliability: np.ndarray, scale) -> torch.Tensor:
+    def _fuse(self, refiner, refined: torch.Tensor, network: torch.Tensor,
+              confidence: torch.Tensor, reliability: np.ndarray, scale) -> torch.Tensor:
         """Refined points where the refiner holds them; the network's where it lost them."""
         points = refined.clone()
         if not self.network_fallback:
@@ -726,13 +737,12 @@ class BleedTrackOn(BaseModel):
         lost = torch.from_numpy(reliability <= 0) & (confidence > self.fallback_confidence)
         for i in torch.nonzero(lost).flatten().tolist():
             points[i] = network[i]
-            self.refiner.correct(i, (network[i] / torch.tensor(scale)).numpy())
+            refiner.correct(i, (network[i] / torch.tensor(scale)).numpy())
         return points
 
     @torch.no_grad()
-    def refresh(self) -> None:
+    def refresh_state(self, state: TrackState) -> None:
         """Clear both memories and re-initialise the queries from the current predictions."""
-        state = self._require_stream()
         feat4, feat8 = state.last_feats
         query, entry = self._init_queries(feat4, feat8, state.points[None])
         state.query_init = query
@@ -740,7 +750,7 @@ class BleedTrackOn(BaseModel):
         state.context_memory.clear()
         state.spatial_memory.append((entry[0], torch.ones(len(state), dtype=torch.bool)))
 
-    def _stream_output(self, state: TrackState):
+    def state_output(self, state: TrackState):
         """Points in original px; a point outside the frame is reported invisible."""
         scale = np.asarray(state.scale, dtype=np.float32)
         points = (state.points.cpu().numpy() / scale).astype(np.float32)
@@ -750,6 +760,35 @@ class BleedTrackOn(BaseModel):
         inside = (points >= 0).all(-1) & (points < size).all(-1)
         return points, visibility & inside, state.confidence.cpu().numpy().astype(np.float32)
 
+    # -------------------------------------------- deprecated: a stream on the model
+    # Kept so older scripts run; new code wraps the model in bleedorigin.apis.StreamTracker,
+    # which holds the state and takes the refresh policy instead of ``refresh_interval``.
+    def reset_stream(self) -> None:
+        """Deprecated: forget the model's own stream (use ``StreamTracker.reset``)."""
+        self._stream = None
+
+    def init(self, frame: np.ndarray, points) -> None:
+        """Deprecated: start the model's own stream (use ``StreamTracker.init``)."""
+        _deprecated('BleedTrackOn.init/step/add_points/refresh')
+        self._stream = self.start_state(frame, self.frame_input(frame), points)
+
+    def add_points(self, frame: np.ndarray, points) -> None:
+        """Deprecated: see :meth:`extend_state`."""
+        self.extend_state(self._require_stream(), frame, self.frame_input(frame), points)
+
+    def step(self, frame: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Deprecated: :meth:`advance_state` on the model's own stream, refreshed every
+        ``refresh_interval`` frames."""
+        state = self._require_stream()
+        self.advance_state(state, frame, self.frame_input(frame))
+        if self.refresh_interval and state.frames_since_init % self.refresh_interval == 0:
+            self.refresh_state(state)
+        return self.state_output(state)
+
+    def refresh(self) -> None:
+        """Deprecated: see :meth:`refresh_state`."""
+        self.refresh_state(self._require_stream())
+
     def _require_stream(self) -> TrackState:
         if self._stream is None:
             raise RuntimeError('call tracker.init(frame, points) before step/add_points/refresh')
@@ -757,7 +796,7 @@ class BleedTrackOn(BaseModel):
 
     @property
     def stream_state(self) -> Optional[TrackState]:
-        """The streaming state (for inspection: memory lengths stay bounded)."""
+        """Deprecated: the model's own stream state (``StreamTracker.state`` instead)."""
         return self._stream
 
     def copy_for_stream(self) -> 'BleedTrackOn':
@@ -765,6 +804,12 @@ class BleedTrackOn(BaseModel):
         other = copy.deepcopy(self)
         other._stream = None
         return other
+
+
+def _deprecated(what: str) -> None:
+    warnings.warn(f'{what} on the model is deprecated: wrap the model in '
+                  'bleedorigin.apis.StreamTracker, which owns the stream and the refresh '
+                  'policy', DeprecationWarning, stacklevel=3)
 
 
 def _masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -25,6 +25,7 @@ Each point reports a reliability: 1 when the anchor held, the inlier fraction
 held still). State is bounded: the previous grey frame, one grey frame per
 anchor still referenced (at most K + 1), and a 2x3 transform per point.
 """
+import copy
 from typing import List, Optional, Sequence, Tuple
 
 import cv2
@@ -138,6 +139,13 @@ class AnchoredFlowRefiner:
         self.reset_stream()
 
     # ----------------------------------------------------------------- state
+    def new_stream(self) -> 'AnchoredFlowRefiner':
+        """A refiner with these settings and a fresh stream (one per video: the tracker's
+        TrackState holds it, so the model itself keeps no stream)."""
+        other = copy.copy(self)
+        other.reset_stream()
+        return other
+
     def reset_stream(self) -> None:
         """Forget the current video."""
         self.scale = np.ones(2, np.float32)  # working px per original px (x, y)

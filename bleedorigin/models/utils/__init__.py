@@ -6,6 +6,13 @@ from .onset_input import (
     onset_clip_input,
     onset_frame_input,
 )
+from .onset_stream import (
+    OnsetStreamState,
+    onset_stream_update,
+    pick_reference,
+    update_state_run,
+    update_window_onset,
+)
 from .pooling import avg_max_pool
 from .positional_encoding import SinusoidalPositionalEncoding
 from .red_mask import RedMask, red_difference_argmax, red_mask
@@ -14,5 +21,6 @@ __all__ = [
     'RedMask', 'red_mask', 'red_difference_argmax', 'SinusoidalPositionalEncoding',
     'onset_from_windows', 'dis_flow', 'sequence_flow', 'rgb_to_hsv01', 'propagate_point',
     'to_gray', 'align_to', 'avg_max_pool', 'onset_frame_input', 'onset_clip_input',
-    'check_rgb_frame', 'ONSET_INPUT_CHANNELS', 'onset_from_states'
+    'check_rgb_frame', 'ONSET_INPUT_CHANNELS', 'onset_from_states', 'OnsetStreamState',
+    'onset_stream_update', 'pick_reference', 'update_state_run', 'update_window_onset'
 ]

@@ -5,6 +5,7 @@ from mmengine.structures import BaseDataElement, InstanceData, PixelData
 from mmpose.structures import PoseDataSample
 
 import bleedorigin  # noqa: F401
+from bleedorigin.apis import StreamDetector
 from bleedorigin.models.utils import rgb_to_hsv01, sequence_flow
 from bleedorigin.registry import MODELS
 
@@ -101,19 +102,25 @@ def test_streaming_matches_offline_and_is_bounded():
     data = model.data_preprocessor(dict(inputs=[inputs], data_samples=[sample]))
     offline = model(**data, mode='predict')[0].pred_onset
     frames = inputs['rgb'].permute(0, 2, 3, 1).numpy()
-    model.reset_stream()
-    states = [model.stream_step(np.ascontiguousarray(
+    stream = StreamDetector(model)
+    states = [stream.step(np.ascontiguousarray(
         np.kron(f, np.ones((2, 2, 1), dtype=np.uint8)))) for f in frames]
     assert [s['frame_index'] for s in states] == list(range(14))
     assert all(s['onset_frame'] is None for s in states[:WINDOW - 1])
     assert states[-1]['onset_frame'] is not None
     assert abs(states[-1]['onset_frame'] - offline) <= 2  # resize round trip only
-    assert len(model._stream['feats']) == WINDOW
-    assert len(model._stream['memory']) <= 2
-    x, y, score = model.locate_source(np.zeros((48, 64, 3), dtype=np.uint8))
+    assert len(stream.state.feats) == WINDOW
+    assert len(stream.state.memory) <= 2
+    x, y, score = stream.locate_source(np.zeros((48, 64, 3), dtype=np.uint8))
     assert 0 <= x < 64 and 0 <= y < 48 and np.isfinite(score)
     with pytest.raises(ValueError, match='uint8'):
-        model.stream_step(np.zeros((10, 10, 3), dtype=np.float32))
+        stream.step(np.zeros((10, 10, 3), dtype=np.float32))
+    # the deprecated stream on the model is the same step
+    model.reset_stream()
+    with pytest.warns(DeprecationWarning, match='StreamDetector'):
+        legacy = [model.stream_step(np.ascontiguousarray(
+            np.kron(f, np.ones((2, 2, 1), dtype=np.uint8)))) for f in frames]
+    assert legacy == states
 
 
 def test_red_domain_state_loss_and_teacher_memory():

@@ -1,0 +1,121 @@
+"""The online onset step (Algorithm 1, detection part) on an explicit state.
+
+``BleedOriginDetector`` holds the networks and no stream; the predictor
+``bleedorigin.apis.StreamDetector`` owns an :class:`OnsetStreamState` per video and calls
+:func:`onset_stream_update` once per frame. The state-update rules (clean-view memory,
+eq. 2 over the newest window, the per-frame state decoder, the reference frame of the
+source branch) are the functions below, so a change of decoding lands in one place.
+"""
+from collections import deque
+from typing import Any, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+
+from .onset_decoding import onset_from_windows
+
+
+class OnsetStreamState:
+    """Bounded state of the online onset detector for one video.
+
+    Args:
+        memory: The clean-view memory (``CleanViewMemory`` of the model's MDCFM size).
+        window_size (int): N: frame features kept for the newest window.
+        buffer_size (int): Source-size frames kept for the reference of the source
+            branch (``reference_offset + N + 1``).
+    """
+
+    def __init__(self, memory: Any, window_size: int, buffer_size: int) -> None:
+        if window_size < 1 or buffer_size < 1:
+            raise ValueError(f'OnsetStreamState: window_size and buffer_size must be >= 1, '
+                             f'got {window_size}, {buffer_size}')
+        self.index = -1  # frames seen - 1
+        self.prev: Optional[tuple] = None  # (small uint8, rgb, hsv) of the previous frame
+        self.memory = memory
+        self.feats: deque = deque(maxlen=window_size)  # (D,) per frame, newest last
+        self.onset: Optional[int] = None  # eq. 2, earliest over the windows seen
+        self.confidence = 0.0  # S_conf of the newest window
+        self.state_count = 0  # consecutive frames above the state threshold
+        self.state_onset: Optional[int] = None
+        self.frames: deque = deque(maxlen=buffer_size)  # (t, source-size frame)
+
+
+def update_state_run(count: int, probability: float, threshold: float, run: int,
+                     index: int) -> Tuple[int, Optional[int]]:
+    """One frame of the state decoder (``onset_from_states`` frame by frame).
+
+    Returns:
+        tuple: the new run length and the onset (``index - run + 1``) once the run
+        reaches ``run`` frames, else None.
+    """
+    count = count + 1 if probability > threshold else 0
+    return count, (index - run + 1 if count == run else None)
+
+
+def update_window_onset(onset: Optional[int], start: int, theta: float, confidence: float,
+                        window_size: int, conf_thr: float) -> Optional[int]:
+    """Eq. 2 online: the earliest onset over the windows seen so far, this one included."""
+    candidate = onset_from_windows([start], [theta], [confidence], window_size, conf_thr)
+    if candidate is None:
+        return onset
+    return candidate if onset is None else min(onset, candidate)
+
+
+def pick_reference(frames: Sequence[Tuple[int, np.ndarray]], anchor: int, offset: int
+                   ) -> Optional[np.ndarray]:
+    """The buffered frame nearest to ``anchor - offset`` (not before frame 0); None when
+    nothing is buffered."""
+    if not frames:
+        return None
+    wanted = max(anchor - offset, 0)
+    return min(frames, key=lambda item: abs(item[0] - wanted))[1]
+
+
+@torch.no_grad()
+def onset_stream_update(model, state: OnsetStreamState, frame: np.ndarray,
+                        current: tuple) -> dict:
+    """Consume one preprocessed frame; eq. 2 on the windows seen so far.
+
+    Args:
+        model: ``BleedOriginDetector`` (``frame_feature``, ``state_probability``,
+            ``is_clean_view``, ``window_prediction``, ``buffer_frame`` and its
+            ``window_size``, ``conf_thr``, ``state_thr``, ``state_run``,
+            ``onset_decoder``, ``use_memory``).
+        state (OnsetStreamState): Updated in place.
+        frame (np.ndarray): (H, W, 3) uint8 RGB as streamed (buffered for the source).
+        current (tuple): ``model.onset_inputs(frame)``.
+
+    Returns:
+        dict: ``frame_index``, ``onset_frame`` (None until a window fired; with
+        ``onset_decoder='state'`` the state decoder's onset, and eq. 2's moves to
+        ``window_onset_frame``), ``confidence`` (S_conf of the newest window, 0 before N
+        frames) and ``state_onset_frame`` (None without a state head).
+    """
+    state.index += 1
+    t = state.index
+    if state.prev is None:
+        state.prev = current
+        state.memory.push(current)
+    memory = state.memory.padded() if model.use_memory else None
+    feat, logits = model.frame_feature(current, state.prev, memory)
+    state.feats.append(feat)
+    if state.state_onset is None:
+        prob = model.state_probability(feat)
+        if prob is not None:
+            state.state_count, state.state_onset = update_state_run(
+                state.state_count, prob, model.state_thr, model.state_run, t)
+    if t > 0 and model.is_clean_view(logits):
+        state.memory.push(state.prev)
+    state.prev = current
+    state.frames.append((t, model.buffer_frame(frame)))
+    window = model.window_size
+    if len(state.feats) == window:
+        theta, conf = model.window_prediction(torch.stack(list(state.feats))[None])
+        state.confidence = float(conf[0])
+        state.onset = update_window_onset(state.onset, t - window + 1, float(theta[0]),
+                                          float(conf[0]), window, model.conf_thr)
+    if model.onset_decoder == 'state':
+        return dict(frame_index=t, onset_frame=state.state_onset, confidence=state.confidence,
+                    window_onset_frame=state.onset, state_onset_frame=state.state_onset)
+    return dict(frame_index=t, onset_frame=state.onset, confidence=state.confidence,
+                state_onset_frame=state.state_onset)
