@@ -1,6 +1,6 @@
 """Streaming efficiency of BleedOrigin-Detect (paper Table 10 columns), per stage.
 
-Feeds frames one at a time through ``stream_step`` (onset state) and calls
+Feeds frames one at a time through ``StreamDetector.step`` (onset state) and calls
 ``locate_source`` once per frame budget, then prints FPS, latency, parameters,
 FLOPs and peak memory per stage as Markdown (and JSON with ``--out``).
 
@@ -18,6 +18,7 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
+from bleedorigin.apis import StreamDetector
 from bleedorigin.registry import MODELS
 from bleedorigin.utils import load_checkpoint_safely
 from bleedorigin.utils.profiling import (
@@ -82,31 +83,32 @@ def main():
         checkpoint = load_checkpoint_safely(args.checkpoint)
         model.load_state_dict(checkpoint.get('state_dict', checkpoint))
     model.eval()
+    detector = StreamDetector(model)
     frames = (video_frames(args.video, args.frames, args.width, args.height) if args.video
               else synthetic_frames(args.frames, args.width, args.height))
     # pass 1: latency (no allocation tracing); pass 2: peak Python-heap memory per stage
     timer = StageTimer()
-    model.reset_stream()
+    detector.reset()
     state, last = None, None
     frames = list(frames)
     warmup = min(5, len(frames))
     for index, frame in enumerate(frames):
         if index < warmup:
-            model.stream_step(frame)
+            detector.step(frame)
             continue
         with timer.stage('onset (stream_step)'):
-            state = model.stream_step(frame)
+            state = detector.step(frame)
         last = frame
     for _ in range(10):
         with timer.stage('source (locate_source)'):
-            model.locate_source(last)
+            detector.locate_source(last)
     memory = StageTimer(track_memory=True)
-    model.reset_stream()
+    detector.reset()
     for frame in frames[:model.window_size + 5]:
         with memory.stage('onset (stream_step)'):
-            model.stream_step(frame)
+            detector.step(frame)
     with memory.stage('source (locate_source)'):
-        model.locate_source(last)
+        detector.locate_source(last)
     for name, peak in memory.peak_bytes.items():
         timer.peak_bytes[name] = peak
     summary = timer.summary()

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from mmengine.config import Config
 
+from bleedorigin.apis import StreamTracker
 from bleedorigin.registry import MODELS
 from bleedorigin.utils import load_checkpoint_safely, register_all_modules
 
@@ -59,23 +60,24 @@ def main():
         state = load_checkpoint_safely(args.checkpoint)
         tracker.load_state_dict(state.get('state_dict', state), strict=False)
     tracker.eval()
+    stream = StreamTracker(tracker, refresh_policy='model')
     frames = load_frames(args.data_root or cfg.get('data_root'), args.size,
                          args.frames + args.warmup + 1)
     w, h = args.size
     points = np.stack([np.linspace(w * 0.3, w * 0.7, args.points),
                        np.full(args.points, h / 2)], axis=1)
-    tracker.init(frames[0], points)
+    stream.init(frames[0], points)
     n = len(frames)
     for i in range(1, args.warmup + 1):
-        tracker.step(frames[i % n])
+        stream.step(frames[i % n])
     start = time.perf_counter()
     for i in range(args.frames):
-        tracker.step(frames[(args.warmup + 1 + i) % n])
+        stream.step(frames[(args.warmup + 1 + i) % n])
     elapsed = time.perf_counter() - start
     params = sum(p.numel() for p in tracker.parameters()) / 1e6
     print(f'tracker step: {args.frames / elapsed:.1f} FPS, {1000 * elapsed / args.frames:.2f} '
           f'ms/frame, {args.points} point(s), {w}x{h} frames, {args.threads} threads, '
-          f'{params:.2f} M params, refresh every {tracker.refresh_interval}')
+          f'{params:.2f} M params, refresh {stream.refresh_policy.name}')
 
 
 if __name__ == '__main__':

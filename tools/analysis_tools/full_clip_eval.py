@@ -150,10 +150,10 @@ def main(argv=None):
     from bleedorigin.apis import (
         BleedOriginNet,
         align_on_onset,
-        build_stream_model,
+        build_stream_detector,
+        build_stream_tracker,
         latency_statistics,
     )
-    from bleedorigin.apis.model_builder import DETECTOR_METHODS, TRACKER_METHODS
     from bleedorigin.datasets.bench import BenchIndex
     from bleedorigin.evaluation import render_table
     from bleedorigin.evaluation.functional.point_accuracy import point_accuracy
@@ -165,8 +165,8 @@ def main(argv=None):
     clips = list(index.clips)
     if not clips:
         raise ValueError(f'{args.data_root}: split {args.split!r} has no readable clip')
-    detector = build_stream_model(args.detect_config, args.detect, DETECTOR_METHODS)
-    tracker = build_stream_model(args.track_config, args.track, TRACKER_METHODS)
+    detector = build_stream_detector(args.detect_config, args.detect)
+    tracker = build_stream_tracker(args.track_config, args.track)
     untrained = not (args.detect and args.track)
     report = dict(data_root=args.data_root, split=args.split, detect=args.detect,
                   track=args.track, untrained=untrained, clips=len(clips))

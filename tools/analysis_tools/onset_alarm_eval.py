@@ -98,8 +98,7 @@ def main(argv=None):
     args = parse_args(argv)
     import torch
 
-    from bleedorigin.apis import build_stream_model
-    from bleedorigin.apis.model_builder import DETECTOR_METHODS
+    from bleedorigin.apis import StreamDetector, build_stream_model
 
     torch.set_num_threads(args.threads)
     if not osp.isdir(args.negative_root) or not osp.isfile(
@@ -109,9 +108,10 @@ def main(argv=None):
         from bleedorigin.datasets.synthetic import ensure_synthetic
         ensure_synthetic(data_root=args.negative_root, preset=args.negative_preset, seed=0,
                          workers=args.workers)
-    detector = build_stream_model(args.config, args.checkpoint, DETECTOR_METHODS)
+    model = build_stream_model(args.config, args.checkpoint, 'detector')
     if args.decoder:
-        detector.onset_decoder = args.decoder
+        model.onset_decoder = args.decoder  # a model setting (its decoder), not stream state
+    detector = StreamDetector(model)
     start = time.time()
     result = dict(negative=negative_figures(detector, args.negative_root, args.chunk))
     result['positive'] = positive_figures(detector, args.positive_root, args.split,

@@ -1,10 +1,11 @@
 """Same detector checkpoint, two paths: does the streaming path give the dataset path's onsets?
 
-Streams every frame of every clip of ``--split`` through ``tools/benchmark.py``'s
-``run_detector`` (``ClipRecord.load_frames`` + ``stream_step``, the path of the benchmark,
-``BleedOriginNet`` and the demo) and compares the onset per clip with a ``tools/test.py
---dump`` of the same checkpoint (``BleedOnsetDataset`` + ``predict``). Prints the clips
-that differ and Table 3's onset figures from both.
+Streams every frame of every clip of ``--split`` through
+``bleedorigin.evaluation.bench_scoring.run_detector`` (``ClipRecord.load_frames`` +
+``StreamDetector.step``, the path of the benchmark, ``BleedOriginNet`` and the demo)
+and compares the onset per clip with a ``tools/test.py --dump`` of the same checkpoint
+(``BleedOnsetDataset`` + ``predict``). Prints the clips that differ and Table 3's onset
+figures from both.
 
 Example:
     python tools/test.py configs/bleedorigin/detect.py CKPT --dump work_dirs/d/test.pkl
@@ -12,10 +13,8 @@ Example:
         CKPT work_dirs/d/test.pkl --out work_dirs/d/paths.json
 """
 import argparse
-import importlib.util
 import json
 import os
-import os.path as osp
 import pickle
 
 
@@ -35,20 +34,16 @@ def main(argv=None):
     args = parse_args(argv)
     import torch
 
-    from bleedorigin.apis import build_stream_model
-    from bleedorigin.apis.model_builder import DETECTOR_METHODS
+    from bleedorigin.apis import build_stream_detector
     from bleedorigin.constants import ONSET_TOLERANCES
     from bleedorigin.datasets.bench import BenchIndex
+    from bleedorigin.evaluation.bench_scoring import run_detector
     from bleedorigin.evaluation.functional import onset_accuracy
 
     torch.set_num_threads(1)
-    path = osp.join(osp.dirname(osp.abspath(__file__)), '..', 'benchmark.py')
-    spec = importlib.util.spec_from_file_location('bleedorigin_benchmark_tool', path)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
     clips = BenchIndex(args.data_root, args.split).clips
-    detector = build_stream_model(args.config, args.checkpoint, DETECTOR_METHODS)
-    stream, _ = bench.run_detector(detector, clips, args.chunk)
+    detector = build_stream_detector(args.config, args.checkpoint)
+    stream, _ = run_detector(detector, clips, args.chunk)
     with open(args.dump, 'rb') as f:
         offline = {r['clip_id']: r['pred_onset'] for r in pickle.load(f) if 'pred_onset' in r}
     ids = [f'{c.patient_id}/{c.clip_id}' for c in clips]

@@ -67,12 +67,12 @@ def build_methods(args):
     from bleedorigin.models.trackers.baselines import BASELINE_TRACKERS
     methods = {}
     if args.config:
-        from bleedorigin.apis.model_builder import TRACKER_METHODS, build_stream_model
+        from bleedorigin.apis import StreamTracker, build_stream_model
         if not args.checkpoint:
             print('[round_trip] no --checkpoint: our tracker runs with random weights')
-        model = build_stream_model(args.config, args.checkpoint, TRACKER_METHODS)
-        model.refresh_interval = 0  # a round trip must not re-anchor mid-way
-        methods['ours'] = lambda: model
+        model = build_stream_model(args.config, args.checkpoint, 'tracker')
+        # a round trip must not re-anchor mid-way: no refresh policy
+        methods['ours'] = lambda: StreamTracker(model, refresh_policy=None)
     for name in args.baselines:
         if name not in BASELINE_TRACKERS:
             raise ValueError(f'unknown baseline {name!r}; choose from {sorted(BASELINE_TRACKERS)}')
