@@ -1,18 +1,17 @@
 from .flow import align_to, dis_flow, propagate_point, rgb_to_hsv01, sequence_flow, to_gray
-from .onset_decoding import onset_from_states, onset_from_windows
+from .onset_decoding import (
+    onset_from_states,
+    onset_from_windows,
+    update_state_run,
+    update_window_onset,
+)
 from .onset_input import (
     ONSET_INPUT_CHANNELS,
     check_rgb_frame,
     onset_clip_input,
     onset_frame_input,
 )
-from .onset_stream import (
-    OnsetStreamState,
-    onset_stream_update,
-    pick_reference,
-    update_state_run,
-    update_window_onset,
-)
+from .onset_stream import OnsetStreamState, onset_stream_update, pick_reference
 from .pooling import avg_max_pool
 from .positional_encoding import SinusoidalPositionalEncoding
 from .red_mask import RedMask, red_difference_argmax, red_mask

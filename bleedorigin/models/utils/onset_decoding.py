@@ -1,6 +1,7 @@
-"""Sliding-window onset decoding (paper eq. 2)."""
+"""Onset decoding (paper eq. 2 and the per-frame state decoder), offline over a clip and
+online one window / one frame at a time (``onset_stream.onset_stream_update``)."""
 import math
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Tuple
 
 
 def onset_from_windows(starts: Sequence[int], thetas: Sequence[float],
@@ -53,7 +54,28 @@ def onset_from_states(probabilities: Sequence[float], threshold: float = 0.5,
         raise ValueError(f'onset_from_states: run must be >= 1, got {run}')
     count = 0
     for t, prob in enumerate(probabilities):
-        count = count + 1 if float(prob) > threshold else 0
-        if count == run:
-            return t - run + 1
+        count, onset = update_state_run(count, float(prob), threshold, run, t)
+        if onset is not None:
+            return onset
     return None
+
+
+def update_state_run(count: int, probability: float, threshold: float, run: int,
+                     index: int) -> Tuple[int, Optional[int]]:
+    """One frame of the state decoder (``onset_from_states`` frame by frame).
+
+    Returns:
+        tuple: the new run length and the onset (``index - run + 1``) once the run
+        reaches ``run`` frames, else None.
+    """
+    count = count + 1 if probability > threshold else 0
+    return count, (index - run + 1 if count == run else None)
+
+
+def update_window_onset(onset: Optional[int], start: int, theta: float, confidence: float,
+                        window_size: int, conf_thr: float) -> Optional[int]:
+    """Eq. 2 online: the earliest onset over the windows seen so far, this one included."""
+    candidate = onset_from_windows([start], [theta], [confidence], window_size, conf_thr)
+    if candidate is None:
+        return onset
+    return candidate if onset is None else min(onset, candidate)

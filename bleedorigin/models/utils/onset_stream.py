@@ -4,7 +4,10 @@
 ``bleedorigin.apis.StreamDetector`` owns an :class:`OnsetStreamState` per video and calls
 :func:`onset_stream_update` once per frame. The state-update rules (clean-view memory,
 eq. 2 over the newest window, the per-frame state decoder, the reference frame of the
-source branch) are the functions below, so a change of decoding lands in one place.
+source branch) are plain functions: the decoding rules sit beside their offline forms in
+:mod:`.onset_decoding` (``update_state_run`` is ``onset_from_states`` frame by frame,
+``update_window_onset`` is ``onset_from_windows`` window by window), so a change of
+decoding lands in one place.
 """
 from collections import deque
 from typing import Any, Optional, Sequence, Tuple
@@ -12,7 +15,7 @@ from typing import Any, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
-from .onset_decoding import onset_from_windows
+from .onset_decoding import update_state_run, update_window_onset
 
 
 class OnsetStreamState:
@@ -38,27 +41,6 @@ class OnsetStreamState:
         self.state_count = 0  # consecutive frames above the state threshold
         self.state_onset: Optional[int] = None
         self.frames: deque = deque(maxlen=buffer_size)  # (t, source-size frame)
-
-
-def update_state_run(count: int, probability: float, threshold: float, run: int,
-                     index: int) -> Tuple[int, Optional[int]]:
-    """One frame of the state decoder (``onset_from_states`` frame by frame).
-
-    Returns:
-        tuple: the new run length and the onset (``index - run + 1``) once the run
-        reaches ``run`` frames, else None.
-    """
-    count = count + 1 if probability > threshold else 0
-    return count, (index - run + 1 if count == run else None)
-
-
-def update_window_onset(onset: Optional[int], start: int, theta: float, confidence: float,
-                        window_size: int, conf_thr: float) -> Optional[int]:
-    """Eq. 2 online: the earliest onset over the windows seen so far, this one included."""
-    candidate = onset_from_windows([start], [theta], [confidence], window_size, conf_thr)
-    if candidate is None:
-        return onset
-    return candidate if onset is None else min(onset, candidate)
 
 
 def pick_reference(frames: Sequence[Tuple[int, np.ndarray]], anchor: int, offset: int
