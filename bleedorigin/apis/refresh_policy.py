@@ -7,8 +7,9 @@ when the tracker's confidence recovers after a drop (for example once water
 flushing ends), so the memory is re-grounded on a clean view instead of the
 frames seen during the disturbance.
 
-A policy only decides; :class:`~bleedorigin.apis.BleedOriginNet` calls the
-tracker's ``refresh()`` and disables the tracker's own ``refresh_interval``.
+A policy only decides; :class:`~bleedorigin.apis.StreamTracker` (which
+:class:`~bleedorigin.apis.BleedOriginNet` builds with the policy it is given) asks it
+after every step and refreshes the memory of its state; the model is never modified.
 """
 from typing import Dict, Optional, Union
 

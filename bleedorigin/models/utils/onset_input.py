@@ -1,8 +1,9 @@
 """The one preprocessing path of the onset branch: original RGB frame -> branch input.
 
 The dataset cache (``BleedOnsetDataset``), the offline evaluation (``tools/test.py``)
-and the streaming detector (``BleedOriginDetector.stream_step``, hence
-``tools/benchmark.py``, ``BleedOriginNet`` and ``tools/demo.py``) all call
+and the streaming detector (``StreamDetector.step`` via
+``BleedOriginDetector.onset_inputs``, hence ``tools/benchmark.py``, ``BleedOriginNet``
+and ``tools/demo.py``) all call
 :func:`onset_frame_input` on the decoded RGB frame, so the same checkpoint sees the
 same numbers on every path.
 
