@@ -150,6 +150,12 @@ def test_offline_predict_equals_the_stream_tracker_on_a_clip(models):
     predicted = tracker(inputs, [dict(query_points=query)], mode='predict')[0]
     expected = track_online(tracker, frames, query, refresh_interval=interval_before)
     np.testing.assert_array_equal(predicted['pred_points'], expected[0])
+    # the deprecated stream on the model runs the same step with its refresh_interval
+    with pytest.warns(DeprecationWarning, match='StreamTracker'):
+        legacy = track_frames(tracker, frames, query)
+    for a, b in zip(legacy, expected):
+        np.testing.assert_array_equal(a, b)
+    assert tracker.stream_state is None
 
 
 def test_refresh_policy_is_honoured_without_touching_the_model(models):
