@@ -13,9 +13,6 @@ from typing import Optional, Tuple
 import numpy as np
 import torch
 
-from bleedorigin.models.necks.mdcfm import CleanViewMemory
-from bleedorigin.models.utils import OnsetStreamState, onset_stream_update, pick_reference
-
 from .protocols import (
     DETECTOR_MEMBERS,
     ONSET_STEP_MEMBERS,
@@ -40,7 +37,7 @@ class StreamDetector:
             raise TypeError(f'StreamDetector: {type(model).__name__} has no online step '
                             f'({", ".join(missing)} missing)')
         self.model = model
-        self.state: Optional[OnsetStreamState] = None
+        self.state = None  # OnsetStreamState of the current video
         self.reset()
 
     # the attributes the pipeline and the tools read from a detector
@@ -54,6 +51,9 @@ class StreamDetector:
 
     def reset(self) -> None:
         """Forget every frame seen (start of a new video)."""
+        # imported here: `import bleedorigin.apis` must not pull in every model module
+        from bleedorigin.models.necks.mdcfm import CleanViewMemory
+        from bleedorigin.models.utils.onset_stream import OnsetStreamState
         model = self.model
         self.state = OnsetStreamState(CleanViewMemory(model.mdcfm.memory_size),
                                       model.window_size,
@@ -68,6 +68,7 @@ class StreamDetector:
             ``confidence`` (S_conf of the newest window) and ``state_onset_frame``;
             see :func:`~bleedorigin.models.utils.onset_stream_update`.
         """
+        from bleedorigin.models.utils.onset_stream import onset_stream_update
         return onset_stream_update(self.model, self.state, frame, self.model.onset_inputs(frame))
 
     @torch.no_grad()
@@ -86,6 +87,7 @@ class StreamDetector:
         """
         small = None
         if reference is None:
+            from bleedorigin.models.utils.onset_stream import pick_reference
             state = self.state
             anchor = state.index if state.onset is None else state.onset
             small = pick_reference(state.frames, anchor, self.model.reference_offset)

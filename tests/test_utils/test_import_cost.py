@@ -32,3 +32,14 @@ def test_lazy_adafactor_builds_the_transformers_optimizer():
     optimizer = _adafactor([torch.nn.Parameter(torch.zeros(2))], lr=1e-3,
                            relative_step=False, scale_parameter=False)
     assert type(optimizer).__name__ == 'Adafactor'
+
+
+def test_importing_the_apis_does_not_import_the_models():
+    """The predictors import model code when they are built, not at ``import bleedorigin.apis``
+    (the models package pulls in mmengine.model, mmpose and every registered module)."""
+    probe = ("import sys\nimport bleedorigin.apis\n"
+             "print(sorted(m for m in sys.modules if m.startswith('bleedorigin.models')))")
+    out = subprocess.run([sys.executable, '-c', probe], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == '[]'
