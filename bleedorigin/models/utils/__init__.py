@@ -1,4 +1,13 @@
-from .flow import align_to, dis_flow, propagate_point, rgb_to_hsv01, sequence_flow, to_gray
+from .flow import (
+    align_to,
+    dis_flow,
+    forward_backward_lucas_kanade,
+    lucas_kanade,
+    propagate_point,
+    rgb_to_hsv01,
+    sequence_flow,
+    to_gray,
+)
 from .onset_decoding import onset_from_states, onset_from_windows
 from .onset_input import (
     ONSET_INPUT_CHANNELS,
@@ -14,5 +23,6 @@ __all__ = [
     'RedMask', 'red_mask', 'red_difference_argmax', 'SinusoidalPositionalEncoding',
     'onset_from_windows', 'dis_flow', 'sequence_flow', 'rgb_to_hsv01', 'propagate_point',
     'to_gray', 'align_to', 'avg_max_pool', 'onset_frame_input', 'onset_clip_input',
-    'check_rgb_frame', 'ONSET_INPUT_CHANNELS', 'onset_from_states'
+    'check_rgb_frame', 'ONSET_INPUT_CHANNELS', 'onset_from_states', 'lucas_kanade',
+    'forward_backward_lucas_kanade'
 ]
