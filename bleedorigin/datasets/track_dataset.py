@@ -105,43 +105,23 @@ class BleedTrackDataset(Dataset):
         return np.stack([cv2.resize(f, (in_w, in_h), interpolation=cv2.INTER_AREA)
                          for f in frames])
 
-    def _gt_tracks(self, clip: ClipRecord, start: int, end: int, group_ids: Sequence[int]):
-        """Sparse GT in original pixels: (T, K, 2), visible (T, K), labelled (T, K)."""
-        t_len, k = end - start + 1, len(group_ids)
-        points = np.zeros((t_len, k, 2), np.float32)
-        visible = np.zeros((t_len, k), bool)
-        labelled = np.zeros((t_len, k), bool)
-        for frame, sources in clip.annotations.items():
-            if not start <= frame <= end:
-                continue
-            by_group = {s.group_id: s for s in sources}
-            for j, gid in enumerate(group_ids):
-                labelled[frame - start, j] = True
-                if gid in by_group:
-                    points[frame - start, j] = (by_group[gid].x, by_group[gid].y)
-                    visible[frame - start, j] = True
-        return points, visible, labelled
+    @staticmethod
+    def _gt_tracks(clip: ClipRecord, start: int, end: int, group_ids: Sequence[int]):
+        """Sparse GT in original pixels: (T, K, 2) (0 where absent), visible (T, K),
+        labelled (T, K)."""
+        sparse = clip.sparse_tracks(group_ids, start, end + 1)
+        points = np.nan_to_num(sparse['points'], nan=0.0).astype(np.float32)
+        return points, sparse['visible'], sparse['labelled']
 
-    def _dense_tracks(self, clip: ClipRecord, start: int, end: int, group_ids: Sequence[int]):
-        dense = clip.load_dense_gt()
+    @staticmethod
+    def _dense_tracks(clip: ClipRecord, start: int, end: int, group_ids: Sequence[int]):
+        """Dense GT in original pixels: points (T, K, 2) (0 where undefined), visible,
+        defined; ``None`` without ``dense_gt.json``."""
+        dense = clip.dense_tracks(group_ids, start, end + 1)
         if dense is None:
             return None
-        t_len, k = end - start + 1, len(group_ids)
-        points = np.zeros((t_len, k, 2), np.float32)
-        visible = np.zeros((t_len, k), bool)
-        defined = np.zeros((t_len, k), bool)
-        by_group = {s['group_id']: s for s in dense['sources']}
-        for j, gid in enumerate(group_ids):
-            source = by_group.get(gid)
-            if source is None:
-                continue
-            for i in range(t_len):
-                p = source['points'][start + i]
-                if p is not None:
-                    points[i, j] = p
-                    defined[i, j] = True
-                    visible[i, j] = bool(source['visible'][start + i])
-        return dict(points=points, visible=visible, defined=defined)
+        return dict(points=np.nan_to_num(dense['points'], nan=0.0).astype(np.float32),
+                    visible=dense['visible'], defined=dense['defined'])
 
     def _pseudo_tracks(self, clip: ClipRecord, start: int, end: int):
         """Pseudo trajectories starting at ``start``: (T, N, 2), valid (T, N)."""

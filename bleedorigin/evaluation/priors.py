@@ -1,13 +1,11 @@
 """Constant priors fitted on the train split (the "prior" rows of Tables 3 and 4)."""
 import numpy as np
 
-from .clips import onset_sources
-
 
 def prior_predictions(train_clips: list, clips: list, source_clips: list):
     """Constant priors fitted on the train split: median onset, mean relative source."""
     onsets = [c.onset_frame for c in train_clips if c.onset_frame is not None]
-    rel = [(x / c.width, y / c.height) for c in train_clips for _, x, y in onset_sources(c)]
+    rel = [(s.x / c.width, s.y / c.height) for c in train_clips for s in c.onset_sources()]
     if not onsets or not rel:
         return None, None
     median = int(round(float(np.median(onsets))))

@@ -507,6 +507,7 @@ class BleedOriginDetector(BaseModel):
                     bx, by = red_difference_argmax(item[0])
                     out.baseline_points = {'red_diff_argmax': [bx / sx, by / sy]}
                 out.gt_point = meta.get('gt_point')
+                out.gt_sources = meta.get('gt_sources')
                 out.ori_shape = meta['ori_shape']
             results.append(out)
         return results
