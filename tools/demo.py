@@ -30,8 +30,6 @@ import os.path as osp
 import sys
 import time
 
-import torch
-
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
@@ -171,6 +169,8 @@ def try_it_line(summary: dict, clip_meta: dict, args) -> str:
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
+    import torch  # here, not at the top: --help answers without loading torch
+
     torch.set_num_threads(args.threads or os.cpu_count() or 1)
 
     from bleedorigin.apis import BleedOriginNet, VideoSource, format_summary, run_stream
