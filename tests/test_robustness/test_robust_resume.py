@@ -10,7 +10,7 @@ import time
 import pytest
 import torch
 from robust_helpers import REPO
-from runner_helpers import build_runner
+from tiny_runner import build_runner
 
 from bleedorigin.utils.checkpoint import (
     checkpoint_candidates,
@@ -118,7 +118,7 @@ KILL_SCRIPT = '''
 import sys, time
 sys.path[:0] = [{here!r}, {repo!r}]
 from mmengine.hooks import Hook
-from runner_helpers import build_runner
+from tiny_runner import build_runner
 
 class Slow(Hook):
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
