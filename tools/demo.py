@@ -221,9 +221,6 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except (OSError, ValueError) as err:
-        # Input and configuration errors: one clear line instead of a traceback.
-        print(f'error: {err}', file=sys.stderr)
-        sys.exit(2)
+    from bleedorigin.utils.cli import run_cli
+
+    run_cli(main)  # input and configuration errors: one line, not a traceback
