@@ -39,6 +39,7 @@ def source_item():
     pseudo.gt_fields = PixelData(heatmaps=torch.zeros(1, 40, 48))
     pseudo.gt_instances = InstanceData()
     sample = BaseDataElement(metainfo=dict(task='source', clip_id='s', gt_point=[60.0, 40.0],
+                                           gt_sources=[[60.0, 40.0], [10.0, 70.0]],
                                            ori_shape=(80, 96), scale_factor=(0.5, 0.5)))
     sample.frame_samples = [real, pseudo]
     return image, sample
@@ -63,6 +64,7 @@ def test_detector_loss_predict_tensor(use_memory):
     assert results[1].gt_onset is None
     # source: argmax in input pixels / scale 0.5 -> original pixels inside the frame
     assert 0 <= results[2].pred_point[0] < 96 and 0 <= results[2].pred_point[1] < 80
+    assert results[2].gt_sources == [[60.0, 40.0], [10.0, 70.0]]  # PointMetric scores the nearest
     outputs = model(**data, mode='tensor')
     assert outputs[0][0].shape == (14 - WINDOW + 1, WINDOW)
     assert outputs[2].shape == (2, 1, 40, 48)
