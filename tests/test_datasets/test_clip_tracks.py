@@ -81,3 +81,19 @@ def test_onset_sources_annotation_then_dense_fallback(clips):
     # (invisible or not: where bleeding starts is known)
     assert clips[1].onset_sources() == [SourcePoint(5, 7.5, 2.5)]
     assert clips[2].onset_sources() == []
+
+
+def test_dense_gt_is_turned_into_arrays_only_by_the_reader():
+    import glob
+    import os.path as osp
+
+    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    offenders = []
+    for folder in ('bleedorigin', 'tools', 'projects'):
+        for path in glob.glob(osp.join(repo, folder, '**', '*.py'), recursive=True):
+            if path.endswith(osp.join('datasets', 'bench.py')):
+                continue
+            with open(path, encoding='utf-8') as f:
+                if 'load_dense_gt(' in f.read():
+                    offenders.append(osp.relpath(path, repo))
+    assert not offenders, f'use ClipRecord.dense_tracks() instead of load_dense_gt(): {offenders}'
