@@ -134,7 +134,7 @@ def test_sigkill_then_resume(tmp_path):
     """SIGKILL at an arbitrary moment of training; auto-resume restarts from a checkpoint."""
     work = tmp_path / 'work'
     script = tmp_path / 'train.py'
-    script.write_text(KILL_SCRIPT.format(here=HERE, repo=REPO))
+    script.write_text(KILL_SCRIPT.format(here=osp.dirname(HERE), repo=REPO))  # tests/: tiny_runner
     proc = subprocess.Popen([sys.executable, str(script), str(work)], cwd=REPO,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
