@@ -30,8 +30,6 @@ import os.path as osp
 import sys
 import time
 
-import torch
-
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
@@ -171,6 +169,8 @@ def try_it_line(summary: dict, clip_meta: dict, args) -> str:
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
+    import torch  # here, not at the top: --help answers without loading torch
+
     torch.set_num_threads(args.threads or os.cpu_count() or 1)
 
     from bleedorigin.apis import BleedOriginNet, VideoSource, format_summary, run_stream
@@ -221,9 +221,6 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except (OSError, ValueError) as err:
-        # Input and configuration errors: one clear line instead of a traceback.
-        print(f'error: {err}', file=sys.stderr)
-        sys.exit(2)
+    from bleedorigin.utils.cli import run_cli
+
+    run_cli(main)  # input and configuration errors: one line, not a traceback

@@ -3,7 +3,6 @@ from ..structures import BLEEDING, NON_BLEEDING, FrameFaultCounts, FrameResult, 
 from .bleedorigin_net import BleedOriginNet
 from .clip_evaluation import (
                               align_on_onset,
-                              dense_gt_arrays,
                               frame_track_errors,
                               latency_statistics,
                               stream_clip,
@@ -32,7 +31,7 @@ __all__ = [
     'NON_BLEEDING', 'build_stream_model', 'load_weights', 'RefreshPolicy',
     'FixedIntervalRefresh', 'ConfidenceAdaptiveRefresh', 'build_refresh_policy', 'VideoSource',
     'VideoSink', 'VideoSourceError', 'SourceStats', 'run_stream', 'format_summary',
-    'FrameRecordWriter', 'align_on_onset', 'dense_gt_arrays', 'frame_track_errors',
+    'FrameRecordWriter', 'align_on_onset', 'frame_track_errors',
     'latency_statistics', 'stream_clip', 'StreamDetector', 'StreamTracker', 'as_stream_detector',
     'as_stream_tracker', 'default_refresh_policy', 'build_stream_detector', 'build_stream_tracker',
     'StreamingDetector', 'StreamingTracker', 'OnsetStepModel', 'TrackStepModel'

@@ -29,7 +29,7 @@ from bleedorigin.evaluation.bench_scoring import (
     track_metrics,
 )
 from bleedorigin.evaluation.breakdown import breakdown_chart, breakdown_rows, breakdown_table
-from bleedorigin.evaluation.clips import onset_sources, subsample
+from bleedorigin.evaluation.clips import subsample
 from bleedorigin.evaluation.priors import prior_predictions
 from bleedorigin.evaluation.tables import OUR_METHOD, render_metric_tables
 from bleedorigin.utils.io import atomic_output, write_json_atomic
@@ -111,8 +111,9 @@ def run_benchmark(cfg: BenchmarkConfig, yolo_backend: Optional[YoloBackend] = No
     if not clips:
         raise ValueError(f'{cfg.data}: split {cfg.split!r} has no valid clips')
     train_clips = BenchIndex(cfg.data, split='train').clips if 'train' in index.splits else []
-    source_clips = [c for c in clips if onset_sources(c)]
-    source_index = {i: j for j, i in enumerate(i for i, c in enumerate(clips) if onset_sources(c))}
+    has_source = [bool(c.onset_sources()) for c in clips]
+    source_clips = [c for c, ok in zip(clips, has_source) if ok]
+    source_index = {i: j for j, i in enumerate(i for i, ok in enumerate(has_source) if ok)}
     track_index = dict(source_index)
     metrics: Dict[str, float] = OrderedDict()
     onset_preds: Dict[str, list] = OrderedDict()
@@ -150,7 +151,7 @@ def run_benchmark(cfg: BenchmarkConfig, yolo_backend: Optional[YoloBackend] = No
             source_preds[yolo.method] = [
                 (float(d['centres'][c.onset_frame][0]), float(d['centres'][c.onset_frame][1]))
                 if d['confidences'][c.onset_frame] > yolo.onset_threshold else None
-                for c, d in zip(clips, detections) if onset_sources(c)]
+                for c, d, ok in zip(clips, detections, has_source) if ok]
             yolo_runs.append(yolo)
         metrics.update(yolo_metric_block)
         conf_tables = render_conf(yolo_metric_block)
@@ -209,15 +210,15 @@ def efficiency_on_clip(cfg: BenchmarkConfig, clips, detector, tracker, yolo_runs
     """Table 10 on the first positive clip's frames (else the first clip), at 512x384."""
     import cv2
 
-    clip = next((c for c in clips if onset_sources(c)), clips[0])
+    clip = next((c for c in clips if c.onset_sources()), clips[0])
     count = min(cfg.efficiency_frames, clip.num_frames)
     start = max(0, min(clip.onset_frame or 0, clip.num_frames - count))
     frames = clip.load_frames(range(start, start + count))
     frames = np.stack([cv2.resize(f, EFFICIENCY_SIZE, interpolation=cv2.INTER_AREA)
                        for f in frames])
     scale = np.array([EFFICIENCY_SIZE[0] / clip.width, EFFICIENCY_SIZE[1] / clip.height])
-    sources = onset_sources(clip)
-    query = (np.array([[x, y] for _, x, y in sources]) * scale if sources else
+    sources = clip.onset_sources()
+    query = (np.array([[s.x, s.y] for s in sources]) * scale if sources else
              np.array([[EFFICIENCY_SIZE[0] / 2, EFFICIENCY_SIZE[1] / 2]])).astype(np.float32)
     yolo = next((y for y in yolo_runs if y.method == 'YOLOv11-n'), None)
     if yolo is None and yolo_backend is not None:

@@ -2,41 +2,14 @@
 
 Pure functions turn per-frame pipeline outputs and dense ground truth into
 frame-wise errors and alert-latency statistics; :func:`stream_clip` is the
-only function here that reads frames.
+only function here that reads frames. Dense ground truth comes as arrays from
+:meth:`ClipRecord.dense_tracks`.
 """
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
 from .bleedorigin_net import BleedOriginNet
-
-
-def dense_gt_arrays(dense: dict, num_frames: int) -> Dict[str, np.ndarray]:
-    """Per-frame ground truth of ``dense_gt.json`` as arrays.
-
-    Note:
-        T: frames, K: sources.
-
-    Args:
-        dense (dict): ``{"sources": [{"group_id", "points", "visible"}],
-            "bleeding": [...]}`` (DATA_FORMAT.md).
-        num_frames (int): T.
-
-    Returns:
-        dict: ``points`` (T, K, 2) float (NaN where the source does not exist),
-        ``visible`` (T, K) bool, ``group_ids`` (K,) int.
-    """
-    sources = dense.get('sources') or []
-    points = np.full((num_frames, len(sources), 2), np.nan, np.float64)
-    visible = np.zeros((num_frames, len(sources)), bool)
-    for k, source in enumerate(sources):
-        for t, point in enumerate((source.get('points') or [])[:num_frames]):
-            if point is not None:
-                points[t, k] = point
-        for t, flag in enumerate((source.get('visible') or [])[:num_frames]):
-            visible[t, k] = bool(flag) and point_exists(points[t, k])
-    group_ids = np.array([int(s.get('group_id') or 0) for s in sources], np.int64)
-    return dict(points=points, visible=visible, group_ids=group_ids)
 
 
 def point_exists(point: np.ndarray) -> bool:

@@ -257,6 +257,114 @@ class ClipRecord:
         return validate_dense_gt(read_json(osp.join(self.clip_dir, 'dense_gt.json'), rel), rel,
                                  self.num_frames, self.width, self.height)
 
+    def _frame_range(self, start: int, stop: Optional[int]) -> range:
+        stop = self.num_frames if stop is None else int(stop)
+        if not 0 <= int(start) <= stop <= self.num_frames:
+            raise IndexError(f'{self.rel_dir}: frame range [{start}, {stop}) outside '
+                             f'[0, {self.num_frames}]')
+        return range(int(start), stop)
+
+    def sparse_tracks(self, group_ids: Sequence[int], start: int = 0,
+                      stop: Optional[int] = None) -> Dict[str, np.ndarray]:
+        """The annotated points of sources ``group_ids`` on frames [start, stop) as arrays.
+
+        Note:
+            T = stop - start, K = len(group_ids).
+
+        Args:
+            group_ids (Sequence[int]): The sources, one column each, in this order.
+            start (int): First frame. Defaults to 0.
+            stop (int, optional): One past the last frame. Default: ``num_frames``.
+
+        Returns:
+            dict: ``points`` (T, K, 2) float64, NaN where the source is not
+            annotated as visible; ``visible`` (T, K) bool, annotated there;
+            ``labelled`` (T, K) bool, the frame has an annotation file (a
+            labelled frame without the source says "invisible");
+            ``group_ids`` (K,) int64.
+        """
+        frames = self._frame_range(start, stop)
+        group_ids = [int(g) for g in group_ids]
+        points = np.full((len(frames), len(group_ids), 2), np.nan, np.float64)
+        visible = np.zeros((len(frames), len(group_ids)), bool)
+        labelled = np.zeros((len(frames), len(group_ids)), bool)
+        for frame, sources in self.annotations.items():
+            if frame not in frames:
+                continue
+            by_group = {s.group_id: s for s in sources}
+            row = frame - frames.start
+            labelled[row] = True
+            for k, group in enumerate(group_ids):
+                if group in by_group:
+                    points[row, k] = (by_group[group].x, by_group[group].y)
+                    visible[row, k] = True
+        return dict(points=points, visible=visible, labelled=labelled,
+                    group_ids=np.array(group_ids, np.int64))
+
+    def dense_tracks(self, group_ids: Optional[Sequence[int]] = None, start: int = 0,
+                     stop: Optional[int] = None) -> Optional[Dict[str, np.ndarray]]:
+        """``dense_gt.json`` on frames [start, stop) as arrays.
+
+        Note:
+            T = stop - start, K = number of sources.
+
+        Args:
+            group_ids (Sequence[int], optional): The sources, one column each, in
+                this order (a group the file lacks gives an undefined column).
+                Default: every source of the file, in file order.
+            start (int): First frame. Defaults to 0.
+            stop (int, optional): One past the last frame. Default: ``num_frames``.
+
+        Returns:
+            dict | None: ``points`` (T, K, 2) float64, NaN where the source does
+            not exist; ``defined`` (T, K) bool, it exists there; ``visible``
+            (T, K) bool, it exists and is visible; ``group_ids`` (K,) int64.
+            ``None`` if the clip has no dense ground truth.
+        """
+        dense = self.load_dense_gt()
+        if dense is None:
+            return None
+        frames = self._frame_range(start, stop)
+        by_group = {int(s['group_id']): s for s in dense['sources']}
+        if group_ids is None:
+            group_ids = [int(s['group_id']) for s in dense['sources']]
+        group_ids = [int(g) for g in group_ids]
+        points = np.full((len(frames), len(group_ids), 2), np.nan, np.float64)
+        visible = np.zeros((len(frames), len(group_ids)), bool)
+        for k, group in enumerate(group_ids):
+            source = by_group.get(group)
+            if source is None:
+                continue
+            for row, frame in enumerate(frames):
+                point = source['points'][frame]
+                if point is not None:
+                    points[row, k] = point
+                    visible[row, k] = bool(source['visible'][frame])
+        return dict(points=points, defined=np.isfinite(points).all(axis=-1), visible=visible,
+                    group_ids=np.array(group_ids, np.int64))
+
+    def onset_sources(self) -> List[SourcePoint]:
+        """The ground-truth bleeding sources on the onset frame, sorted by group id.
+
+        The annotation of the onset frame; without one, the sources that
+        ``dense_gt.json`` defines there. Empty for a negative clip or when
+        neither says where the source is. Every consumer of "where bleeding
+        started" (the source metric, the benchmark, the priors, the tracking
+        start of the evaluations) asks this method.
+        """
+        if self.onset_frame is None:
+            return []
+        annotated = self.annotations.get(self.onset_frame)
+        if annotated:
+            return sorted(annotated, key=lambda s: s.group_id)
+        dense = self.dense_tracks(start=self.onset_frame, stop=self.onset_frame + 1)
+        if dense is None:
+            return []
+        return sorted((SourcePoint(int(g), float(p[0]), float(p[1]))
+                       for g, p, ok in zip(dense['group_ids'], dense['points'][0],
+                                           dense['defined'][0]) if ok),
+                      key=lambda s: s.group_id)
+
 
 def read_json(path: str, rel: Optional[str] = None, top_level: Optional[type] = dict,
               max_bytes: Optional[int] = None) -> Any:

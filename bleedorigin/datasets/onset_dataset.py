@@ -109,11 +109,20 @@ def detect_collate(data_batch: Sequence[dict]) -> dict:
                 data_samples=[item['data_samples'] for item in data_batch])
 
 
+def median_onset(clips) -> Optional[int]:
+    """The constant onset prior fitted on ``clips``: their median onset frame, rounded to
+    the nearest frame (``None`` without a positive clip).
+
+    The one fit of the prior: ``BleedOnsetDataset``'s ``prior_onset_frame`` (read by
+    ``OnsetMetric``) and the benchmark's ``evaluation.priors`` both call it.
+    """
+    onsets = [c.onset_frame for c in clips if c.onset_frame is not None]
+    return int(round(float(np.median(onsets)))) if onsets else None
+
+
 def median_train_onset(data_root: str) -> Optional[int]:
-    """Median onset frame of the positive training clips (the constant prior)."""
-    onsets = [c.onset_frame for c in BenchIndex(data_root, 'train').clips
-              if c.onset_frame is not None]
-    return int(np.median(onsets)) if onsets else None
+    """:func:`median_onset` of the training split of ``data_root``."""
+    return median_onset(BenchIndex(data_root, 'train').clips)
 
 
 @DATASETS.register_module()

@@ -103,18 +103,20 @@ class BleedSourceDataset(BaseDataset):
         positives = [c for c in index.clips if c.onset_frame is not None]
         bar = ProgressBar(len(positives)) if positives else None
         for clip in positives:
-            sources = clip.sources_at(clip.onset_frame)
+            sources = clip.onset_sources()
             if bar is not None:
                 bar.update()
             if not sources:
                 skipped += 1  # no annotation or an invisible source at the onset frame
                 continue
+            # the heatmap target is the lowest group id; PointMetric scores the nearest
             point = (sources[0].x, sources[0].y)
             path = build_source_cache(
                 clip, point, self.input_size, self.reference_offset, self.pseudo_offset,
                 osp.join(self.cache_dir, cache_name(clip, tag, 'npz')), self.align_reference)
             info = dict(clip_id=f'{clip.patient_id}/{clip.clip_id}', cache_path=path,
                         gt_point=[float(point[0]), float(point[1])],
+                        gt_sources=[[float(p.x), float(p.y)] for p in sources],
                         onset_frame=clip.onset_frame, ori_shape=(clip.height, clip.width))
             repeats = 1 if self.test_mode else self.samples_per_clip
             data_list += [dict(info) for _ in range(repeats)]

@@ -25,6 +25,7 @@ from torch.utils.data import Dataset
 from bleedorigin.registry import DATASETS, FUNCTIONS
 
 from .bench import BenchIndex, ClipRecord
+from .onset_dataset import build_pipeline
 
 MODES = ('short', 'long', 'hybrid', 'test')
 
@@ -47,15 +48,19 @@ class BleedTrackDataset(Dataset):
         long_max_frames (int): Cap on long-clip length (CPU budget).
         use_pseudo_labels (bool): Load pseudo labels when present.
         max_pseudo_points (int): Pseudo points kept per sample (random subset).
-        augment (bool): Photometric jitter, horizontal flip and time reversal
-            (short clips) for training.
-        seed (int): Seed of the augmentation stream.
+        pipeline (Sequence[dict]): Transforms of training samples (registered in
+            ``datasets/transforms``, e.g. ``SequenceGainJitter``,
+            ``SequenceRandomFlip``, ``SequenceTimeReverse``). They see ``frames``
+            (T, H, W, 3) uint8 at the input size, ``track_points`` (T, K, 2) in
+            input pixels, ``track_visible`` and ``track_valid`` (T, K). Not
+            applied in ``test`` mode.
+        seed (int): Seed of the pseudo-point subsampling.
     """
 
     def __init__(self, data_root: str, split: str = 'train', mode: str = 'hybrid',
                  input_size: Tuple[int, int] = (256, 192), short_length: int = 31,
                  long_max_frames: int = 121, use_pseudo_labels: bool = True,
-                 max_pseudo_points: int = 24, augment: bool = False, seed: int = 0):
+                 max_pseudo_points: int = 24, pipeline: Sequence = (), seed: int = 0):
         if mode not in MODES:
             raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
         self.data_root = data_root
@@ -66,7 +71,7 @@ class BleedTrackDataset(Dataset):
         self.long_max_frames = long_max_frames
         self.use_pseudo_labels = use_pseudo_labels
         self.max_pseudo_points = max_pseudo_points
-        self.augment = augment
+        self.pipeline = build_pipeline(pipeline)
         self.rng = np.random.default_rng(seed)
         self.index = BenchIndex(data_root, split=split)
         self.metainfo = dict(task='track', split=split, mode=mode)
@@ -105,43 +110,23 @@ class BleedTrackDataset(Dataset):
         return np.stack([cv2.resize(f, (in_w, in_h), interpolation=cv2.INTER_AREA)
                          for f in frames])
 
-    def _gt_tracks(self, clip: ClipRecord, start: int, end: int, group_ids: Sequence[int]):
-        """Sparse GT in original pixels: (T, K, 2), visible (T, K), labelled (T, K)."""
-        t_len, k = end - start + 1, len(group_ids)
-        points = np.zeros((t_len, k, 2), np.float32)
-        visible = np.zeros((t_len, k), bool)
-        labelled = np.zeros((t_len, k), bool)
-        for frame, sources in clip.annotations.items():
-            if not start <= frame <= end:
-                continue
-            by_group = {s.group_id: s for s in sources}
-            for j, gid in enumerate(group_ids):
-                labelled[frame - start, j] = True
-                if gid in by_group:
-                    points[frame - start, j] = (by_group[gid].x, by_group[gid].y)
-                    visible[frame - start, j] = True
-        return points, visible, labelled
+    @staticmethod
+    def _gt_tracks(clip: ClipRecord, start: int, end: int, group_ids: Sequence[int]):
+        """Sparse GT in original pixels: (T, K, 2) (0 where absent), visible (T, K),
+        labelled (T, K)."""
+        sparse = clip.sparse_tracks(group_ids, start, end + 1)
+        points = np.nan_to_num(sparse['points'], nan=0.0).astype(np.float32)
+        return points, sparse['visible'], sparse['labelled']
 
-    def _dense_tracks(self, clip: ClipRecord, start: int, end: int, group_ids: Sequence[int]):
-        dense = clip.load_dense_gt()
+    @staticmethod
+    def _dense_tracks(clip: ClipRecord, start: int, end: int, group_ids: Sequence[int]):
+        """Dense GT in original pixels: points (T, K, 2) (0 where undefined), visible,
+        defined; ``None`` without ``dense_gt.json``."""
+        dense = clip.dense_tracks(group_ids, start, end + 1)
         if dense is None:
             return None
-        t_len, k = end - start + 1, len(group_ids)
-        points = np.zeros((t_len, k, 2), np.float32)
-        visible = np.zeros((t_len, k), bool)
-        defined = np.zeros((t_len, k), bool)
-        by_group = {s['group_id']: s for s in dense['sources']}
-        for j, gid in enumerate(group_ids):
-            source = by_group.get(gid)
-            if source is None:
-                continue
-            for i in range(t_len):
-                p = source['points'][start + i]
-                if p is not None:
-                    points[i, j] = p
-                    defined[i, j] = True
-                    visible[i, j] = bool(source['visible'][start + i])
-        return dict(points=points, visible=visible, defined=defined)
+        return dict(points=np.nan_to_num(dense['points'], nan=0.0).astype(np.float32),
+                    visible=dense['visible'], defined=dense['defined'])
 
     def _pseudo_tracks(self, clip: ClipRecord, start: int, end: int):
         """Pseudo trajectories starting at ``start``: (T, N, 2), valid (T, N)."""
@@ -191,8 +176,13 @@ class BleedTrackDataset(Dataset):
         visible = np.concatenate([gt_visible, pseudo_valid], axis=1)
         valid = np.concatenate([gt_labelled, pseudo_valid], axis=1)
         is_pseudo = np.r_[np.zeros(len(group_ids), bool), np.ones(pseudo_points.shape[1], bool)]
-        if self.augment:
-            frames, points, visible, valid = self._augment(frames, points, visible, valid)
+        if self.pipeline:
+            results = dict(frames=frames, track_points=points, track_visible=visible,
+                           track_valid=valid)
+            for transform in self.pipeline:
+                results = transform(results)
+            frames, points, visible, valid = (results[k] for k in (
+                'frames', 'track_points', 'track_visible', 'track_valid'))
         # a query must exist at frame 0: drop pseudo points that start later
         keep = valid[0] & visible[0]
         sample = dict(meta, query_points=points[0][keep], target_points=points[:, keep],
@@ -200,25 +190,6 @@ class BleedTrackDataset(Dataset):
                       is_pseudo=is_pseudo[keep])
         return dict(inputs=torch.from_numpy(np.ascontiguousarray(frames)).permute(
             0, 3, 1, 2).contiguous(), data_samples=sample)
-
-    def _augment(self, frames, points, visible, valid):
-        rng = self.rng
-        frames = frames.astype(np.float32)
-        gain = rng.uniform(0.75, 1.25, size=3)
-        bias = rng.uniform(-20, 20)
-        drift = np.linspace(0, rng.uniform(-0.1, 0.1), len(frames))[:, None, None, None]
-        frames = np.clip(frames * gain * (1 + drift) + bias, 0, 255).astype(np.uint8)
-        if rng.random() < 0.5:
-            frames = frames[:, :, ::-1]
-            points = points.copy()
-            points[..., 0] = self.input_size[0] - points[..., 0]
-        # time reversal keeps a short clip valid: its last frame is annotated too
-        if rng.random() < 0.3 and valid[-1, 0] and visible[-1, 0] and \
-                len(frames) <= self.short_length:
-            frames, points = frames[::-1], points[::-1]
-            visible, valid = visible[::-1], valid[::-1]
-        return frames, np.ascontiguousarray(points), np.ascontiguousarray(visible), \
-            np.ascontiguousarray(valid)
 
 
 @FUNCTIONS.register_module()

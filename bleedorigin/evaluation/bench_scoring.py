@@ -11,9 +11,14 @@ import numpy as np
 
 from bleedorigin.constants import ONSET_TOLERANCES, POINT_THRESHOLDS
 
-from .clips import iter_frames, onset_sources
-from .functional import onset_accuracy, point_accuracy, point_errors
-from .mllm.source_scoring import score_source_predictions
+from .clips import iter_frames
+from .functional import (
+    frame_diagonal,
+    onset_accuracy,
+    point_accuracy,
+    point_errors,
+    score_source_predictions,
+)
 from .track_runner import run_tracker_on_clip
 
 
@@ -34,7 +39,7 @@ def run_detector(detector, clips: list, chunk: int) -> tuple:
         for _, frame in iter_frames(clip, 0, clip.num_frames, chunk):
             out = detector.stream_step(frame)
         onsets.append(out['onset_frame'])
-        if onset_sources(clip):
+        if clip.onset_sources():
             t = clip.onset_frame
             frame, reference = clip.load_frames([t, max(t - offset, 0)])
             x, y, _ = detector.locate_source(frame, reference=reference)
@@ -53,7 +58,7 @@ def source_metrics(method: Optional[str], preds: Sequence, source_clips: list
                    ) -> Dict[str, float]:
     if not source_clips:
         return {}
-    scores = score_source_predictions(preds, [[(x, y) for _, x, y in onset_sources(c)]
+    scores = score_source_predictions(preds, [[(s.x, s.y) for s in c.onset_sources()]
                                               for c in source_clips],
                                       [(c.width, c.height) for c in source_clips],
                                       POINT_THRESHOLDS)
@@ -62,33 +67,29 @@ def source_metrics(method: Optional[str], preds: Sequence, source_clips: list
 
 
 def track_errors(clip, groups: np.ndarray, preds: np.ndarray) -> tuple:
-    """Sparse (annotated frames) and dense (dense_gt) errors after the start frame."""
+    """Sparse (annotated frames) and dense (dense_gt) errors after the start frame.
+
+    Args:
+        clip: A bench clip; the tracker started on its onset frame.
+        groups (np.ndarray): (K,) group id of each tracked column.
+        preds (np.ndarray): (T, K, 2) predictions for frames onset..num_frames-1.
+
+    Returns:
+        tuple: sparse errors (N_s,) and dense errors (N_d,), pixels; a NaN
+        prediction where the ground truth is visible is a miss (the frame diagonal).
+    """
     start = clip.onset_frame
-    column = {int(g): k for k, g in enumerate(groups)}
-    sparse_pred, sparse_gt = [], []
-    for t in clip.annotated_frames:
-        if t <= start:
+    out = []
+    for tracks in (clip.sparse_tracks(groups, start, clip.num_frames),
+                   clip.dense_tracks(groups, start, clip.num_frames)):
+        if tracks is None:
+            out.append(np.zeros(0))
             continue
-        for source in clip.annotations[t]:
-            if source.group_id in column:
-                sparse_pred.append(preds[t - start, column[source.group_id]])
-                sparse_gt.append((source.x, source.y))
-    dense_pred, dense_gt = [], []
-    dense = clip.load_dense_gt() if clip.has_dense_gt else None
-    for source in (dense or {}).get('sources', []):
-        k = column.get(int(source.get('group_id') or 0))
-        if k is None:
-            continue
-        for t in range(start + 1, clip.num_frames):
-            point = source['points'][t]
-            if point is not None and source['visible'][t]:
-                dense_pred.append(preds[t - start, k])
-                dense_gt.append(point)
-
-    def errors(p, g):
-        return point_errors(np.asarray(p), np.asarray(g)) if p else np.zeros(0)
-
-    return errors(sparse_pred, sparse_gt), errors(dense_pred, dense_gt)
+        visible = tracks['visible'].copy()
+        visible[0] = False  # the start frame is given, not predicted
+        out.append(point_errors(preds[visible], tracks['points'][visible],
+                                miss_error=frame_diagonal(clip.width, clip.height)))
+    return tuple(out)
 
 
 def run_tracker(tracker, name: str, clips: list, chunk: int) -> tuple:

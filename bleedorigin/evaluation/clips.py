@@ -1,5 +1,8 @@
-"""Bench clips as the benchmark sees them: subsample, onset sources, chunked frames."""
-from typing import List, Optional
+"""Bench clips as the benchmark sees them: subsample, chunked frames.
+
+The ground-truth onset sources are :meth:`ClipRecord.onset_sources` of the bench reader.
+"""
+from typing import Optional
 
 import numpy as np
 
@@ -9,13 +12,6 @@ def subsample(clips: list, max_clips: Optional[int]) -> list:
         return list(clips)
     picks = np.unique(np.linspace(0, len(clips) - 1, max_clips).round().astype(int))
     return [clips[i] for i in picks]
-
-
-def onset_sources(clip) -> List[tuple]:
-    """Ground-truth sources (group_id, x, y) on the onset frame, sorted by group id."""
-    if clip.onset_frame is None:
-        return []
-    return sorted((s.group_id, s.x, s.y) for s in clip.annotations.get(clip.onset_frame) or [])
 
 
 def iter_frames(clip, start: int, stop: int, chunk: int):

@@ -142,6 +142,8 @@ def render_breakdown(metrics: Mapping[str, float], prefix: str = BREAKDOWN_PREFI
     for scenario, by_method in cells.items():
         clips = next(iter(by_method.values())).get('num_clips')
         row = [_format_value(by_method.get(m, {}).get(c)) for m in methods for c in columns]
+        if _is_number(clips) and float(clips).is_integer():
+            clips = int(clips)  # a count, also when a metrics file stored it as a float
         lines.append(f'| {scenario} | {_format_value(clips)} | ' + ' | '.join(row) + ' |')
     return '\n'.join(lines) + '\n'
 

@@ -10,7 +10,7 @@ from typing import Dict, Optional
 
 import numpy as np
 
-from .clips import iter_frames, onset_sources
+from .clips import iter_frames
 
 
 def run_trackers_on_clip(trackers: Dict[str, object], clip, query: np.ndarray, start: int,
@@ -53,9 +53,9 @@ def run_tracker_on_clip(tracker, clip, chunk: int = 32,
         tuple: group ids (K,) and predictions (T, K, 2) for frames
         onset..num_frames-1 (row 0 = the query).
     """
-    sources = onset_sources(clip)
-    groups = np.array([g for g, _, _ in sources])
-    query = np.array([[x, y] for _, x, y in sources], np.float32)
+    sources = clip.onset_sources()
+    groups = np.array([s.group_id for s in sources], np.int64)
+    query = np.array([[s.x, s.y] for s in sources], np.float32).reshape(-1, 2)
     stop = clip.num_frames if stop is None else stop
     preds = run_trackers_on_clip({'tracker': tracker}, clip, query, clip.onset_frame, stop,
                                  chunk)['tracker']

@@ -392,3 +392,7 @@ def save_checkpoint_atomic(obj: Any, filename: str) -> None:
         with contextlib.suppress(OSError):
             os.remove(tmp)
         raise
+
+
+# importing this module (the models, the runner and every loader do) allow-lists the globals
+register_checkpoint_safe_globals()

@@ -30,7 +30,7 @@ train_dataloader = dict(
         long_max_frames=61,
         use_pseudo_labels=True,
         max_pseudo_points=24,
-        augment=True))
+        pipeline={{_base_.track_train_pipeline}}))
 
 # test frames at the refiner's working size (the network resizes them to its own input)
 test_dataloader = dict(dataset=dict(input_size={{_base_.refine_size}}))

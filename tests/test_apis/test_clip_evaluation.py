@@ -1,20 +1,15 @@
 import numpy as np
 import pytest
 
-from bleedorigin.apis import align_on_onset, dense_gt_arrays, frame_track_errors, latency_statistics
+from bleedorigin.apis import align_on_onset, frame_track_errors, latency_statistics
 
 
-def test_dense_gt_arrays_and_errors_by_index_and_nearest():
-    dense = dict(sources=[
-        dict(group_id=0, points=[None, [10, 10], [12, 10], [14, 10]],
-             visible=[False, True, True, False]),
-        dict(group_id=1, points=[None, [50, 50], [50, 52], [50, 54]],
-             visible=[False, True, True, True]),
-    ], bleeding=[False, True, True, True])
-    gt = dense_gt_arrays(dense, 4)
-    assert gt['points'].shape == (4, 2, 2) and np.isnan(gt['points'][0]).all()
-    assert gt['visible'].tolist() == [[False, False], [True, True], [True, True],
-                                      [False, True]]
+def test_frame_track_errors_by_index_and_nearest():
+    # (T=4, K=2) dense ground truth as ClipRecord.dense_tracks returns it
+    nan = [np.nan, np.nan]
+    gt = dict(points=np.array([[nan, nan], [[10, 10], [50, 50]], [[12, 10], [50, 52]],
+                               [[14, 10], [50, 54]]], np.float64),
+              visible=np.array([[False, False], [True, True], [True, True], [False, True]]))
     pred = np.full((4, 2, 2), np.nan)
     pred[1] = [[13, 14], [50, 50]]   # errors 5 and 0
     pred[2] = [[12, 10], [56, 60]]   # errors 0 and 10

@@ -6,10 +6,9 @@ import os.path as osp
 import cv2
 import numpy as np
 import pytest
+from hand_tree import H, W, write_clip_folder, write_labelme, write_splits  # noqa: F401
 
 from bleedorigin.datasets.bench import BenchFormatError, BenchIndex, SourcePoint
-
-W, H = 16, 12
 
 
 def frame_value(clip_seed, t):
@@ -18,50 +17,25 @@ def frame_value(clip_seed, t):
 
 def write_clip(root, patient, clip, num_frames=6, onset=3, video='frames', ext='png',
                annotations=None, meta=None, dense=None):
-    """Write one clip folder the way a third-party program following DATA_FORMAT.md would."""
-    clip_dir = osp.join(root, 'clips', patient, clip)
-    os.makedirs(clip_dir)
-    info = {'clip_id': f'{patient}_{clip}', 'patient_id': patient, 'fps': 30,
-            'num_frames': num_frames, 'width': W, 'height': H, 'video': video,
-            'onset_frame': onset, 'site': 'cardia', 'scenarios': ['clear_view'],
-            'annotation_stride': 30, 'source': 'hand'}
-    info.update(meta or {})
-    with open(osp.join(clip_dir, 'clip.json'), 'w') as f:
-        json.dump(info, f)
+    """One clip folder; frame t of the clip is grey ``frame_value`` with blue = 200 (png/jpg)."""
     seed = sum(map(ord, patient + clip))
-    if video == 'frames':
-        os.makedirs(osp.join(clip_dir, 'frames'))
-        for t in range(num_frames):
-            img = np.full((H, W, 3), frame_value(seed, t), np.uint8)
+    frames = []
+    for t in range(num_frames):
+        img = np.full((H, W, 3), frame_value(seed, t), np.uint8)
+        if video == 'frames':
             img[..., 0] = 200  # B channel in BGR -> last channel in RGB
-            cv2.imwrite(osp.join(clip_dir, 'frames', f'{t:06d}.{ext}'), img)
-    elif video is not None:
-        writer = cv2.VideoWriter(osp.join(clip_dir, video), cv2.VideoWriter_fourcc(*'mp4v'),
-                                 30, (W, H))
-        for t in range(num_frames):
-            writer.write(np.full((H, W, 3), frame_value(seed, t), np.uint8))
-        writer.release()
+        frames.append(img)
+    clip_dir = write_clip_folder(root, patient, clip, frames, onset, video, ext, meta)
     if annotations is None:
         annotations = {} if onset is None else {
             onset: [{'label': 'bleeding_source', 'points': [[4.5, 6.0]], 'group_id': None,
                      'shape_type': 'point'}]}
-    if annotations:
-        os.makedirs(osp.join(clip_dir, 'annotations'))
     for index, shapes in annotations.items():
-        with open(osp.join(clip_dir, 'annotations', f'{index:06d}.json'), 'w') as f:
-            json.dump({'version': '5.4.1', 'flags': {}, 'shapes': shapes,
-                       'imagePath': '../x/y.jpg', 'imageData': None, 'imageHeight': H,
-                       'imageWidth': W}, f)
+        write_labelme(clip_dir, index, shapes, flags={}, imagePath='../x/y.jpg')
     if dense is not None:
         with open(osp.join(clip_dir, 'dense_gt.json'), 'w') as f:
             json.dump(dense, f)
     return clip_dir
-
-
-def write_splits(root, splits):
-    os.makedirs(root, exist_ok=True)
-    with open(osp.join(root, 'splits.json'), 'w') as f:
-        json.dump(splits, f)
 
 
 @pytest.fixture

@@ -4,36 +4,23 @@ import numpy as np
 import pytest
 import torch
 from detect_tree import make_detect_tree
+from tiny_models import ONSET_SIZE
+from tiny_models import tiny_detector as build_tiny_detector
 
 import bleedorigin  # noqa: F401
 from bleedorigin.apis import StreamDetector
 from bleedorigin.datasets import BleedOnsetDataset
 from bleedorigin.datasets.bench import BenchIndex
 from bleedorigin.models.utils import onset_frame_input, red_mask
-from bleedorigin.registry import MODELS, TRANSFORMS
+from bleedorigin.registry import TRANSFORMS
 
-WINDOW = 8
-ONSET_SIZE = (32, 24)
-CODEC = dict(type='MSRAHeatmap', input_size=(48, 40), heatmap_size=(48, 40), sigma=2.0)
 TEST_PIPELINE = [dict(type='LoadOnsetClip'), dict(type='MultiDomainInputs'),
                  dict(type='PackOnsetInputs')]
 
 
 def tiny_detector(red_pool):
-    return MODELS.build(dict(
-        type='BleedOriginDetector',
-        mdcfm=dict(type='MDCFM', channels=4, memory_size=2, in_channels=7),
-        mdg=dict(type='MDGNeck', in_channels=(4, 3, 2), channels=4, out_channels=8),
-        onset_head=dict(type='OnsetHead', in_channels=16, window_size=WINDOW, num_layers=1,
-                        num_heads=4, ffn_channels=16, dropout=0.0),
-        encoder=dict(type='SmallCNNEncoder', in_channels=6, stage_channels=(8, 8, 8),
-                     blocks_per_stage=1),
-        source_head=dict(type='HeatmapPointHead', in_channels=8, image_channels=6,
-                         heatmap_channels=8, embed_dims=8, decoder=CODEC),
-        frame_embed_dims=16, train_window_stride=2, red_domain=True, state_loss_weight=1.0,
-        state_run=2,
-        onset_input_size=ONSET_SIZE, source_input_size=(48, 40), reference_offset=3,
-        onset_red_pool=red_pool))
+    return build_tiny_detector(mdcfm_in_channels=7, mdg_in_channels=(4, 3, 2), red_domain=True,
+                               state_loss_weight=1.0, state_run=2, onset_red_pool=red_pool)
 
 
 def test_onset_frame_input_sees_a_first_drop():

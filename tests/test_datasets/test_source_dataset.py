@@ -45,6 +45,8 @@ def test_source_dataset_test_mode_and_pseudo_label(tmp_path):
     item = dataset[0]
     assert item['inputs'].shape == (1, 6, 40, 48)
     assert item['data_samples'].metainfo['gt_point'] == [58.0, 45.0]
+    # every onset source reaches the metric (PointMetric scores the nearest)
+    assert item['data_samples'].metainfo['gt_sources'] == [[58.0, 45.0]]
     cache = np.load(dataset.data_list[0]['cache_path'])
     # the spot does not move in the rendered clip: the flow pseudo-label stays close
     assert np.abs(cache['pseudo_point'] - np.array([58.0, 45.0])).max() < 6

@@ -84,6 +84,7 @@ def test_scenario_breakdown_pools_sparse_errors_per_scenario_and_renders():
     assert out['track_by_scenario/camera_jitter/ours/err_avg'] == 12.5
     assert out['track_by_scenario/water_flushing/zero_motion/err_le_100'] == 50.0
     assert out['track_by_scenario/clear/zero_motion/err_le_10'] == 100.0
-    assert out['track_by_scenario/clear/ours/num_clips'] == 1.0
+    assert out['track_by_scenario/clear/ours/num_clips'] == 1
+    assert isinstance(out['track_by_scenario/clear/ours/num_clips'], int)
     table = render_metric_tables(out)
-    assert '| water_flushing | 1.00 | 50.00 | 100.00 | 12.50 | 0.00 | 50.00 | 100.00 |' in table
+    assert '| water_flushing | 1 | 50.00 | 100.00 | 12.50 | 0.00 | 50.00 | 100.00 |' in table

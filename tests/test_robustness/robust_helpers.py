@@ -11,45 +11,24 @@ import os
 import os.path as osp
 import resource
 
-import cv2
 import numpy as np
+from hand_tree import H, W, write_clip_folder, write_labelme, write_splits  # noqa: F401
 
-W, H = 16, 12
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def write_clip(root, patient, clip, num_frames=6, onset=3, video='frames', meta=None,
                annotations=None):
     """One clip folder (frames as PNG, or an mp4 when ``video='video.mp4'``)."""
-    clip_dir = osp.join(root, 'clips', patient, clip)
-    os.makedirs(clip_dir)
-    info = {'clip_id': f'{patient}_{clip}', 'patient_id': patient, 'fps': 30,
-            'num_frames': num_frames, 'width': W, 'height': H, 'video': video,
-            'onset_frame': onset, 'site': 'cardia', 'scenarios': ['clear_view'],
-            'annotation_stride': 30, 'source': 'robustness-test'}
-    info.update(meta or {})
-    with open(osp.join(clip_dir, 'clip.json'), 'w') as f:
-        json.dump(info, f)
     frames = [np.full((H, W, 3), 40 + 20 * t, np.uint8) for t in range(num_frames)]
-    if video == 'frames':
-        os.makedirs(osp.join(clip_dir, 'frames'))
-        for t, frame in enumerate(frames):
-            cv2.imwrite(osp.join(clip_dir, 'frames', f'{t:06d}.png'), frame)
-    else:
-        writer = cv2.VideoWriter(osp.join(clip_dir, video), cv2.VideoWriter_fourcc(*'mp4v'),
-                                 30, (W, H))
-        for frame in frames:
-            writer.write(frame)
-        writer.release()
+    clip_dir = write_clip_folder(root, patient, clip, frames, onset, video, meta=meta,
+                                 source='robustness-test')
     if annotations is None:
         annotations = {} if onset is None else {onset: [[4.5, 6.0]]}
     for index, points in annotations.items():
-        os.makedirs(osp.join(clip_dir, 'annotations'), exist_ok=True)
-        shapes = [{'label': 'bleeding_source', 'points': [p], 'group_id': None,
-                   'shape_type': 'point'} for p in points]
-        with open(osp.join(clip_dir, 'annotations', f'{index:06d}.json'), 'w') as f:
-            json.dump({'version': '5.4.1', 'shapes': shapes, 'imagePath': None,
-                       'imageData': None, 'imageHeight': H, 'imageWidth': W}, f)
+        write_labelme(clip_dir, index, [{'label': 'bleeding_source', 'points': [p],
+                                         'group_id': None, 'shape_type': 'point'}
+                                        for p in points])
     return clip_dir
 
 
@@ -57,8 +36,7 @@ def make_tree(root):
     """Two patients, three valid clips (two frame folders, one mp4); returns the root."""
     root = str(root)
     os.makedirs(root)
-    with open(osp.join(root, 'splits.json'), 'w') as f:
-        json.dump({'train': ['P01'], 'val': [], 'test': ['P02']}, f)
+    write_splits(root, {'train': ['P01'], 'val': [], 'test': ['P02']})
     write_clip(root, 'P01', 'C1')
     write_clip(root, 'P01', 'C2', onset=None)
     write_clip(root, 'P02', 'C1', num_frames=5, onset=2, video='video.mp4')

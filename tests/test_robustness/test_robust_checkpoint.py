@@ -17,7 +17,7 @@ import pytest
 import torch
 import torch.nn as nn
 from robust_helpers import REPO
-from runner_helpers import LinearRegressor, build_runner
+from tiny_runner import LinearRegressor, build_runner
 
 from bleedorigin.apis.model_builder import load_weights
 from bleedorigin.utils.checkpoint import (

@@ -10,7 +10,7 @@ import time
 import pytest
 import torch
 from robust_helpers import REPO
-from runner_helpers import build_runner
+from tiny_runner import build_runner
 
 from bleedorigin.utils.checkpoint import (
     checkpoint_candidates,
@@ -118,7 +118,7 @@ KILL_SCRIPT = '''
 import sys, time
 sys.path[:0] = [{here!r}, {repo!r}]
 from mmengine.hooks import Hook
-from runner_helpers import build_runner
+from tiny_runner import build_runner
 
 class Slow(Hook):
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
@@ -134,7 +134,7 @@ def test_sigkill_then_resume(tmp_path):
     """SIGKILL at an arbitrary moment of training; auto-resume restarts from a checkpoint."""
     work = tmp_path / 'work'
     script = tmp_path / 'train.py'
-    script.write_text(KILL_SCRIPT.format(here=HERE, repo=REPO))
+    script.write_text(KILL_SCRIPT.format(here=osp.dirname(HERE), repo=REPO))  # tests/: tiny_runner
     proc = subprocess.Popen([sys.executable, str(script), str(work)], cwd=REPO,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:

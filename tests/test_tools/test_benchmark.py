@@ -6,7 +6,6 @@ tools/benchmark.py."""
 import importlib.util
 import json
 import os.path as osp
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -37,15 +36,16 @@ def tiny_data(tmp_path_factory):
 
 
 def _clip(**kw):
-    from bleedorigin.datasets.bench import SourcePoint
+    """A ClipRecord made in memory (no files: frames are never decoded here)."""
+    from bleedorigin.datasets.bench import ClipRecord, SourcePoint
 
-    base = {'onset_frame': 2, 'num_frames': 6, 'width': 100, 'height': 50, 'annotations': {
-        2: [SourcePoint(0, 10.0, 10.0)], 4: [SourcePoint(0, 20.0, 10.0)], 5: []},
-        'has_dense_gt': False, 'scenarios': ['clear_view'], 'site': 'cardia'}
+    base = dict(clip_id='P01_C01', patient_id='P01', split='test', clip_dir='/nonexistent',
+                fps=30.0, num_frames=6, width=100, height=50, video='frames', onset_frame=2,
+                site='cardia', scenarios=['clear_view'], annotation_stride=2, source='test',
+                annotations={2: [SourcePoint(0, 10.0, 10.0)], 4: [SourcePoint(0, 20.0, 10.0)],
+                             5: []}, has_dense_gt=False, rel_dir='clips/P01/P01_C01')
     base.update(kw)
-    clip = SimpleNamespace(**base)
-    clip.annotated_frames = sorted(clip.annotations)
-    return clip
+    return ClipRecord(**base)
 
 
 def test_track_errors_uses_visible_annotations_after_start():

@@ -4,50 +4,15 @@ import pickle
 
 import pytest
 import torch
-import torch.nn as nn
-from mmengine.model import BaseModel
 from mmengine.runner import Runner
-from torch.utils.data import Dataset
+from tiny_runner import build_runner
 
 from bleedorigin.utils import load_checkpoint_safely
 
 
-class _LinearRegressor(BaseModel):
-    def __init__(self):
-        super().__init__()
-        self.linear = nn.Linear(2, 1)
-
-    def forward(self, inputs, targets=None, mode='tensor'):
-        pred = self.linear(torch.stack(inputs) if isinstance(inputs, list) else inputs)
-        if mode == 'loss':
-            targets = torch.stack(targets) if isinstance(targets, list) else targets
-            return dict(loss=((pred - targets) ** 2).mean())
-        return pred
-
-
-class _PairDataset(Dataset):
-    def __len__(self):
-        return 8
-
-    def __getitem__(self, idx):
-        x = torch.tensor([idx / 8.0, 1.0])
-        return dict(inputs=x, targets=x.sum(dim=0, keepdim=True))
-
-
 def _runner(work_dir, max_epochs, resume=False):
-    return Runner(
-        model=_LinearRegressor(),
-        work_dir=str(work_dir),
-        train_dataloader=dict(
-            dataset=_PairDataset(), sampler=dict(type='DefaultSampler', shuffle=False),
-            batch_size=4, num_workers=0),
-        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
-        train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
-        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1)),
-        resume=resume,
-        default_scope='bleedorigin',
-        experiment_name=f'ckpt_test_{max_epochs}_{int(resume)}',
-    )
+    # mmengine's own Runner (not ours): its resume must work with weights_only=True
+    return build_runner(work_dir, max_epochs, resume=resume, name='ckpt_test', runner_cls=Runner)
 
 
 def test_runner_checkpoint_resumes_with_weights_only(tmp_path):

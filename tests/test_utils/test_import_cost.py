@@ -1,4 +1,6 @@
-"""The subpackages import without transformers/peft; Adafactor stays buildable."""
+"""The subpackages import without transformers/peft; Adafactor stays buildable;
+`import bleedorigin` and `tools/demo.py --help` do not load torch."""
+import os.path as osp
 import subprocess
 import sys
 
@@ -43,3 +45,35 @@ def test_importing_the_apis_does_not_import_the_models():
                          timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == '[]'
+
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def _run(code: str) -> str:
+    import os
+
+    env = dict(os.environ, PYTHONPATH=REPO)
+    out = subprocess.run([sys.executable, '-c', code], cwd=REPO, env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout.strip()
+
+
+def test_import_bleedorigin_does_not_load_torch_but_keeps_the_registry_scope():
+    assert _run('import sys, bleedorigin; from bleedorigin.registry import MODELS; '
+                'print("torch" in sys.modules, MODELS.scope)') == 'False bleedorigin'
+
+
+def test_demo_help_does_not_load_torch():
+    code = ('import runpy, sys; sys.argv = ["demo.py", "--help"]\n'
+            'try:\n    runpy.run_path("tools/demo.py", run_name="__main__")\n'
+            'except SystemExit:\n    pass\n'
+            'print("torch" in sys.modules)')
+    assert _run(code).splitlines()[-1] == 'False'
+
+
+def test_models_allow_list_the_checkpoint_globals():
+    code = ('import torch, bleedorigin.models; from mmengine.logging import HistoryBuffer; '
+            'print(HistoryBuffer in torch.serialization.get_safe_globals())')
+    assert _run(code) == 'True'

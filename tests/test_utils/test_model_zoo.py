@@ -62,13 +62,19 @@ def _training_run(tmp_path):
     return model, ckpt, metrics
 
 
+def _publish_tiny(publish, ckpt, zoo, *extra):
+    """``publish_model.py CKPT tiny --config detect.py --zoo ZOO [extra]``."""
+    return publish.main([str(ckpt), 'tiny', '--config',
+                         osp.join(REPO, 'configs', 'bleedorigin', 'detect.py'), '--zoo',
+                         str(zoo), *extra])
+
+
 def test_publish_manifest_round_trip(tmp_path):
     publish = _load_tool('publish_model')
     model, ckpt, metrics = _training_run(tmp_path)
     zoo = tmp_path / 'checkpoints'
-    entry = publish.main([str(ckpt), 'tiny', '--config',
-                          osp.join(REPO, 'configs', 'bleedorigin', 'detect.py'), '--metrics',
-                          str(metrics), '--command', 'python tools/train.py X', '--zoo', str(zoo)])
+    entry = _publish_tiny(publish, ckpt, zoo, '--metrics', str(metrics), '--command',
+                          'python tools/train.py X')
     path = zoo / 'tiny.pth'
     assert entry['file'] == 'checkpoints/tiny.pth' and entry['size'] == path.stat().st_size
     assert entry['sha256'] == sha256sum(str(path))
@@ -100,9 +106,7 @@ def test_sha256_mismatch_and_missing_file_name_the_file(tmp_path):
     publish = _load_tool('publish_model')
     _, ckpt, _ = _training_run(tmp_path)
     zoo = tmp_path / 'checkpoints'
-    entry = publish.main([str(ckpt), 'tiny', '--config',
-                          osp.join(REPO, 'configs', 'bleedorigin', 'detect.py'), '--zoo',
-                          str(zoo)])
+    entry = _publish_tiny(publish, ckpt, zoo)
     path = zoo / 'tiny.pth'
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF
@@ -241,9 +245,7 @@ def test_publish_with_test_runs_tools_test_on_the_published_file(tmp_path, monke
             json.dump({'onset/acc_8': 80.0, 'onset/prior_median/acc_8': 19.6}, f)
 
     monkeypatch.setattr(publish.subprocess, 'run', fake_run)
-    entry = publish.main([str(ckpt), 'tiny', '--config',
-                          osp.join(REPO, 'configs', 'bleedorigin', 'detect.py'), '--test',
-                          '--zoo', str(zoo)])
+    entry = _publish_tiny(publish, ckpt, zoo, '--test')
     assert seen['cmd'][1].endswith('tools/test.py') and seen['cmd'][3] == str(zoo / 'tiny.pth')
     assert entry['metrics'] == {'onset/acc_8': 80.0}
     assert entry['test_command'] == ('python tools/test.py configs/bleedorigin/detect.py '

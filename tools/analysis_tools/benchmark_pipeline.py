@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import os.path as osp
-import sys
 import time
 
 import numpy as np
@@ -158,8 +157,6 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except (OSError, ValueError) as err:
-        print(f'error: {err}', file=sys.stderr)
-        sys.exit(2)
+    from bleedorigin.utils.cli import run_cli
+
+    run_cli(main)

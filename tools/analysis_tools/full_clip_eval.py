@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import os.path as osp
-import sys
 import time
 
 import numpy as np
@@ -60,19 +59,6 @@ def clip_source(clip):
     return VideoSource(osp.join(clip.clip_dir, clip.video))
 
 
-def onset_points(clip, dense_arrays):
-    """Ground-truth source point(s) at the onset: the annotation, else dense GT."""
-    annotated = clip.sources_at(clip.onset_frame)
-    if annotated:
-        return np.array([[p.x, p.y] for p in annotated], np.float32)
-    if dense_arrays is not None:
-        row = dense_arrays['points'][clip.onset_frame]
-        row = row[np.all(np.isfinite(row), axis=1)]
-        if len(row):
-            return row.astype(np.float32)
-    return None
-
-
 def rounded(values, digits=2):
     return [None if not np.isfinite(v) else round(float(v), digits) for v in values]
 
@@ -80,7 +66,7 @@ def rounded(values, digits=2):
 def evaluate_deployment(net, clips):
     from mmengine.utils import ProgressBar
 
-    from bleedorigin.apis import dense_gt_arrays, frame_track_errors, stream_clip
+    from bleedorigin.apis import frame_track_errors, stream_clip
 
     records, latencies, onset_errors, false_alarms, negatives = [], [], [], 0, 0
     pooled_errors = []
@@ -103,7 +89,7 @@ def evaluate_deployment(net, clips):
                 onset_errors.append(summary['detected_onset_frame'] - clip.onset_frame)
                 record['onset_error'] = onset_errors[-1]
             if clip.has_dense_gt:
-                dense = dense_gt_arrays(clip.load_dense_gt(), clip.num_frames)
+                dense = clip.dense_tracks()
                 errors = frame_track_errors(outputs['points'], dense['points'],
                                             dense['visible'], match='nearest')
                 record['track_errors'] = rounded(errors)
@@ -119,14 +105,16 @@ def evaluate_deployment(net, clips):
 def compare_policies(net_factory, clips, policies):
     from mmengine.utils import ProgressBar
 
-    from bleedorigin.apis import dense_gt_arrays, frame_track_errors, stream_clip
+    from bleedorigin.apis import frame_track_errors, stream_clip
 
     results = {name: dict(curves=[], refreshes=[], fps=[]) for name in policies}
     onsets = []
     bar = ProgressBar(len(clips) * len(policies))
     for clip in clips:
-        dense = dense_gt_arrays(clip.load_dense_gt(), clip.num_frames)
-        start_points = onset_points(clip, dense)
+        sources = clip.onset_sources()
+        start_points = np.array([[s.x, s.y] for s in sources], np.float32)
+        # column k of the dense ground truth is the source tracked from start point k
+        dense = clip.dense_tracks([s.group_id for s in sources])
         onsets.append(clip.onset_frame)
         for name in policies:
             net = net_factory(name)
@@ -194,7 +182,7 @@ def main(argv=None):
             for key, value in report['deployment']['track'].items():
                 metrics[f'track_dense/deployment/{key}'] = value
 
-    dense_clips = [c for c in clips if c.has_dense_gt and c.onset_frame is not None]
+    dense_clips = [c for c in clips if c.has_dense_gt and c.onset_sources()]
     dense_clips.sort(key=lambda c: c.num_frames - c.onset_frame, reverse=True)
     long_clips = dense_clips[:args.long_clips]
     if long_clips:
@@ -257,8 +245,6 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except (OSError, ValueError) as err:
-        print(f'error: {err}', file=sys.stderr)
-        sys.exit(2)
+    from bleedorigin.utils.cli import run_cli
+
+    run_cli(main)

@@ -338,9 +338,7 @@ def soak(args):
 
 
 if __name__ == '__main__':
-    try:
-        report = main()
-    except (OSError, ValueError) as err:
-        print(f'error: {err}', file=sys.stderr)
-        sys.exit(2)
+    from bleedorigin.utils.cli import run_cli
+
+    report = run_cli(main)
     sys.exit(0 if report['consistent'] else 1)

@@ -233,8 +233,6 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except (OSError, ValueError) as err:
-        print(f'error: {err}', file=sys.stderr)
-        sys.exit(2)
+    from bleedorigin.utils.cli import run_cli
+
+    run_cli(main)

@@ -109,8 +109,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    try:
-        sys.exit(main())
-    except (OSError, ValueError) as err:
-        print(f'error: {err}', file=sys.stderr)
-        sys.exit(2)
+    from bleedorigin.utils.cli import run_cli
+
+    sys.exit(run_cli(main))

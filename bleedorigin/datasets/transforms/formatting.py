@@ -35,8 +35,9 @@ class PackSourceInputs(BaseTransform):
     """Source sample -> ``inputs`` (S, 6, H, W) float: [I_t, I_t - I_ref] per frame, with
     S = 2 (onset frame + pseudo-label frame) when a pseudo frame is loaded, else 1.
 
-    The data sample has metainfo ``task='source'``, ``clip_id``, ``gt_point``
-    (original pixels), ``ori_shape``, ``scale_factor`` and ``frame_samples``: one
+    The data sample has metainfo ``task='source'``, ``clip_id``, ``gt_point`` and
+    ``gt_sources`` (every source of the onset frame; original pixels), ``ori_shape``,
+    ``scale_factor`` and ``frame_samples``: one
     mmpose ``PoseDataSample`` per input frame with ``gt_fields.heatmaps`` and, for the
     real frame, ``gt_instances.transformed_keypoints`` (metainfo ``is_pseudo_label``).
 
@@ -73,6 +74,7 @@ class PackSourceInputs(BaseTransform):
             frame_samples.append(pseudo)
         sample = BaseDataElement(metainfo=dict(
             task='source', clip_id=results.get('clip_id'), gt_point=results.get('gt_point'),
+            gt_sources=results.get('gt_sources'),
             ori_shape=tuple(results['ori_shape']), scale_factor=results['scale_factor'],
             onset_frame=results.get('onset_frame')))
         sample.frame_samples = frame_samples

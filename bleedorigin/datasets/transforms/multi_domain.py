@@ -1,6 +1,7 @@
-"""Onset/source loading, augmentation and multi-domain inputs (RGB, HSV, DIS flow)."""
+"""The one set of data transforms: onset/source loading, augmentation of onset, source and
+tracking samples, multi-domain inputs (RGB, HSV, DIS flow)."""
 import random
-from typing import Optional, Tuple
+from typing import Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -154,21 +155,31 @@ class SequenceColorJitter(BaseTransform):
 class SequenceRandomFlip(BaseTransform):
     """Flip all frames of a sample (and its points) horizontally and/or vertically.
 
-    Points (``gt_point_input``, ``pseudo_point_input``; input pixels) move with
-    the image: x -> W - x.
+    Points (``gt_point_input``, ``pseudo_point_input``: one (x, y); ``track_points``:
+    (T, K, 2) tracks; input pixels) move with the image: x -> W - x.
 
     Args:
         prob (float): Probability of each flip direction.
+        directions (Sequence[str]): Which flips may happen: ``'horizontal'``
+            and/or ``'vertical'``. Defaults to both.
     """
 
     KEYS = ('frames', 'current', 'reference', 'reference_pseudo', 'pseudo')
-    POINT_KEYS = ('gt_point_input', 'pseudo_point_input')
+    POINT_KEYS = ('gt_point_input', 'pseudo_point_input', 'track_points')
+    AXES = dict(horizontal=-2, vertical=-3)  # width, height of (..., H, W, 3)
 
-    def __init__(self, prob: float = 0.5) -> None:
+    def __init__(self, prob: float = 0.5,
+                 directions: Sequence[str] = ('horizontal', 'vertical')) -> None:
+        unknown = set(directions) - set(self.AXES)
+        if unknown or not directions:
+            raise ValueError(f'SequenceRandomFlip: directions must be a non-empty subset of '
+                             f'{tuple(self.AXES)}, got {tuple(directions)}')
         self.prob = prob
+        self.directions = tuple(d for d in self.AXES if d in directions)
 
     def transform(self, results: dict) -> dict:
-        for axis in (-2, -3):  # width, height of (..., H, W, 3)
+        for direction in self.directions:
+            axis = self.AXES[direction]
             if random.random() >= self.prob:
                 continue
             size = None
@@ -179,9 +190,82 @@ class SequenceRandomFlip(BaseTransform):
             for key in self.POINT_KEYS:
                 point = results.get(key)
                 if point is not None and size is not None:
-                    point = np.array(point, dtype=np.float64)
-                    point[0 if axis == -2 else 1] = size - point[0 if axis == -2 else 1]
+                    point = np.asarray(point)
+                    point = point.copy() if point.dtype.kind == 'f' else point.astype(np.float64)
+                    coord = 0 if axis == -2 else 1
+                    point[..., coord] = size - point[..., coord]
                     results[key] = point
+        return results
+
+
+@TRANSFORMS.register_module()
+class SequenceGainJitter(BaseTransform):
+    """Per-channel gain, a brightness offset and a gain drift over time, one draw per
+    sample, on ``frames`` (T, h, w, 3) uint8 (the tracker's photometric augmentation:
+    light that changes during a clip).
+
+    ``frame_t = clip(frame_t * gain * (1 + drift * t / (T - 1)) + bias, 0, 255)``.
+
+    Args:
+        gain (tuple[float, float]): Range of the per-channel gain. Defaults to (0.75, 1.25).
+        bias (tuple[float, float]): Range of the offset (grey levels). Defaults to (-20, 20).
+        drift (float): Max relative gain change from the first to the last frame.
+            Defaults to 0.1.
+        prob (float): Probability of jittering. Defaults to 1.
+    """
+
+    def __init__(self, gain: Tuple[float, float] = (0.75, 1.25),
+                 bias: Tuple[float, float] = (-20.0, 20.0), drift: float = 0.1,
+                 prob: float = 1.0) -> None:
+        if not 0 <= gain[0] <= gain[1] or bias[0] > bias[1] or drift < 0:
+            raise ValueError(f'SequenceGainJitter: need 0 <= gain[0] <= gain[1], '
+                             f'bias[0] <= bias[1], drift >= 0; got gain={gain}, bias={bias}, '
+                             f'drift={drift}')
+        self.gain, self.bias, self.drift, self.prob = tuple(gain), tuple(bias), drift, prob
+
+    def transform(self, results: dict) -> dict:
+        frames = results.get('frames')
+        if frames is None or random.random() >= self.prob:
+            return results
+        gain = np.array([random.uniform(*self.gain) for _ in range(3)])
+        bias = random.uniform(*self.bias)
+        end = random.uniform(-self.drift, self.drift)
+        drift = np.linspace(0, end, len(frames))[:, None, None, None]  # (T, 1, 1, 1)
+        results['frames'] = np.clip(frames.astype(np.float32) * gain * (1 + drift) + bias,
+                                    0, 255).astype(np.uint8)
+        return results
+
+
+@TRANSFORMS.register_module()
+class SequenceTimeReverse(BaseTransform):
+    """Play a tracking sample backwards: ``frames``, ``track_points`` (T, K, 2),
+    ``track_visible`` and ``track_valid`` (T, K) reversed in time.
+
+    Only when the first query is labelled and visible on the last frame (it becomes
+    the query frame) and the sample has at most ``max_length`` frames (a short clip
+    ends on an annotated frame; a long one does not).
+
+    Args:
+        prob (float): Probability of reversing. Defaults to 0.3.
+        max_length (int, optional): Longest sample reversed. Default: any.
+    """
+
+    KEYS = ('frames', 'track_points', 'track_visible', 'track_valid')
+
+    def __init__(self, prob: float = 0.3, max_length: Optional[int] = None) -> None:
+        self.prob = prob
+        self.max_length = max_length
+
+    def transform(self, results: dict) -> dict:
+        if random.random() >= self.prob:
+            return results
+        visible, valid = results['track_visible'], results['track_valid']
+        if not visible.shape[1] or not (valid[-1, 0] and visible[-1, 0]):
+            return results
+        if self.max_length is not None and len(results['frames']) > self.max_length:
+            return results
+        for key in self.KEYS:
+            results[key] = np.ascontiguousarray(results[key][::-1])
         return results
 
 

@@ -8,6 +8,7 @@ from bleedorigin.constants import ONSET_TOLERANCES, WINDOW_SIZE
 from bleedorigin.registry import METRICS
 
 from ..functional import onset_accuracy
+from ..priors import prior_onset_predictions
 
 
 @METRICS.register_module()
@@ -89,7 +90,7 @@ class OnsetMetric(BaseMetric):
                     metrics[f'state_decoder/{key}'] = value
         prior = self._prior()
         if prior is not None:
-            prior_preds = [min(prior, n - 1) for n in lengths]
+            prior_preds = prior_onset_predictions(prior, lengths)
             for key, value in onset_accuracy(prior_preds, gts, lengths,
                                              self.tolerances).items():
                 if not key.startswith('num_'):

@@ -26,7 +26,7 @@ from mmengine.logging import MMLogger
 from bleedorigin.constants import POINT_THRESHOLDS
 from bleedorigin.registry import METRICS
 
-from ..functional.point_accuracy import point_accuracy, point_errors
+from ..functional.point_accuracy import frame_diagonal, point_accuracy, point_errors
 from ..track_runner import run_trackers_on_clip
 
 TAPVID_THRESHOLDS = (1, 2, 4, 8, 16)
@@ -143,14 +143,17 @@ class TrackMetric(BaseMetric):
                     preds[name] = (pred, None)
             result = dict(clip_id=sample['clip_id'], size=tuple(sample['ori_size']), methods={},
                           scenarios=list(sample.get('scenarios') or []) or ['clear'])
+            # a NaN prediction is a miss: the frame diagonal, outside every threshold
+            miss = frame_diagonal(*result['size'])
             for name, (pred, vis_pred) in preds.items():
                 entry = {}
                 p, g = sparse_pairs(pred, sample)
-                entry['sparse'] = point_errors(p, g) if len(p) else np.zeros(0)
+                entry['sparse'] = point_errors(p, g, miss) if len(p) else np.zeros(0)
                 dense = sample.get('dense_gt')
                 if dense is not None:
                     p, g, vis, vp = dense_pairs(pred, vis_pred, dense)
-                    entry['dense'] = point_errors(p[vis], g[vis]) if vis.any() else np.zeros(0)
+                    entry['dense'] = (point_errors(p[vis], g[vis], miss) if vis.any()
+                                      else np.zeros(0))
                     entry['delta'] = tapvid_delta_avg(p, g, vis, result['size'])
                     if vp is not None and len(vis):
                         entry['occlusion'] = (np.asarray(vp, bool) == vis)
@@ -208,5 +211,5 @@ class TrackMetric(BaseMetric):
                 prefix = f'track_by_scenario/{scenario}/{method}'
                 for key, value in point_accuracy(errors, self.thresholds).items():
                     out[f'{prefix}/{key}'] = value
-                out[f'{prefix}/num_clips'] = float(clips[scenario])
+                out[f'{prefix}/num_clips'] = int(clips[scenario])
         return out

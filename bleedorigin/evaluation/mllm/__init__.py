@@ -2,13 +2,13 @@
 
 Run ``python -m bleedorigin.evaluation.mllm.harness export|score --help``.
 """
+from ..functional import nearest_source_errors, score_source_predictions
 from .answer_parser import ParsedAnswer, parse_answer, parse_image_size, to_absolute
 from .harness import export_requests, read_answers, score_answer_records, score_answers
 from .prompt import BLEEDING_SOURCE_PROMPT, PromptTemplate
-from .source_scoring import nearest_source_error, score_source_predictions
 
 __all__ = [
     'BLEEDING_SOURCE_PROMPT', 'PromptTemplate', 'ParsedAnswer', 'parse_answer',
     'parse_image_size', 'to_absolute', 'export_requests', 'read_answers', 'score_answers',
-    'score_answer_records', 'score_source_predictions', 'nearest_source_error'
+    'score_answer_records', 'score_source_predictions', 'nearest_source_errors'
 ]

@@ -20,9 +20,9 @@ import os.path as osp
 from collections import Counter, OrderedDict
 from typing import Dict, List, Optional, Tuple
 
+from ..functional import score_source_predictions
 from .answer_parser import parse_answer, to_absolute
 from .prompt import BLEEDING_SOURCE_PROMPT, PromptTemplate
-from .source_scoring import score_source_predictions
 
 
 def onset_clips(data_root: str, split: str) -> list:

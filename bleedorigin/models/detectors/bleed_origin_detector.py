@@ -11,6 +11,7 @@ from mmengine.model import BaseModel
 from mmengine.structures import BaseDataElement
 from torch import nn
 
+from bleedorigin.constants import ONSET_CONF_THRESHOLD
 from bleedorigin.registry import MODELS
 
 from ..necks.mdcfm import CleanViewMemory, mdcfm_targets
@@ -64,7 +65,8 @@ class BleedOriginDetector(BaseModel):
         use_memory (bool): Compare with the clean-view memory (False: previous frame
             only; Table 8 ablation).
         train_window_stride (int): Stride of the windows trained inside a segment.
-        conf_thr (float): S_conf threshold of eq. 2 (paper: 0.5).
+        conf_thr (float): S_conf threshold of eq. 2. Defaults to ``ONSET_CONF_THRESHOLD``
+            (paper: 0.5).
         mdcfm_loss_weight (float): Weight of the MDCFM supervision.
         motion_threshold (float): Mean flow (pixels at h x w) that counts as motion
             for the MDCFM motion target.
@@ -122,7 +124,7 @@ class BleedOriginDetector(BaseModel):
     def __init__(self, mdcfm: dict, mdg: dict, onset_head: dict, encoder: dict,
                  source_head: dict, data_preprocessor: Optional[dict] = None,
                  frame_embed_dims: int = 64, use_memory: bool = True,
-                 train_window_stride: int = 5, conf_thr: float = 0.5,
+                 train_window_stride: int = 5, conf_thr: float = ONSET_CONF_THRESHOLD,
                  mdcfm_loss_weight: float = 0.5, motion_threshold: float = 0.5,
                  onset_input_size: Tuple[int, int] = (112, 96),
                  source_input_size: Tuple[int, int] = (224, 192),
@@ -510,6 +512,7 @@ class BleedOriginDetector(BaseModel):
                     bx, by = red_difference_argmax(item[0])
                     out.baseline_points = {'red_diff_argmax': [bx / sx, by / sy]}
                 out.gt_point = meta.get('gt_point')
+                out.gt_sources = meta.get('gt_sources')
                 out.ori_shape = meta['ori_shape']
             results.append(out)
         return results

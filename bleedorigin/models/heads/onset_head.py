@@ -6,6 +6,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from torch import nn
 
+from bleedorigin.constants import WINDOW_SIZE
 from bleedorigin.registry import MODELS
 
 from ..utils import SinusoidalPositionalEncoding
@@ -28,7 +29,7 @@ class OnsetHead(BaseModule):
 
     Args:
         in_channels (int): D of the per-frame features.
-        window_size (int): N (paper: 60).
+        window_size (int): N. Defaults to ``WINDOW_SIZE`` (paper: 60).
         num_layers (int): Transformer encoder layers (paper: 4).
         num_heads (int): Attention heads (paper: 8).
         ffn_channels (int): Hidden size of the feed-forward networks.
@@ -47,7 +48,7 @@ class OnsetHead(BaseModule):
         init_cfg (dict, optional): Initialisation config.
     """
 
-    def __init__(self, in_channels: int = 64, window_size: int = 60, num_layers: int = 4,
+    def __init__(self, in_channels: int = 64, window_size: int = WINDOW_SIZE, num_layers: int = 4,
                  num_heads: int = 8, ffn_channels: int = 128, dropout: float = 0.1,
                  loss_conf_weight: float = 1.0, loss_theta_weight: float = 0.01,
                  loss_loc_weight: float = 1.0, temporal_diff: bool = False,

@@ -13,6 +13,8 @@ import numpy as np
 
 from bleedorigin.registry import MODELS
 
+from ..utils.flow import forward_backward_lucas_kanade, lucas_kanade
+
 StepOutput = Tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
@@ -86,17 +88,13 @@ class LucasKanadeTracker(_ChainedTracker):
 
     def __init__(self, win_size: int = 21, max_level: int = 3):
         super().__init__()
-        self.lk_params = dict(
-            winSize=(win_size, win_size), maxLevel=max_level,
-            criteria=(cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 0.01))
+        self.lk_params = dict(win_size=win_size, max_level=max_level, iterations=30,
+                              epsilon=0.01)
 
     def _propagate(self, prev, cur, points):
-        # OpenCV's pixel centres are at integers; ours at +0.5
-        nxt, status, _ = cv2.calcOpticalFlowPyrLK(
-            prev, cur, (points - 0.5).reshape(-1, 1, 2), None, **self.lk_params)
-        ok = status.reshape(-1).astype(bool)
+        moved, ok = lucas_kanade(prev, cur, points, **self.lk_params)
         out = points.copy()
-        out[ok] = nxt.reshape(-1, 2)[ok] + 0.5
+        out[ok] = moved[ok]
         return out, ok
 
 
@@ -121,14 +119,11 @@ class FBLucasKanadeTracker(LucasKanadeTracker):
         self.fb_threshold = fb_threshold
 
     def _propagate(self, prev, cur, points):
-        src = (points - 0.5).reshape(-1, 1, 2).astype(np.float32)
-        nxt, status, _ = cv2.calcOpticalFlowPyrLK(prev, cur, src, None, **self.lk_params)
-        back, status_b, _ = cv2.calcOpticalFlowPyrLK(cur, prev, nxt, None, **self.lk_params)
-        round_trip = np.linalg.norm((back - src).reshape(-1, 2), axis=1)
-        ok = status.reshape(-1).astype(bool) & status_b.reshape(-1).astype(bool) & \
-            (round_trip < self.fb_threshold)
+        moved, ok, round_trip = forward_backward_lucas_kanade(
+            prev, cur, points, backward_start='forward', **self.lk_params)
+        ok &= round_trip < self.fb_threshold
         out = points.copy()
-        out[ok] = nxt.reshape(-1, 2)[ok] + 0.5
+        out[ok] = moved[ok]
         return out, ok
 
 

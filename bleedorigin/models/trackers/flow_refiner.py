@@ -33,6 +33,8 @@ import numpy as np
 
 from bleedorigin.registry import MODELS
 
+from ..utils.flow import forward_backward_lucas_kanade
+
 
 def disc_offsets(radius: float, step: float) -> np.ndarray:
     """Grid offsets (G, 2) inside a disc, the centre (0, 0) first."""
@@ -232,29 +234,15 @@ class AnchoredFlowRefiner:
         self.points[index] = new
 
     # ------------------------------------------------------------------ step
-    def _lk(self, prev_gray, next_gray, pts: np.ndarray, guess: Optional[np.ndarray],
-            level: int) -> Tuple[np.ndarray, np.ndarray]:
-        """Lucas-Kanade of (N, 2) working-px points (our centres at +0.5)."""
-        criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 10, 0.03)
-        src = (pts - 0.5).astype(np.float32).reshape(-1, 1, 2)
-        flags = 0
-        nxt = None
-        if guess is not None:
-            nxt = (guess - 0.5).astype(np.float32).reshape(-1, 1, 2)
-            flags = cv2.OPTFLOW_USE_INITIAL_FLOW
-        out, status, _ = cv2.calcOpticalFlowPyrLK(
-            prev_gray, next_gray, src, nxt, winSize=(self.win_size, self.win_size),
-            maxLevel=level, criteria=criteria, flags=flags)
-        return out.reshape(-1, 2).astype(np.float64) + 0.5, status.reshape(-1).astype(bool)
-
     def _checked_flow(self, prev_gray, next_gray, pts, guess, level):
         """Forward flow and a mask of points that pass the round trip and stay inside."""
-        fwd, ok1 = self._lk(prev_gray, next_gray, pts, guess, level)
-        bwd, ok2 = self._lk(next_gray, prev_gray, fwd, pts, level)
+        fwd, ok, round_trip = forward_backward_lucas_kanade(
+            prev_gray, next_gray, pts, guess, backward_start='query', win_size=self.win_size,
+            max_level=level, iterations=10, epsilon=0.03)
         w, h = self.frame_work_size
         inside = (fwd[:, 0] >= 0) & (fwd[:, 0] < w) & (fwd[:, 1] >= 0) & (fwd[:, 1] < h) & \
             (pts[:, 0] >= 0) & (pts[:, 0] < w) & (pts[:, 1] >= 0) & (pts[:, 1] < h)
-        good = ok1 & ok2 & inside & (np.linalg.norm(bwd - pts, axis=1) < self.fb_threshold)
+        good = ok & inside & (round_trip < self.fb_threshold)
         return fwd, good
 
     def step(self, frame: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:

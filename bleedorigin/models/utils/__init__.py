@@ -1,4 +1,13 @@
-from .flow import align_to, dis_flow, propagate_point, rgb_to_hsv01, sequence_flow, to_gray
+from .flow import (
+    align_to,
+    dis_flow,
+    forward_backward_lucas_kanade,
+    lucas_kanade,
+    propagate_point,
+    rgb_to_hsv01,
+    sequence_flow,
+    to_gray,
+)
 from .onset_decoding import (
     onset_from_states,
     onset_from_windows,
@@ -21,5 +30,6 @@ __all__ = [
     'onset_from_windows', 'dis_flow', 'sequence_flow', 'rgb_to_hsv01', 'propagate_point',
     'to_gray', 'align_to', 'avg_max_pool', 'onset_frame_input', 'onset_clip_input',
     'check_rgb_frame', 'ONSET_INPUT_CHANNELS', 'onset_from_states', 'OnsetStreamState',
-    'onset_stream_update', 'pick_reference', 'update_state_run', 'update_window_onset'
+    'onset_stream_update', 'pick_reference', 'update_state_run', 'update_window_onset',
+    'lucas_kanade', 'forward_backward_lucas_kanade'
 ]

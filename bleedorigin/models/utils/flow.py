@@ -1,5 +1,12 @@
-"""Optical-flow and colour-space helpers (OpenCV DIS), shared by datasets and models."""
-from typing import Sequence, Tuple
+"""Optical-flow and colour-space helpers (OpenCV DIS and Lucas-Kanade), shared by
+datasets and models.
+
+Pixel convention: our points have pixel centres at +0.5 (pixel (0, 0) covers
+[0, 1) x [0, 1)); OpenCV's Lucas-Kanade puts them at integers.
+:func:`lucas_kanade` and :func:`forward_backward_lucas_kanade` are the one place
+that converts between the two.
+"""
+from typing import Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -17,6 +24,71 @@ def _dis(preset: int = cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST):
 def to_gray(rgb: np.ndarray) -> np.ndarray:
     """(H, W, 3) uint8 RGB -> (H, W) uint8 grey."""
     return cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
+
+
+def lucas_kanade(prev_gray: np.ndarray, next_gray: np.ndarray, points: np.ndarray,
+                 guess: Optional[np.ndarray] = None, win_size: int = 21, max_level: int = 3,
+                 iterations: int = 30, epsilon: float = 0.01) -> Tuple[np.ndarray, np.ndarray]:
+    """OpenCV pyramidal Lucas-Kanade of points in our pixel convention.
+
+    Note:
+        N: number of points.
+
+    Args:
+        prev_gray (np.ndarray): (H, W) uint8 grey frame the points are on.
+        next_gray (np.ndarray): (H, W) uint8 grey frame to move them into.
+        points (np.ndarray): (N, 2) x, y (centres at +0.5).
+        guess (np.ndarray, optional): (N, 2) initial positions in ``next_gray``
+            (OpenCV's ``OPTFLOW_USE_INITIAL_FLOW``). Default: start at ``points``.
+        win_size (int): Search window side. Defaults to 21.
+        max_level (int): Pyramid levels above the base. Defaults to 3.
+        iterations (int): Iterations per level. Defaults to 30.
+        epsilon (float): Stop when an update is below this many pixels. Defaults to 0.01.
+
+    Returns:
+        tuple: moved points (N, 2) float64 (centres at +0.5) and status (N,) bool
+        (False where OpenCV lost the point; its position is then meaningless).
+    """
+    src = (np.asarray(points) - 0.5).astype(np.float32).reshape(-1, 1, 2)
+    start, flags = None, 0
+    if guess is not None:
+        start = (np.asarray(guess) - 0.5).astype(np.float32).reshape(-1, 1, 2)
+        flags = cv2.OPTFLOW_USE_INITIAL_FLOW
+    moved, status, _ = cv2.calcOpticalFlowPyrLK(
+        prev_gray, next_gray, src, start, winSize=(int(win_size), int(win_size)),
+        maxLevel=int(max_level),
+        criteria=(cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, int(iterations),
+                  float(epsilon)),
+        flags=flags)
+    return moved.reshape(-1, 2).astype(np.float64) + 0.5, status.reshape(-1).astype(bool)
+
+
+def forward_backward_lucas_kanade(prev_gray: np.ndarray, next_gray: np.ndarray,
+                                  points: np.ndarray, guess: Optional[np.ndarray] = None,
+                                  backward_start: str = 'forward', **lk_params
+                                  ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lucas-Kanade forward, then back from the result (Kalal et al., 2010).
+
+    Args:
+        prev_gray, next_gray, points, guess: As in :func:`lucas_kanade`.
+        backward_start (str): Where the backward pass starts its search:
+            ``'forward'`` at the forward result itself (the FB-LK baseline),
+            ``'query'`` at ``points`` (the flow refiner: a point that did not
+            move much starts the backward search where it came from).
+        **lk_params: ``win_size``, ``max_level``, ``iterations``, ``epsilon`` of
+            :func:`lucas_kanade`, used by both passes.
+
+    Returns:
+        tuple: forward points (N, 2) float64, status (N,) bool (both passes
+        succeeded) and the round-trip error (N,) float64 in pixels.
+    """
+    if backward_start not in ('forward', 'query'):
+        raise ValueError(f"backward_start must be 'forward' or 'query', got {backward_start!r}")
+    forward, ok_forward = lucas_kanade(prev_gray, next_gray, points, guess, **lk_params)
+    back_guess = None if backward_start == 'forward' else points
+    backward, ok_backward = lucas_kanade(next_gray, prev_gray, forward, back_guess, **lk_params)
+    round_trip = np.linalg.norm(backward - np.asarray(points, np.float64), axis=1)
+    return forward, ok_forward & ok_backward, round_trip
 
 
 def dis_flow(prev_rgb: np.ndarray, cur_rgb: np.ndarray) -> np.ndarray:

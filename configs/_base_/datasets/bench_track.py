@@ -5,6 +5,13 @@
 data_root = 'data/synthetic'
 input_size = (256, 192)  # tracker input (W, H); frames are resized to it
 synthetic_data = dict(data_root=data_root, preset='default', seed=0)
+# training augmentation (datasets/transforms/multi_domain.py): light that changes over the
+# clip, a horizontal flip, and short clips (which end on an annotated frame) played backwards
+track_train_pipeline = [
+    dict(type='SequenceGainJitter', gain=(0.75, 1.25), bias=(-20, 20), drift=0.1),
+    dict(type='SequenceRandomFlip', prob=0.5, directions=('horizontal', )),
+    dict(type='SequenceTimeReverse', prob=0.3, max_length=31),
+]
 
 train_dataloader = dict(
     batch_size=1,
@@ -22,7 +29,7 @@ train_dataloader = dict(
         long_max_frames=121,
         use_pseudo_labels=True,
         max_pseudo_points=24,
-        augment=True))
+        pipeline=track_train_pipeline))
 val_dataloader = dict(
     batch_size=1,
     num_workers=1,

@@ -3,32 +3,17 @@ import pytest
 import torch
 from mmengine.structures import BaseDataElement, InstanceData, PixelData
 from mmpose.structures import PoseDataSample
+from tiny_models import CODEC, ONSET_SIZE, SOURCE_SIZE, WINDOW  # noqa: F401
+from tiny_models import tiny_detector as build_tiny_detector
 
 import bleedorigin  # noqa: F401
 from bleedorigin.apis import StreamDetector
 from bleedorigin.models.utils import rgb_to_hsv01, sequence_flow
 from bleedorigin.registry import MODELS
 
-WINDOW = 8
-ONSET_SIZE = (32, 24)
-SOURCE_SIZE = (48, 40)
-CODEC = dict(type='MSRAHeatmap', input_size=SOURCE_SIZE, heatmap_size=SOURCE_SIZE, sigma=2.0)
-
 
 def tiny_detector(use_memory=True, mdg_in_channels=(3, 3, 2), **kwargs):
-    return MODELS.build(dict(
-        type='BleedOriginDetector',
-        mdcfm=dict(type='MDCFM', channels=4, memory_size=2),
-        mdg=dict(type='MDGNeck', in_channels=mdg_in_channels, channels=4, out_channels=8),
-        onset_head=dict(type='OnsetHead', in_channels=16, window_size=WINDOW, num_layers=1,
-                        num_heads=4, ffn_channels=16, dropout=0.0),
-        encoder=dict(type='SmallCNNEncoder', in_channels=6, stage_channels=(8, 8, 8),
-                     blocks_per_stage=1),
-        source_head=dict(type='HeatmapPointHead', in_channels=8, image_channels=6,
-                         heatmap_channels=8, embed_dims=8, decoder=CODEC),
-        frame_embed_dims=16, use_memory=use_memory, train_window_stride=2,
-        onset_input_size=ONSET_SIZE, source_input_size=SOURCE_SIZE, reference_offset=3,
-        **kwargs))
+    return build_tiny_detector(mdg_in_channels=mdg_in_channels, use_memory=use_memory, **kwargs)
 
 
 def onset_item(num_frames=14, onset=9, seed=0):
@@ -55,6 +40,7 @@ def source_item():
     pseudo.gt_fields = PixelData(heatmaps=torch.zeros(1, 40, 48))
     pseudo.gt_instances = InstanceData()
     sample = BaseDataElement(metainfo=dict(task='source', clip_id='s', gt_point=[60.0, 40.0],
+                                           gt_sources=[[60.0, 40.0], [10.0, 70.0]],
                                            ori_shape=(80, 96), scale_factor=(0.5, 0.5)))
     sample.frame_samples = [real, pseudo]
     return image, sample
@@ -79,6 +65,7 @@ def test_detector_loss_predict_tensor(use_memory):
     assert results[1].gt_onset is None
     # source: argmax in input pixels / scale 0.5 -> original pixels inside the frame
     assert 0 <= results[2].pred_point[0] < 96 and 0 <= results[2].pred_point[1] < 80
+    assert results[2].gt_sources == [[60.0, 40.0], [10.0, 70.0]]  # PointMetric scores the nearest
     outputs = model(**data, mode='tensor')
     assert outputs[0][0].shape == (14 - WINDOW + 1, WINDOW)
     assert outputs[2].shape == (2, 1, 40, 48)

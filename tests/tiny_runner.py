@@ -1,4 +1,5 @@
-"""A tiny mmengine training run (a linear regressor) for the checkpoint fault tests."""
+"""A tiny mmengine training run (a linear regressor) for the checkpoint tests (test_utils,
+test_robustness): one copy, importable from every test folder (tests/ is on sys.path)."""
 import torch
 import torch.nn as nn
 from mmengine.model import BaseModel

@@ -1,0 +1,28 @@
+"""Tiny model configs shared by tests in several folders (tests/ is on sys.path)."""
+from bleedorigin.registry import MODELS
+
+WINDOW = 8
+ONSET_SIZE = (32, 24)
+SOURCE_SIZE = (48, 40)
+CODEC = dict(type='MSRAHeatmap', input_size=SOURCE_SIZE, heatmap_size=SOURCE_SIZE, sigma=2.0)
+
+
+def tiny_detector(mdcfm_in_channels=None, mdg_in_channels=(3, 3, 2), **kwargs):
+    """A BleedOriginDetector small enough for a unit test (N = ``WINDOW`` frames, onset input
+    ``ONSET_SIZE``, source input ``SOURCE_SIZE``); ``kwargs`` override detector arguments."""
+    mdcfm = dict(type='MDCFM', channels=4, memory_size=2)
+    if mdcfm_in_channels is not None:
+        mdcfm['in_channels'] = mdcfm_in_channels
+    cfg = dict(
+        type='BleedOriginDetector', mdcfm=mdcfm,
+        mdg=dict(type='MDGNeck', in_channels=mdg_in_channels, channels=4, out_channels=8),
+        onset_head=dict(type='OnsetHead', in_channels=16, window_size=WINDOW, num_layers=1,
+                        num_heads=4, ffn_channels=16, dropout=0.0),
+        encoder=dict(type='SmallCNNEncoder', in_channels=6, stage_channels=(8, 8, 8),
+                     blocks_per_stage=1),
+        source_head=dict(type='HeatmapPointHead', in_channels=8, image_channels=6,
+                         heatmap_channels=8, embed_dims=8, decoder=CODEC),
+        frame_embed_dims=16, train_window_stride=2, onset_input_size=ONSET_SIZE,
+        source_input_size=SOURCE_SIZE, reference_offset=3)
+    cfg.update(kwargs)
+    return MODELS.build(cfg)
