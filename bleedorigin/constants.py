@@ -19,5 +19,19 @@ ONSET_CONF_THRESHOLD = 0.5
 #: Refresh interval of the tracker's queries in tracked frames (default: N).
 REFRESH_INTERVAL = WINDOW_SIZE
 
+#: alpha and gamma of eq. 1: MDCFM keeps I_{t-1} as a clean view only when its
+#: RGB-HSV and flow confidences are both below these (section 3.2).
+MDCFM_RGBHSV_THRESHOLD = 0.5
+MDCFM_FLOW_THRESHOLD = 0.5
+
+#: lambda_1, lambda_2 and delta of eq. 5, the source localisation loss (section 3.3).
+SOURCE_LOSS_HEATMAP_WEIGHT = 0.5
+SOURCE_LOSS_PSEUDO_WEIGHT = 0.5
+SOURCE_LOSS_POINT_WEIGHT = 1.0
+
+#: alpha_1 (ground truth) and alpha_2 (pseudo labels) of eq. 8, the tracking loss.
+TRACK_LOSS_GT_WEIGHT = 0.6
+TRACK_LOSS_PSEUDO_WEIGHT = 0.4
+
 #: Frame size (W, H) of the efficiency comparison (Table 10).
 EFFICIENCY_SIZE = (512, 384)

@@ -9,6 +9,11 @@ from mmpose.models.heads.base_head import BaseHead
 from mmpose.registry import KEYPOINT_CODECS
 from torch import nn
 
+from bleedorigin.constants import (
+    SOURCE_LOSS_HEATMAP_WEIGHT,
+    SOURCE_LOSS_POINT_WEIGHT,
+    SOURCE_LOSS_PSEUDO_WEIGHT,
+)
 from bleedorigin.registry import MODELS
 
 from ..utils import RedMask
@@ -104,8 +109,10 @@ class HeatmapPointHead(BaseHead):
 
     def __init__(self, in_channels: int = 64, image_channels: int = 6,
                  heatmap_channels: int = 16, embed_dims: int = 16, num_scales: int = 4,
-                 kernel_size: int = 3, loss_heatmap_weight: float = 0.5,
-                 loss_pseudo_weight: float = 0.5, loss_point_weight: float = 1.0,
+                 kernel_size: int = 3,
+                 loss_heatmap_weight: float = SOURCE_LOSS_HEATMAP_WEIGHT,
+                 loss_pseudo_weight: float = SOURCE_LOSS_PSEUDO_WEIGHT,
+                 loss_point_weight: float = SOURCE_LOSS_POINT_WEIGHT,
                  point_unit: float = 8.0, softargmax_beta: float = 30.0,
                  loss_ce_weight: float = 0.0,
                  decoder: Optional[dict] = None, init_cfg: Optional[dict] = None) -> None:

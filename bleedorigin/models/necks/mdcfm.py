@@ -6,6 +6,7 @@ import torch
 from mmengine.model import BaseModule
 from torch import nn
 
+from bleedorigin.constants import MDCFM_FLOW_THRESHOLD, MDCFM_RGBHSV_THRESHOLD
 from bleedorigin.registry import MODELS
 
 from ..utils import avg_max_pool
@@ -34,15 +35,18 @@ class MDCFM(BaseModule):
 
     Args:
         channels (int): Width of the convolutions. Defaults to 16.
-        alpha (float): Threshold of the RGB-HSV confidence (paper: 0.5).
-        gamma (float): Threshold of the flow confidence (paper: 0.5).
+        alpha (float): Threshold of the RGB-HSV confidence. Defaults to
+            ``MDCFM_RGBHSV_THRESHOLD`` (paper: 0.5).
+        gamma (float): Threshold of the flow confidence. Defaults to
+            ``MDCFM_FLOW_THRESHOLD`` (paper: 0.5).
         memory_size (int): Clean-view frames kept in the CFMS (oldest out).
         in_channels (int): Channels of the appearance difference: 6 (RGB + HSV) or 7
             (+ the Red-Mask difference).
         init_cfg (dict, optional): Initialisation config.
     """
 
-    def __init__(self, channels: int = 16, alpha: float = 0.5, gamma: float = 0.5,
+    def __init__(self, channels: int = 16, alpha: float = MDCFM_RGBHSV_THRESHOLD,
+                 gamma: float = MDCFM_FLOW_THRESHOLD,
                  memory_size: int = 3, in_channels: int = 6,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)

@@ -21,13 +21,15 @@ import torch.nn.functional as F
 from mmengine.model import BaseModel
 from torch import nn
 
+from bleedorigin.constants import REFRESH_INTERVAL, TRACK_LOSS_GT_WEIGHT, TRACK_LOSS_PSEUDO_WEIGHT
 from bleedorigin.registry import MODELS
 
 from .query_decoder import MLP, QueryDecoderLayer, sample_grid, sample_points
 from .stream_loop import track_online
 
 # eq. 8: alpha_1 (gt) = 0.6, alpha_2 (pseudo) = 0.4; the rest are auxiliary terms
-DEFAULT_LOSS_WEIGHTS = dict(gt=0.6, pseudo=0.4, patch_cls=0.2, visibility=0.05, confidence=0.05)
+DEFAULT_LOSS_WEIGHTS = dict(gt=TRACK_LOSS_GT_WEIGHT, pseudo=TRACK_LOSS_PSEUDO_WEIGHT, patch_cls=0.2,
+                            visibility=0.05, confidence=0.05)
 PIXEL_MEAN = (0.45, 0.45, 0.45)
 PIXEL_STD = (0.225, 0.225, 0.225)
 
@@ -87,7 +89,7 @@ class BleedTrackOn(BaseModel):
         spatial_memory_size (int): FIFO length of the spatial memory.
         context_memory_size (int): FIFO length of the context memory.
         refresh_interval (int): Memory refresh every N frames (section 6.3);
-            0 disables. Defaults to 60.
+            0 disables. Defaults to ``REFRESH_INTERVAL`` (paper: 60).
         input_size (tuple[int, int]): Network input (W, H). Defaults to
             (256, 192).
         loss_weights (dict, optional): Overrides of ``DEFAULT_LOSS_WEIGHTS``:
@@ -129,7 +131,7 @@ class BleedTrackOn(BaseModel):
                  window_radius: int = 5,
                  spatial_memory_size: int = 12,
                  context_memory_size: int = 12,
-                 refresh_interval: int = 60,
+                 refresh_interval: int = REFRESH_INTERVAL,
                  input_size: Tuple[int, int] = (256, 192),
                  loss_weights: Optional[dict] = None,
                  huber_delta: float = 4.0,
