@@ -6,6 +6,7 @@ from .clip_evaluation import (
                               frame_track_errors,
                               latency_statistics,
                               stream_clip,
+                              track_refresh_policies,
 )
 from .frame_guard import FrameGuard
 from .model_builder import (
@@ -31,7 +32,7 @@ __all__ = [
     'NON_BLEEDING', 'build_stream_model', 'load_weights', 'RefreshPolicy',
     'FixedIntervalRefresh', 'ConfidenceAdaptiveRefresh', 'build_refresh_policy', 'VideoSource',
     'VideoSink', 'VideoSourceError', 'SourceStats', 'run_stream', 'format_summary',
-    'FrameRecordWriter', 'align_on_onset', 'frame_track_errors',
+    'FrameRecordWriter', 'align_on_onset', 'frame_track_errors', 'track_refresh_policies',
     'latency_statistics', 'stream_clip', 'StreamDetector', 'StreamTracker', 'as_stream_detector',
     'as_stream_tracker', 'default_refresh_policy', 'build_stream_detector', 'build_stream_tracker',
     'StreamingDetector', 'StreamingTracker', 'OnsetStepModel', 'TrackStepModel'

@@ -17,8 +17,14 @@ def point_exists(point: np.ndarray) -> bool:
 
 
 def frame_track_errors(pred_points: np.ndarray, gt_points: np.ndarray,
-                       gt_visible: np.ndarray, match: str = 'index') -> np.ndarray:
+                       gt_visible: np.ndarray, match: str = 'index',
+                       miss_error: Optional[float] = None) -> np.ndarray:
     """L2 error per frame between tracked points and the dense ground truth.
+
+    A frame is scored when a ground-truth source is visible in it. The package's one
+    rule (:mod:`bleedorigin.evaluation.functional.point_accuracy`) holds: a scored
+    frame without a prediction (NaN, e.g. before the alert or on a clip that never
+    alerted) is a miss, not a skipped frame.
 
     Args:
         pred_points (np.ndarray): (T, P, 2) predictions, NaN where the pipeline
@@ -26,35 +32,46 @@ def frame_track_errors(pred_points: np.ndarray, gt_points: np.ndarray,
         gt_points (np.ndarray): (T, K, 2) ground truth, NaN where absent.
         gt_visible (np.ndarray): (T, K) bool.
         match (str): ``'index'`` compares prediction p with source p (evaluation
-            mode: the tracker was started on the true sources, in order);
-            ``'nearest'`` compares each prediction with the nearest visible
-            source (deployment mode: the detector picks one of them).
+            mode: the tracker was started on the true sources, in order; a visible
+            source p without prediction p is a miss); ``'nearest'`` compares each
+            prediction with the nearest visible source (deployment mode: the
+            detector picks one of them; a frame without any prediction is a miss).
+        miss_error (float, optional): Error of a miss. Default ``inf``, which
+            :func:`~bleedorigin.evaluation.functional.point_accuracy.point_accuracy`
+            counts outside every threshold (give it the frame diagonal there).
 
     Returns:
-        np.ndarray: (T,) mean error over the compared pairs; NaN on frames
-        with no visible source or no prediction.
+        np.ndarray: (T,) mean error over the compared pairs (a miss counts
+        ``miss_error``); NaN on frames with no visible source (not scored).
     """
     from bleedorigin.evaluation.functional.point_accuracy import point_errors
 
+    if match not in ('index', 'nearest'):
+        raise ValueError(f"frame_track_errors: match must be 'index' or 'nearest', got {match!r}")
+    miss = np.inf if miss_error is None else float(miss_error)
     num_frames = gt_points.shape[0]
     errors = np.full(num_frames, np.nan, np.float64)
     for t in range(num_frames):
+        visible = np.flatnonzero(gt_visible[t])
+        if not len(visible):
+            continue
         frame_errors = []
-        for p in range(pred_points.shape[1]):
-            pred = pred_points[t, p]
-            if not point_exists(pred):
-                continue
-            if match == 'index':
-                candidates = [p] if p < gt_points.shape[1] and gt_visible[t, p] else []
-            else:
-                candidates = list(np.flatnonzero(gt_visible[t]))
-            if not candidates:
-                continue
-            gts = gt_points[t, candidates]
-            distances = point_errors(np.repeat(pred[None], len(candidates), 0), gts)
-            frame_errors.append(float(np.min(distances)))
-        if frame_errors:
-            errors[t] = float(np.mean(frame_errors))
+        if match == 'index':
+            for k in visible:
+                pred = pred_points[t, k] if k < pred_points.shape[1] else None
+                if pred is None or not point_exists(pred):
+                    frame_errors.append(miss)
+                else:
+                    frame_errors.append(float(point_errors(pred[None], gt_points[t, [k]])[0]))
+        else:
+            gts = gt_points[t, visible]
+            for pred in pred_points[t]:
+                if point_exists(pred):
+                    distances = point_errors(np.repeat(pred[None], len(gts), 0), gts)
+                    frame_errors.append(float(np.min(distances)))
+            if not frame_errors:
+                frame_errors.append(miss)
+        errors[t] = float(np.mean(frame_errors))
     return errors
 
 
@@ -137,3 +154,57 @@ def stream_clip(net: BleedOriginNet, frames, num_frames: int,
         refreshed[t] = result.refreshed
     return dict(points=points, confidence=confidence, refreshed=refreshed,
                 summary=net.summary())
+
+
+def track_refresh_policies(tracker, clip, policies: Sequence, chunk: int = 32
+                           ) -> Dict[str, Dict[str, object]]:
+    """Evaluation-mode tracking of one clip under several memory-refresh policies
+    (section 6.3, Figure 13 analogue).
+
+    Every policy gets a :class:`~bleedorigin.apis.stream_tracker.StreamTracker` on the same
+    model, started on the clip's true onset sources at its onset frame and run to its
+    end by :func:`~bleedorigin.evaluation.track_runner.run_trackers_on_clip`, the one
+    tracking loop of the benchmark and ``TrackMetric`` (the same ``init``/``step`` calls
+    as ``BleedOriginNet`` in evaluation mode).
+
+    Args:
+        tracker: A tracker model or a ``StreamTracker`` (its model is used).
+        clip: A bench clip with an onset and dense ground truth (``ClipRecord``).
+        policies (Sequence): Refresh policies, see
+            :func:`~bleedorigin.apis.refresh_policy.build_refresh_policy`.
+        chunk (int): Frames decoded at once.
+
+    Returns:
+        dict: policy -> ``errors`` (T,) per-frame error against the dense ground
+        truth (NaN up to the onset frame, which is given, and where no source is
+        visible), ``refreshes`` (int) and ``fps`` (tracked frames per second of
+        wall time, frame decoding included).
+    """
+    import time
+
+    from bleedorigin.evaluation.track_runner import run_trackers_on_clip
+
+    from .stream_tracker import as_stream_tracker
+
+    sources = clip.onset_sources()
+    if clip.onset_frame is None or not sources:
+        raise ValueError(f'{clip.rel_dir}: the policy comparison needs an onset and its sources')
+    query = np.array([[s.x, s.y] for s in sources], np.float32)
+    # column k of the dense ground truth is the source tracked from query point k
+    dense = clip.dense_tracks([s.group_id for s in sources])
+    onset, num_frames = clip.onset_frame, clip.num_frames
+    results = {}
+    for policy in policies:
+        stream = as_stream_tracker(tracker, policy if policy is not None else 'none',
+                                   origin=f'refresh policy {policy!r}')
+        started = time.perf_counter()
+        tracked = run_trackers_on_clip({'tracker': stream}, clip, query, onset, num_frames,
+                                       chunk)['tracker']
+        seconds = time.perf_counter() - started
+        points = np.full((num_frames, len(query), 2), np.nan, np.float64)
+        points[onset:] = tracked
+        errors = frame_track_errors(points, dense['points'], dense['visible'], match='index')
+        errors[:onset + 1] = np.nan  # the start frame is given, not predicted
+        results[policy] = dict(errors=errors, refreshes=int(stream.refreshes),
+                               fps=(num_frames - onset - 1) / seconds if seconds > 0 else None)
+    return results

@@ -20,7 +20,27 @@ def test_frame_track_errors_by_index_and_nearest():
     one = np.full((4, 1, 2), np.nan)
     one[2, 0] = [47, 48]  # nearest visible source at frame 2 is (50, 52): 5 px
     nearest = frame_track_errors(one, gt['points'], gt['visible'], match='nearest')
-    assert nearest[2] == pytest.approx(5.0) and np.isnan(nearest[[0, 1, 3]]).all()
+    # frame 0 has no visible source (not scored); frames 1 and 3 have one but no
+    # prediction: misses (inf), as in evaluation.functional.point_accuracy
+    assert nearest[2] == pytest.approx(5.0) and np.isnan(nearest[0])
+    assert np.isinf(nearest[[1, 3]]).all()
+    diagonal = frame_track_errors(one, gt['points'], gt['visible'], match='nearest',
+                                  miss_error=80.0)
+    assert diagonal[1:].tolist() == pytest.approx([80.0, 5.0, 80.0])
+
+
+def test_frame_track_errors_index_counts_a_missing_source_as_a_miss():
+    gt_points = np.array([[[10, 10], [50, 50]]], np.float64)
+    visible = np.array([[True, True]])
+    pred = np.array([[[13, 14], [np.nan, np.nan]]])  # source 1 has no prediction
+    assert np.isinf(frame_track_errors(pred, gt_points, visible)[0])
+    assert frame_track_errors(pred, gt_points, visible, miss_error=95.0)[0] == \
+        pytest.approx((5.0 + 95.0) / 2)
+    # one prediction column for two sources: the second source is a miss too
+    assert frame_track_errors(pred[:, :1], gt_points, visible, miss_error=95.0)[0] == \
+        pytest.approx(50.0)
+    with pytest.raises(ValueError, match="'index' or 'nearest'"):
+        frame_track_errors(pred, gt_points, visible, match='closest')
 
 
 def test_latency_statistics():

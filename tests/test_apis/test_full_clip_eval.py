@@ -77,6 +77,12 @@ def test_full_clip_eval_latency_false_alarms_and_policies(tree, tmp_path):
     clip = saved['deployment']['clips'][0]
     errors = np.array([np.nan if e is None else e for e in clip['track_errors']])
     assert np.isnan(errors[:ONSET]).all() and np.isfinite(errors[ONSET:]).all()
+    # the early alert leaves no frame with ground truth unpredicted: no miss, and every
+    # scored frame is after the alert
+    assert clip['track_misses'] == 0
+    track, after = saved['deployment']['track'], saved['deployment']['track_after_alert']
+    assert track == after and track['frames'] == NUM_FRAMES - ONSET and track['miss_rate'] == 0
+    assert saved['metrics']['track_dense/deployment_after_alert/err_avg'] == after['err_avg']
     policies = saved['policies']
     tracked = NUM_FRAMES - ONSET - 1
     assert policies['none']['refreshes'] == [0]
@@ -90,3 +96,44 @@ def test_full_clip_eval_latency_false_alarms_and_policies(tree, tmp_path):
         policies['fixed5']['accuracy']['err_avg']
     assert (out_dir / 'refresh_policies.png').read_bytes()[:4] == b'\x89PNG'
     assert (out_dir / 'deployment_clips_P3_P3_C1.png').exists()
+
+
+def test_policy_comparison_is_the_evaluation_mode_pipeline(tree, tmp_path):
+    """track_refresh_policies (StreamTrackers run by run_trackers_on_clip) gives the
+    errors and refresh counts of BleedOriginNet in evaluation mode, frame for frame."""
+    from bleedorigin.apis import (
+        BleedOriginNet,
+        VideoSource,
+        build_stream_detector,
+        build_stream_tracker,
+        frame_track_errors,
+        stream_clip,
+        track_refresh_policies,
+    )
+    from bleedorigin.datasets.bench import BenchIndex
+
+    detect_cfg = tmp_path / 'detect_small.py'
+    detect_cfg.write_text(f"_base_ = ['{REPO}/configs/bleedorigin/detect.py']\n"
+                          f"model = dict(onset_head=dict(window_size={TEST_WINDOW}))\n")
+    detector = build_stream_detector(str(detect_cfg), None)
+    tracker = build_stream_tracker(f'{REPO}/configs/bleedorigin/track.py', None)
+    clip = next(c for c in BenchIndex(tree, split='test').clips if c.onset_frame is not None)
+    policies = ['none', 'fixed5', 'adaptive']
+    ours = track_refresh_policies(tracker, clip, policies)
+    assert list(ours) == policies
+    dense = clip.dense_tracks([0])
+    for policy in policies:
+        net = BleedOriginNet(detector, tracker, mode='evaluation', refresh_policy=policy,
+                             evaluation_detector='off')
+        net.set_ground_truth(clip.onset_frame, np.array([SOURCE], np.float32))
+        outputs = stream_clip(net, VideoSource(osp.join(clip.clip_dir, 'frames')),
+                              clip.num_frames)
+        errors = frame_track_errors(outputs['points'], dense['points'], dense['visible'])
+        errors[:clip.onset_frame + 1] = np.nan
+        np.testing.assert_array_equal(ours[policy]['errors'], errors)
+        assert ours[policy]['refreshes'] == outputs['summary']['refreshes']
+        assert ours[policy]['fps'] > 0
+    assert ours['fixed5']['refreshes'] == (NUM_FRAMES - ONSET - 1) // 5
+    negative = next(c for c in BenchIndex(tree, split='test').clips if c.onset_frame is None)
+    with pytest.raises(ValueError, match='needs an onset'):
+        track_refresh_policies(tracker, negative, policies)

@@ -3,10 +3,15 @@
 1. Deployment mode on every clip of the split: predicted onset -> located
    source -> tracking. Alert latency (frames from the true onset to the alert)
    median and 90th percentile, misses, early alerts, false alarms on negative
-   clips, and, on clips with dense ground truth, the per-frame tracking error.
+   clips, and, on clips with dense ground truth, the per-frame tracking error:
+   every frame with a visible source from the true onset (a frame without a
+   prediction is a miss, the package's one rule) and, apart, the frames from the
+   alert on (``track_after_alert``).
 2. Refresh-policy comparison (Figure 13) on the longest clips with dense
    ground truth: evaluation mode (tracking starts from the true onset and
-   point), one run per policy, frame-wise error aligned at the onset.
+   point), one ``StreamTracker`` per policy run by ``run_trackers_on_clip``
+   (``bleedorigin.apis.track_refresh_policies``), frame-wise error aligned at
+   the onset.
 
 Writes ``full_clip_eval.json``, ``refresh_policies.png`` (mean error vs frames
 after onset per policy) and ``deployment_<clip>.png`` per long clip, and prints
@@ -64,12 +69,19 @@ def rounded(values, digits=2):
 
 
 def evaluate_deployment(net, clips):
+    """Deployment mode on every clip. Tracking errors follow the package's rule: every
+    frame with a visible ground-truth source is scored, a frame without a prediction
+    (before the alert, or a clip that never alerted) is a miss counted as the frame
+    diagonal; ``pooled_after_alert`` keeps the frames from the alert on (the figure
+    conditional on an alert, the only one reported before the rule)."""
     from mmengine.utils import ProgressBar
 
     from bleedorigin.apis import frame_track_errors, stream_clip
+    from bleedorigin.evaluation.functional.point_accuracy import frame_diagonal
 
     records, latencies, onset_errors, false_alarms, negatives = [], [], [], 0, 0
-    pooled_errors = []
+    pooled = dict(errors=[], diagonals=[])
+    pooled_after_alert = dict(errors=[], diagonals=[])
     bar = ProgressBar(len(clips))
     for clip in clips:
         outputs = stream_clip(net, clip_source(clip), clip.num_frames)
@@ -92,42 +104,40 @@ def evaluate_deployment(net, clips):
                 dense = clip.dense_tracks()
                 errors = frame_track_errors(outputs['points'], dense['points'],
                                             dense['visible'], match='nearest')
-                record['track_errors'] = rounded(errors)
-                record['track_err_avg'] = (float(np.nanmean(errors))
-                                           if np.isfinite(errors).any() else None)
-                pooled_errors.extend(errors[np.isfinite(errors)].tolist())
+                diagonal = frame_diagonal(clip.width, clip.height)
+                scored = ~np.isnan(errors)
+                after = scored & (np.arange(len(errors)) >= (len(errors) if alert is None
+                                                             else alert))
+                record['track_errors'] = rounded(errors)  # None: not scored or a miss
+                record['track_misses'] = int(np.sum(np.isinf(errors)))
+                for frames, into, key in ((scored, pooled, 'track_err_avg'),
+                                          (after, pooled_after_alert,
+                                           'track_err_avg_after_alert')):
+                    values = np.where(np.isinf(errors[frames]), diagonal, errors[frames])
+                    record[key] = float(np.mean(values)) if len(values) else None
+                    into['errors'].extend(errors[frames].tolist())
+                    into['diagonals'].extend([diagonal] * int(frames.sum()))
         records.append(record)
         bar.update()
     print()
-    return records, latencies, onset_errors, false_alarms, negatives, pooled_errors
+    return records, latencies, onset_errors, false_alarms, negatives, pooled, pooled_after_alert
 
 
-def compare_policies(net_factory, clips, policies):
+def compare_policies(tracker, clips, policies):
     from mmengine.utils import ProgressBar
 
-    from bleedorigin.apis import frame_track_errors, stream_clip
+    from bleedorigin.apis import track_refresh_policies
 
     results = {name: dict(curves=[], refreshes=[], fps=[]) for name in policies}
     onsets = []
-    bar = ProgressBar(len(clips) * len(policies))
+    bar = ProgressBar(len(clips))
     for clip in clips:
-        sources = clip.onset_sources()
-        start_points = np.array([[s.x, s.y] for s in sources], np.float32)
-        # column k of the dense ground truth is the source tracked from start point k
-        dense = clip.dense_tracks([s.group_id for s in sources])
         onsets.append(clip.onset_frame)
-        for name in policies:
-            net = net_factory(name)
-            net.set_ground_truth(clip.onset_frame, start_points)
-            outputs = stream_clip(net, clip_source(clip), clip.num_frames,
-                                  max_sources=len(start_points))
-            errors = frame_track_errors(outputs['points'], dense['points'], dense['visible'],
-                                        match='index')
-            errors[:clip.onset_frame + 1] = np.nan  # the start frame is given, not predicted
-            results[name]['curves'].append(errors)
-            results[name]['refreshes'].append(outputs['summary']['refreshes'])
-            results[name]['fps'].append(outputs['summary']['mean_fps'])
-            bar.update()
+        for name, out in track_refresh_policies(tracker, clip, policies).items():
+            results[name]['curves'].append(out['errors'])
+            results[name]['refreshes'].append(out['refreshes'])
+            results[name]['fps'].append(out['fps'])
+        bar.update()
     print()
     return results, onsets
 
@@ -166,8 +176,16 @@ def main(argv=None):
         net = BleedOriginNet(detector, tracker, mode='deployment',
                              refresh_policy=args.deploy_policy)
         print(f'deployment mode on {len(chosen)} clips of {args.split}')
-        (records, latencies, onset_errors, false_alarms, negatives,
-         pooled) = evaluate_deployment(net, chosen)
+        (records, latencies, onset_errors, false_alarms, negatives, pooled,
+         pooled_after_alert) = evaluate_deployment(net, chosen)
+        tracks = {}
+        for name, values in (('deployment', pooled),
+                             ('deployment_after_alert', pooled_after_alert)):
+            if values['errors']:
+                tracks[name] = point_accuracy(np.asarray(values['errors']),
+                                              miss_error=np.asarray(values['diagonals']))
+                tracks[name]['miss_rate'] = float(100.0 * np.mean(np.isinf(values['errors'])))
+                tracks[name]['frames'] = len(values['errors'])
         latency = latency_statistics(latencies)
         report['deployment'] = dict(
             refresh_policy=args.deploy_policy, alert_latency=latency,
@@ -175,12 +193,13 @@ def main(argv=None):
                                   if onset_errors else None),
             onset_error_bias=float(np.mean(onset_errors)) if onset_errors else None,
             negative_clips=negatives, false_alarms=false_alarms,
-            track=point_accuracy(np.asarray(pooled)) if pooled else None, clips=records)
+            track=tracks.get('deployment'),
+            track_after_alert=tracks.get('deployment_after_alert'), clips=records)
         for key in ('median', 'p90', 'mean', 'miss_rate'):
             metrics[f'pipeline/alert_latency_{key}'] = latency[key]
-        if pooled:
-            for key, value in report['deployment']['track'].items():
-                metrics[f'track_dense/deployment/{key}'] = value
+        for name, track in tracks.items():
+            for key, value in track.items():
+                metrics[f'track_dense/{name}/{key}'] = value
 
     dense_clips = [c for c in clips if c.has_dense_gt and c.onset_sources()]
     dense_clips.sort(key=lambda c: c.num_frames - c.onset_frame, reverse=True)
@@ -189,11 +208,7 @@ def main(argv=None):
         print(f'refresh policies {args.policies} on {len(long_clips)} long clips: '
               + ', '.join(f'{c.rel_dir} ({c.num_frames} frames)' for c in long_clips))
 
-        def net_factory(policy):
-            return BleedOriginNet(detector, tracker, mode='evaluation', refresh_policy=policy,
-                                  evaluation_detector='off')
-
-        results, onsets = compare_policies(net_factory, long_clips, args.policies)
+        results, onsets = compare_policies(tracker, long_clips, args.policies)
         curves, rows = {}, {}
         report['policies'] = {}
         for name, result in results.items():
