@@ -1,6 +1,7 @@
 """Run streaming point trackers over a bench clip: the one loop shared by the
-benchmark (Table 7) and :class:`~bleedorigin.evaluation.metrics.TrackMetric`'s
-classical baselines.
+benchmark (Table 7), :class:`~bleedorigin.evaluation.metrics.TrackMetric`'s
+classical baselines and the refresh-policy comparison of the deployment evaluation
+(``bleedorigin.apis.track_refresh_policies``, one ``StreamTracker`` per policy).
 
 A tracker is anything with ``init(frame, query)`` and ``step(frame)`` returning
 ``(points (K, 2), ...)``: our ``BleedTrackOn`` stream and the classical
