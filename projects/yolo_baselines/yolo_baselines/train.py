@@ -12,9 +12,11 @@ import os
 import os.path as osp
 import re
 from copy import deepcopy
-from typing import Optional
+from typing import Callable, Dict, Optional
 
 import torch
+
+from bleedorigin.utils.io import write_json_atomic
 
 from .offline import OFFLINE_TRAIN_ARGS, import_ultralytics
 
@@ -68,7 +70,9 @@ def _state_payload(trainer, name: str, imgsz: int) -> dict:
 
 def train_yolo(model: str, data_yaml: str, work_dir: str, run_name: str, epochs: int,
                imgsz: int = 640, batch: int = 16, seed: int = 0, workers: int = 0,
-               patience: int = 100, extra_args: Optional[dict] = None) -> str:
+               patience: int = 100, extra_args: Optional[dict] = None, resume: bool = False,
+               time: Optional[float] = None, bench_eval: Optional[dict] = None,
+               callbacks: Optional[Dict[str, Callable]] = None) -> str:
     """Train one YOLO variant on CPU without network access.
 
     Args:
@@ -83,6 +87,16 @@ def train_yolo(model: str, data_yaml: str, work_dir: str, run_name: str, epochs:
         workers (int): Data-loader workers (0 keeps CPU usage predictable).
         patience (int): Early-stopping patience in epochs.
         extra_args (dict, optional): Further ``YOLO.train`` overrides.
+        resume (bool): Continue the run from its ``weights/last.pt`` (ultralytics
+            ``resume``: epoch, optimizer, EMA and schedule restored; ``patience``,
+            ``time``, ``workers`` and ``batch`` may change). Without a ``last.pt``
+            (or when the run already finished) a new run starts. Default: False.
+        time (float, optional): Wall-clock budget in hours (ultralytics ``time``:
+            the epoch count is fitted to the budget and the schedule follows).
+        bench_eval (dict, optional): ``BenchValCallback`` arguments (``data_root``,
+            ``split``, ``interval``, ``max_clips``): onset/source metrics on the
+            validation clips every few epochs, appended to ``bench_val.jsonl``.
+        callbacks (dict, optional): Further ultralytics callbacks, event -> callable.
 
     Returns:
         str: The run directory.
@@ -92,7 +106,12 @@ def train_yolo(model: str, data_yaml: str, work_dir: str, run_name: str, epochs:
     name = osp.splitext(osp.basename(model))[0]
     run_dir = osp.join(osp.abspath(work_dir), run_name)
     weights_dir = osp.join(run_dir, 'weights')
-    yolo = ul.YOLO(model, task='detect')
+    last_pt = osp.join(weights_dir, 'last.pt')
+    resuming = bool(resume) and osp.isfile(last_pt) and not _run_finished(run_dir)
+    if resume and not resuming:
+        print(f'{run_dir}: nothing to resume (no unfinished weights/last.pt): new run')
+    # last.pt is the pickle ultralytics wrote for this very run (not third-party weights)
+    yolo = ul.YOLO(last_pt if resuming else model, task='detect')
 
     def save_safe_state(trainer):
         os.makedirs(weights_dir, exist_ok=True)
@@ -102,18 +121,49 @@ def train_yolo(model: str, data_yaml: str, work_dir: str, run_name: str, epochs:
             torch.save(payload, osp.join(weights_dir, 'best_state.pth'))
 
     yolo.add_callback('on_model_save', save_safe_state)
+    if bench_eval:
+        from .val_curve import BenchValCallback
+        BenchValCallback(run_dir, imgsz=imgsz, **bench_eval).register(yolo)
+    for event, callback in (callbacks or {}).items():
+        yolo.add_callback(event, callback)
     args = dict(data=data_yaml, epochs=int(epochs), imgsz=int(imgsz), batch=int(batch),
                 device='cpu', workers=int(workers), project=osp.abspath(work_dir),
                 name=run_name, exist_ok=True, seed=int(seed), patience=int(patience),
                 verbose=False, **OFFLINE_TRAIN_ARGS)
     args.update(extra_args or {})
+    if time is not None:
+        if time <= 0:
+            raise ValueError(f'time must be > 0 hours, got {time}')
+        args['time'] = float(time)
+    if resuming:
+        args['resume'] = last_pt
     for key, value in OFFLINE_TRAIN_ARGS.items():
         if args[key] != value:
             raise ValueError(f'{key}={args[key]} would download files; it must stay {value}')
-    yolo.train(**args)
     meta = {'name': name, 'method': method_name(name), 'model': model, 'data': data_yaml,
-            'imgsz': imgsz, 'epochs': epochs, 'batch': batch, 'seed': seed}
-    with open(osp.join(run_dir, 'run_meta.json'), 'w') as f:
-        json.dump(meta, f, indent=2)
-    print(f'{method_name(name)} trained for {epochs} epochs -> {run_dir}')
+            'imgsz': imgsz, 'epochs': epochs, 'batch': batch, 'seed': seed,
+            'patience': patience, 'time_hours': time, 'finished': False}
+    # written before training too, so that an unfinished run's best_state.pth is usable
+    write_json_atomic(osp.join(run_dir, 'run_meta.json'), meta, indent=2, make_dirs=True)
+    yolo.train(**args)
+    trainer = yolo.trainer
+    stopper = getattr(trainer, 'stopper', None)
+    meta.update({
+        'epochs_run': int(getattr(trainer, 'epoch', -1)) + 1,
+        'early_stopped': bool(stopper is not None and trainer.epoch - stopper.best_epoch
+                              >= stopper.patience),
+        'best_epoch': None if stopper is None else int(stopper.best_epoch) + 1,
+        'best_fitness': (None if getattr(trainer, 'best_fitness', None) is None
+                         else float(trainer.best_fitness)),
+        'finished': True})
+    write_json_atomic(osp.join(run_dir, 'run_meta.json'), meta, indent=2)
+    print(f'{method_name(name)} trained for {meta["epochs_run"]} epochs -> {run_dir}')
     return run_dir
+
+
+def _run_finished(run_dir: str) -> bool:
+    meta_path = osp.join(run_dir, 'run_meta.json')
+    if not osp.isfile(meta_path):
+        return False
+    with open(meta_path) as f:
+        return bool(json.load(f).get('finished', False))
