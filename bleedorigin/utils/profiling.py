@@ -378,8 +378,8 @@ def measure_efficiency(frames: np.ndarray, detector=None, tracker=None, yolo=Non
                         model(frame[None])
                 gflops = gflops_of_call(lambda m=model: m(frames[-1][None]))
                 memory = heap_peak_mb(lambda m=model: [m(f[None]) for f in mem_frames])
-                tag = 'trained size' if imgsz == own else 'like for like'
-                rows[f'{model.method} at {imgsz} px, {tag} (baseline)'] = efficiency_row(
+                tag = ', own input size' if imgsz == own else ''
+                rows[f'{model.method} at {imgsz} px{tag} (baseline)'] = efficiency_row(
                     timer, stage, count_parameters(model.yolo), gflops, memory,
                     _letterboxed_size(frames, imgsz))
             finally:
@@ -405,9 +405,10 @@ def efficiency_metrics(rows: Dict[str, dict]) -> Dict[str, float]:
     if not phases:
         phases = [r['fps'] for n, r in rows.items() if n.startswith('Whole pipeline')]
     yolo_rows = [(n, r) for n, r in rows.items() if n.endswith('(baseline)')]
+    if phases:
+        out['efficiency/pipeline_slower_phase_fps'] = min(phases)
     if phases and yolo_rows:
         slower = min(phases)
-        out['efficiency/pipeline_slower_phase_fps'] = slower
         for name, row in yolo_rows:
             out[f'efficiency/pipeline_fps_over/{name}'] = slower / row['fps']
         like = next((r for n, r in yolo_rows if ' at 512 px' in n), yolo_rows[0][1])
