@@ -12,5 +12,5 @@ model = 'yolo11n.yaml'
 adapter = {'max_clips': None, 'negatives_per_clip': 2, 'box_fraction': 0.08}
 train = {'epochs': 100, 'imgsz': 320, 'batch': 16, 'patience': 15, 'workers': 0,
          'extra_args': {'close_mosaic': 10}}
-# onset/source metrics on 18 of the 54 validation clips every 3 epochs (bench_val.jsonl)
-bench_eval = {'split': 'val', 'interval': 3, 'max_clips': 18}
+# onset/source metrics on 12 of the 54 validation clips every 3 epochs (bench_val.jsonl)
+bench_eval = {'split': 'val', 'interval': 3, 'max_clips': 12}
