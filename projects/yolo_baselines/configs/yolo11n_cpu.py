@@ -11,6 +11,7 @@ _base_ = ['./_base_/yolo_paper.py']
 model = 'yolo11n.yaml'
 adapter = {'max_clips': None, 'negatives_per_clip': 2, 'box_fraction': 0.08}
 train = {'epochs': 100, 'imgsz': 320, 'batch': 16, 'patience': 15, 'workers': 0,
+         'fitness': 'map50',  # best.pt and patience follow validation mAP50
          'extra_args': {'close_mosaic': 10}}
 # onset/source metrics on 12 of the 54 validation clips every 3 epochs (bench_val.jsonl)
 bench_eval = {'split': 'val', 'interval': 3, 'max_clips': 12}

@@ -71,6 +71,21 @@ def test_bench_val_records_sorted_last_wins(tmp_path):
         read_bench_val(str(bad))
 
 
+def test_box_fitness_patch_is_scoped():
+    from projects.yolo_baselines.yolo_baselines.offline import import_ultralytics
+    from projects.yolo_baselines.yolo_baselines.train import box_fitness
+
+    import_ultralytics()
+    from ultralytics.utils.metrics import Metric
+
+    metric = Metric()
+    metric.mean_results = lambda: [0.9, 0.8, 0.6, 0.3]  # P, R, mAP50, mAP50-95
+    assert metric.fitness() == pytest.approx(0.3)  # ultralytics' default: mAP50-95
+    with box_fitness('map50'):
+        assert metric.fitness() == pytest.approx(0.6)
+    assert metric.fitness() == pytest.approx(0.3)
+
+
 def test_plot_training_curves_writes_png(tmp_path):
     from projects.yolo_baselines.tools.plot_yolo_curves import main
 
@@ -102,7 +117,7 @@ def test_resume_and_bench_eval(tiny_bench, tmp_path):
             raise Interrupt
 
     bench_eval = {'data_root': tiny_bench, 'split': 'val', 'interval': 1}
-    common = dict(epochs=2, imgsz=64, batch=4, bench_eval=bench_eval)
+    common = dict(epochs=2, imgsz=64, batch=4, bench_eval=bench_eval, fitness='map50')
     with pytest.raises(Interrupt):
         train_yolo('yolo11n.yaml', data_yaml, str(tmp_path / 'runs'), 'r', **common,
                    callbacks={'on_fit_epoch_end': stop_after_first})
@@ -115,12 +130,15 @@ def test_resume_and_bench_eval(tiny_bench, tmp_path):
     np.testing.assert_allclose(results['epoch'], [1, 2])  # epoch 1 not trained twice
     with open(osp.join(run_dir, 'run_meta.json')) as f:
         meta = json.load(f)
-    assert meta['finished'] is True and meta['epochs_run'] == 2
+    assert meta['finished'] is True and meta['epochs_run'] == 2 and meta['fitness'] == 'map50'
     records = read_bench_val(osp.join(run_dir, BENCH_VAL_FILE))
     assert [r['epoch'] for r in records] == [1, 2]
     assert records[-1]['clips'] == 1
     assert 0 <= records[-1]['metrics']['onset/acc_8'] <= 100
     assert 'source/err_le_100' in records[-1]['metrics']
+    with pytest.raises(ValueError, match='fitness'):
+        train_yolo('yolo11n.yaml', data_yaml, str(tmp_path / 'runs'), 'bad', epochs=1,
+                   imgsz=64, fitness='f1')
     with pytest.raises(ValueError, match='time'):
         train_yolo('yolo11n.yaml', data_yaml, str(tmp_path / 'runs'), 'bad', epochs=1,
                    imgsz=64, time=0)

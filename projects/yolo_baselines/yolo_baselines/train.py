@@ -11,9 +11,11 @@ import json
 import os
 import os.path as osp
 import re
+from contextlib import contextmanager
 from copy import deepcopy
 from typing import Callable, Dict, Optional
 
+import numpy as np
 import torch
 
 from bleedorigin.utils.io import write_json_atomic
@@ -21,6 +23,29 @@ from bleedorigin.utils.io import write_json_atomic
 from .offline import OFFLINE_TRAIN_ARGS, import_ultralytics
 
 MODEL_NAME_PATTERN = re.compile(r'^yolo(11|12)([nsmlx])$')
+# weights of ultralytics' box fitness over (precision, recall, mAP50, mAP50-95): the number
+# that selects best.pt and that `patience` watches (ultralytics' own default: mAP50-95)
+FITNESS_WEIGHTS = {'map50': (0.0, 0.0, 1.0, 0.0), 'map50-95': (0.0, 0.0, 0.0, 1.0)}
+
+
+@contextmanager
+def box_fitness(name: str):
+    """Within the block, ultralytics' detection fitness is ``name`` of :data:`FITNESS_WEIGHTS`."""
+    if name not in FITNESS_WEIGHTS:
+        raise ValueError(f'fitness must be one of {sorted(FITNESS_WEIGHTS)}, got {name!r}')
+    from ultralytics.utils.metrics import Metric
+
+    weights = np.array(FITNESS_WEIGHTS[name])
+    original = Metric.fitness
+
+    def fitness(self) -> float:
+        return float((np.nan_to_num(np.array(self.mean_results())) * weights).sum())
+
+    Metric.fitness = fitness
+    try:
+        yield
+    finally:
+        Metric.fitness = original
 
 
 def method_name(model_name: str) -> str:
@@ -72,7 +97,8 @@ def train_yolo(model: str, data_yaml: str, work_dir: str, run_name: str, epochs:
                imgsz: int = 640, batch: int = 16, seed: int = 0, workers: int = 0,
                patience: int = 100, extra_args: Optional[dict] = None, resume: bool = False,
                time: Optional[float] = None, bench_eval: Optional[dict] = None,
-               callbacks: Optional[Dict[str, Callable]] = None) -> str:
+               callbacks: Optional[Dict[str, Callable]] = None,
+               fitness: str = 'map50-95') -> str:
     """Train one YOLO variant on CPU without network access.
 
     Args:
@@ -97,6 +123,8 @@ def train_yolo(model: str, data_yaml: str, work_dir: str, run_name: str, epochs:
             ``split``, ``interval``, ``max_clips``): onset/source metrics on the
             validation clips every few epochs, appended to ``bench_val.jsonl``.
         callbacks (dict, optional): Further ultralytics callbacks, event -> callable.
+        fitness (str): What selects ``best.pt`` and what ``patience`` watches on the
+            validation set: ``'map50-95'`` (ultralytics' default) or ``'map50'``.
 
     Returns:
         str: The run directory.
@@ -142,10 +170,11 @@ def train_yolo(model: str, data_yaml: str, work_dir: str, run_name: str, epochs:
             raise ValueError(f'{key}={args[key]} would download files; it must stay {value}')
     meta = {'name': name, 'method': method_name(name), 'model': model, 'data': data_yaml,
             'imgsz': imgsz, 'epochs': epochs, 'batch': batch, 'seed': seed,
-            'patience': patience, 'time_hours': time, 'finished': False}
+            'patience': patience, 'fitness': fitness, 'time_hours': time, 'finished': False}
     # written before training too, so that an unfinished run's best_state.pth is usable
     write_json_atomic(osp.join(run_dir, 'run_meta.json'), meta, indent=2, make_dirs=True)
-    yolo.train(**args)
+    with box_fitness(fitness):
+        yolo.train(**args)
     trainer = yolo.trainer
     stopper = getattr(trainer, 'stopper', None)
     meta.update({
