@@ -61,7 +61,9 @@ def test_publish_writes_float16_file_and_manifest(tmp_path):
     path = get_checkpoint('yolo11n', zoo)  # sha256 checked
     assert 4e6 < osp.getsize(path) < 6.5e6  # float16: about half of the float32 state
     state = torch.load(path, weights_only=True)
+    assert set(state) == {'state_dict', 'meta'}  # the zoo's layout
     assert state['state_dict']['model.0.conv.weight'].dtype == torch.float16
+    assert state['meta']['imgsz'] == 320 and state['meta']['name'] == 'yolo11n'
 
     # the shipped file predicts like the float32 model it came from
     detector = YOLOBleedingDetector(path)

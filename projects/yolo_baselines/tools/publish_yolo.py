@@ -53,14 +53,16 @@ def parse_args(argv=None):
 
 
 def half_state(checkpoint: dict, path: str) -> dict:
-    """The state file with float tensors in float16 (other tensors and fields unchanged)."""
+    """The zoo's layout ``{'state_dict', 'meta'}``: float tensors in float16, the other
+    fields of the state file (model yaml, class names, name, imgsz, epoch) in ``meta``."""
     for field in STATE_FIELDS:
         if field not in checkpoint:
             raise KeyError(f'{path}: field {field!r} missing (not a yolo_baselines state file)')
-    out = {k: v for k, v in checkpoint.items() if k != 'state_dict'}
-    out['state_dict'] = {k: (v.half() if v.is_floating_point() else v).contiguous().clone()
-                         for k, v in checkpoint['state_dict'].items()}
-    return out
+    meta = {k: v for k, v in checkpoint.items() if k != 'state_dict'}
+    meta['dtype'] = 'float16'
+    state_dict = {k: (v.half() if v.is_floating_point() else v).contiguous().clone()
+                  for k, v in checkpoint['state_dict'].items()}
+    return {'state_dict': state_dict, 'meta': meta}
 
 
 def _atomic_copy(src: str, dst: str) -> None:
@@ -132,7 +134,8 @@ def publish(args) -> dict:
         'config': osp.relpath(osp.abspath(args.config), REPO_ROOT),
         'file': osp.relpath(target, osp.dirname(zoo)), 'sha256': sha256sum(target),
         'size': osp.getsize(target), 'dtype': 'float16 (rebuilt in float32 when loaded)',
-        'imgsz': int(state.get('imgsz', 640)), 'epoch': int(state.get('epoch', 0)),
+        'imgsz': int(state['meta'].get('imgsz', 640)),
+        'epoch': int(state['meta'].get('epoch', 0)),
         'epochs_run': summary['epochs'], 'best_epoch': summary['best_epoch'],
         'finished': bool(run_meta.get('finished', False)),
         'stopped_by_patience': bool(run_meta.get('early_stopped', False)),
