@@ -131,6 +131,9 @@ def test_resume_and_bench_eval(tiny_bench, tmp_path):
     with open(osp.join(run_dir, 'run_meta.json')) as f:
         meta = json.load(f)
     assert meta['finished'] is True and meta['epochs_run'] == 2 and meta['fitness'] == 'map50'
+    assert meta['stopped_by'] == 'epochs' and meta['best_epoch'] in (1, 2)
+    with pytest.raises(RuntimeError, match='model=.*last.pt'):  # finished: never overwritten
+        train_yolo('yolo11n.yaml', data_yaml, str(tmp_path / 'runs'), 'r', resume=True, **common)
     records = read_bench_val(osp.join(run_dir, BENCH_VAL_FILE))
     assert [r['epoch'] for r in records] == [1, 2]
     assert records[-1]['clips'] == 1

@@ -116,7 +116,9 @@ def train_yolo(model: str, data_yaml: str, work_dir: str, run_name: str, epochs:
         resume (bool): Continue the run from its ``weights/last.pt`` (ultralytics
             ``resume``: epoch, optimizer, EMA and schedule restored; ``patience``,
             ``time``, ``workers`` and ``batch`` may change). Without a ``last.pt``
-            (or when the run already finished) a new run starts. Default: False.
+            a new run starts; a finished run (patience, epochs or ``time`` reached)
+            cannot be resumed (RuntimeError naming the way to continue it from its
+            weights as a new run). Default: False.
         time (float, optional): Wall-clock budget in hours (ultralytics ``time``:
             the epoch count is fitted to the budget and the schedule follows).
         bench_eval (dict, optional): ``BenchValCallback`` arguments (``data_root``,
@@ -135,9 +137,15 @@ def train_yolo(model: str, data_yaml: str, work_dir: str, run_name: str, epochs:
     run_dir = osp.join(osp.abspath(work_dir), run_name)
     weights_dir = osp.join(run_dir, 'weights')
     last_pt = osp.join(weights_dir, 'last.pt')
-    resuming = bool(resume) and osp.isfile(last_pt) and not _run_finished(run_dir)
+    if resume and _run_finished(run_dir):
+        # ultralytics strips the optimizer from a finished run's last.pt: it cannot resume
+        raise RuntimeError(
+            f'{run_dir} has finished ({_read_meta(run_dir).get("stopped_by", "done")}); '
+            'ultralytics cannot resume a finished run. To train it further start a new run '
+            f'from its weights: --cfg-options model={last_pt} --name {run_name}_more')
+    resuming = bool(resume) and osp.isfile(last_pt)
     if resume and not resuming:
-        print(f'{run_dir}: nothing to resume (no unfinished weights/last.pt): new run')
+        print(f'{run_dir}: nothing to resume (no weights/last.pt yet): new run')
     # last.pt is the pickle ultralytics wrote for this very run (not third-party weights)
     yolo = ul.YOLO(last_pt if resuming else model, task='detect')
 
@@ -177,11 +185,15 @@ def train_yolo(model: str, data_yaml: str, work_dir: str, run_name: str, epochs:
         yolo.train(**args)
     trainer = yolo.trainer
     stopper = getattr(trainer, 'stopper', None)
+    epochs_run = int(getattr(trainer, 'epoch', -1)) + 1
+    early = bool(stopper is not None and epochs_run - stopper.best_epoch >= stopper.patience)
     meta.update({
-        'epochs_run': int(getattr(trainer, 'epoch', -1)) + 1,
-        'early_stopped': bool(stopper is not None and trainer.epoch - stopper.best_epoch
-                              >= stopper.patience),
-        'best_epoch': None if stopper is None else int(stopper.best_epoch) + 1,
+        'epochs_run': epochs_run,
+        'early_stopped': early,
+        # patience: converged on validation; time: the session's budget ended it (continue
+        # with model=<run>/weights/last.pt, see the README); epochs: the epoch cap
+        'stopped_by': 'patience' if early else 'time' if time else 'epochs',
+        'best_epoch': None if stopper is None else int(stopper.best_epoch),  # 1-based
         'best_fitness': (None if getattr(trainer, 'best_fitness', None) is None
                          else float(trainer.best_fitness)),
         'finished': True})
@@ -190,9 +202,13 @@ def train_yolo(model: str, data_yaml: str, work_dir: str, run_name: str, epochs:
     return run_dir
 
 
-def _run_finished(run_dir: str) -> bool:
+def _read_meta(run_dir: str) -> dict:
     meta_path = osp.join(run_dir, 'run_meta.json')
     if not osp.isfile(meta_path):
-        return False
+        return {}
     with open(meta_path) as f:
-        return bool(json.load(f).get('finished', False))
+        return json.load(f)
+
+
+def _run_finished(run_dir: str) -> bool:
+    return bool(_read_meta(run_dir).get('finished', False))
