@@ -148,6 +148,10 @@ def train_yolo(model: str, data_yaml: str, work_dir: str, run_name: str, epochs:
         print(f'{run_dir}: nothing to resume (no weights/last.pt yet): new run')
     # last.pt is the pickle ultralytics wrote for this very run (not third-party weights)
     yolo = ul.YOLO(last_pt if resuming else model, task='detect')
+    if model.endswith('.pt'):  # weights to start from: name the run after their model yaml
+        yaml_file = (getattr(yolo.model, 'yaml', None) or {}).get('yaml_file')
+        if yaml_file:
+            name = osp.splitext(osp.basename(yaml_file))[0]
 
     def save_safe_state(trainer):
         os.makedirs(weights_dir, exist_ok=True)
