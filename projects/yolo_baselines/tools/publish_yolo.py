@@ -127,6 +127,7 @@ def publish(args) -> dict:
             run_meta = json.load(f)
     metrics = {'val/mAP50': summary['best_map50']}
     if 'bench_val' in summary:
+        metrics['val_clips/epoch'] = summary['bench_val']['epoch']
         metrics.update({f'val_clips/{k}': v
                         for k, v in summary['bench_val']['metrics'].items()})
     seconds = summary.get('train_seconds')
