@@ -4,13 +4,13 @@ Example (from the repository root)::
 
     python tools/benchmark.py --detect work_dirs/detect/best.pth \
         --track work_dirs/track/best.pth \
-        --yolo work_dirs/yolo_baselines/yolo11n_cpu \
         --data data/synthetic --split test --out work_dirs/benchmark
 
 Runs, on the same clips and in one process: our detector (onset by streaming
 every frame, source on the ground-truth onset frame), our tracker (from the
-ground-truth onset point to the clip end), every given YOLO run (onset and
-source at the confidence thresholds 0.25/0.10/0.01), the classical trackers
+ground-truth onset point to the clip end), every given YOLO run (by default the
+shipped YOLO11-n and YOLO12-n; onset and source at the confidence thresholds
+0.25/0.10/0.01), the classical trackers
 (zero motion, Lucas-Kanade, DIS flow), the constant priors (median onset frame
 and mean source position of the train split), and any MLLM answer files. Every
 flag except ``--data``/``--out`` is optional: what is given is evaluated
@@ -27,7 +27,7 @@ import argparse
 import os
 import os.path as osp
 import sys
-from typing import Dict
+from typing import Dict, List
 
 REPO_ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..'))
 if REPO_ROOT not in sys.path:
@@ -42,7 +42,14 @@ from bleedorigin.apis.benchmark import (  # noqa: E402
     YoloBackend,
     run_benchmark,
 )
-from bleedorigin.utils.model_zoo import checkpoint_arg  # noqa: E402
+from bleedorigin.utils.model_zoo import (  # noqa: E402
+    checkpoint_arg,
+    load_manifest,
+    resolve_checkpoint,
+)
+
+# shipped YOLO baselines (projects/yolo_baselines/tools/publish_yolo.py) run by default
+DEFAULT_YOLO = ('yolo11n', 'yolo12n')
 
 
 def parse_args(argv=None):
@@ -55,8 +62,11 @@ def parse_args(argv=None):
                         help='tracker checkpoint (our model): a file, a shipped name '
                         '(default: the shipped "track") or "none" to skip it')
     parser.add_argument('--track-config', default='configs/bleedorigin/track.py')
-    parser.add_argument('--yolo', nargs='*', default=[],
-                        help='YOLO run directories of projects/yolo_baselines')
+    parser.add_argument('--yolo', nargs='*', default=None,
+                        help='YOLO baselines: run directories of projects/yolo_baselines, '
+                        'state files or shipped names (default: the shipped '
+                        f'{"/".join(DEFAULT_YOLO)} when in checkpoints/manifest.json; '
+                        '"none" for none)')
     parser.add_argument('--mllm', nargs='*', default=[], help='MLLM answers JSONL files')
     parser.add_argument('--data', required=True, help='bench data root')
     parser.add_argument('--split', default='test')
@@ -83,12 +93,23 @@ def load_yolo_backend() -> YoloBackend:
                        yolo_metrics, reference_yolo11n)
 
 
+def yolo_weights(values) -> List[str]:
+    """``--yolo`` values -> paths: the shipped baselines when not given, [] for ``none``,
+    shipped names resolved (and sha256-checked) through the model zoo."""
+    if values is None:
+        shipped = load_manifest()
+        values = [name for name in DEFAULT_YOLO if name in shipped]
+    values = [v for v in values if checkpoint_arg(v) is not None]
+    return [resolve_checkpoint(v) for v in values]
+
+
 def main(argv=None) -> Dict[str, float]:
     args = parse_args(argv)
     cfg = BenchmarkConfig(
         data=args.data, out=args.out, split=args.split, detect=args.detect,
         detect_config=args.detect_config, track=args.track, track_config=args.track_config,
-        yolo=args.yolo, mllm=args.mllm, max_clips=args.max_clips, baselines=args.baselines,
+        yolo=yolo_weights(args.yolo), mllm=args.mllm, max_clips=args.max_clips,
+        baselines=args.baselines,
         efficiency_frames=args.efficiency_frames, chunk=args.chunk,
         command='python tools/benchmark.py ' + ' '.join(sys.argv[1:]))
     return run_benchmark(cfg, load_yolo_backend())

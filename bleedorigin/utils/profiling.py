@@ -1,4 +1,7 @@
 """Reusable efficiency measurement (paper Table 10): FPS, latency, params, FLOPs, memory."""
+import ctypes
+import ctypes.util
+import threading
 import time
 import tracemalloc
 from collections import OrderedDict
@@ -96,6 +99,86 @@ class _Stage:
                                                    peak)
 
 
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        'arena', 'ordblks', 'smblks', 'hblks', 'hblkhd', 'usmblks', 'fsmblks', 'uordblks',
+        'fordblks', 'keepcost')]
+
+
+def _load_mallinfo2():
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6')
+        fn = libc.mallinfo2
+    except (OSError, AttributeError):  # not glibc >= 2.33: no heap figure
+        return None
+    fn.restype = _MallInfo2
+    fn.argtypes = []
+    return fn
+
+
+_MALLINFO2 = _load_mallinfo2()
+
+
+def heap_in_use_bytes() -> Optional[int]:
+    """Bytes the C heap has handed out and not freed (glibc ``mallinfo2``: chunks in use
+    plus mmap-ed blocks), which includes torch and numpy tensors; None without glibc."""
+    if _MALLINFO2 is None:
+        return None
+    info = _MALLINFO2()
+    return int(info.uordblks + info.hblkhd)
+
+
+class HeapPeak:
+    """Peak C-heap allocation of a block above its level at entry, torch included.
+
+    A thread samples :func:`heap_in_use_bytes` every ``interval`` seconds (torch
+    releases the GIL inside its kernels, so the sampler runs during them); the
+    peak is ``max(samples) - level at entry`` in bytes, or None without glibc.
+    Sampling slows the block a little: time and memory are measured in separate passes.
+
+    Example:
+        >>> with HeapPeak() as peak:
+        ...     model(x)
+        >>> peak.peak_bytes
+    """
+
+    def __init__(self, interval: float = 0.0005) -> None:
+        self.interval = float(interval)
+        self.peak_bytes: Optional[int] = None
+        self._stop = threading.Event()
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self._max = max(self._max, heap_in_use_bytes())
+            time.sleep(self.interval)
+
+    def __enter__(self) -> 'HeapPeak':
+        self._base = heap_in_use_bytes()
+        if self._base is None:
+            return self
+        self._max = self._base
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._base is None:
+            return
+        self._stop.set()
+        self._thread.join()
+        self._max = max(self._max, heap_in_use_bytes())
+        self.peak_bytes = max(0, self._max - self._base)
+
+
+def heap_peak_mb(fn: Callable[[], object], interval: float = 0.0005) -> Optional[float]:
+    """Peak C-heap allocation of ``fn()`` above the level before it, in MiB (None without
+    glibc); see :class:`HeapPeak`."""
+    with HeapPeak(interval) as peak:
+        fn()
+    return None if peak.peak_bytes is None else peak.peak_bytes / 2 ** 20
+
+
 def peak_rss_mb() -> float:
     """Peak resident set size of this process in MiB (Linux ``ru_maxrss`` is in KiB)."""
     import resource
@@ -112,18 +195,22 @@ def time_callable(fn: Callable[[], object], repeats: int = 20, warmup: int = 3) 
     return (time.perf_counter() - start) * 1000.0 / repeats
 
 
-@torch.no_grad()
 def format_efficiency_table(rows: Dict[str, dict]) -> str:
     """Markdown table (Table 10 columns) of per-stage ``params_m``, ``gflops``,
-    ``latency_ms``, ``fps``, ``peak_mem_mb``."""
-    header = '| stage | params (M) | GFLOPs/frame | latency (ms) | FPS | peak mem (MB) |'
-    lines = [header, '| --- | --- | --- | --- | --- | --- |']
+    ``latency_ms``, ``fps``, ``peak_mem_mb`` and, when given, ``input`` and ``frames``."""
+    header = ('| stage | params (M) | GFLOPs/frame | latency (ms) | FPS | peak alloc (MB) | '
+              'input | frames |')
+    lines = [header, '| --- | --- | --- | --- | --- | --- | --- | --- |']
+
+    def dash(value, fmt):
+        return '–' if value is None else format(value, fmt)
+
     for name, row in rows.items():
-        gflops = row.get('gflops')
         lines.append(
-            f"| {name} | {row.get('params_m', 0.0):.3f} | "
-            f"{'–' if gflops is None else f'{gflops:.3f}'} | {row['latency_ms']:.2f} | "
-            f"{row['fps']:.1f} | {row.get('peak_mem_mb', 0.0):.1f} |")
+            f"| {name} | {row.get('params_m', 0.0):.3f} | {dash(row.get('gflops'), '.3f')} | "
+            f"{row['latency_ms']:.2f} | {row['fps']:.1f} | "
+            f"{dash(row.get('peak_mem_mb'), '.1f')} | {row.get('input') or '–'} | "
+            f"{dash(row.get('frames'), 'd')} |")
     return '\n'.join(lines)
 
 
@@ -140,28 +227,108 @@ def gflops_of_call(fn) -> Optional[float]:
         return None
 
 
-def efficiency_row(timer, stage: str, params: int, gflops: Optional[float]) -> dict:
+def efficiency_row(timer, stage: str, params: int, gflops: Optional[float],
+                   peak_mem_mb: Optional[float] = None, input_size: Optional[str] = None
+                   ) -> dict:
+    """One Table 10 row from a :class:`StageTimer` stage (``frames`` = timed calls)."""
     summary = timer.summary()[stage]
     return {'params_m': params / 1e6, 'gflops': gflops, 'latency_ms': summary['latency_ms'],
-                'fps': summary['fps'], 'peak_mem_mb': summary['peak_mem_mb']}
+            'fps': summary['fps'], 'peak_mem_mb': peak_mem_mb, 'input': input_size,
+            'frames': summary['calls']}
+
+
+def _frame_size(frames: np.ndarray) -> str:
+    return f'{frames.shape[2]}x{frames.shape[1]}'
+
+
+def _letterboxed_size(frames: np.ndarray, imgsz: int, stride: int = 32) -> str:
+    height, width = frames.shape[1:3]
+    r = imgsz / max(height, width)
+    return (f'{int(np.ceil(round(width * r) / stride) * stride)}x'
+            f'{int(np.ceil(round(height * r) / stride) * stride)}')
+
+
+@torch.no_grad()
+def _measure_pipeline(timer: StageTimer, rows: Dict[str, dict], frames: np.ndarray, pipeline,
+                      query: np.ndarray, onset_index: int, warm: np.ndarray,
+                      params: int) -> None:
+    """The streaming pipeline with every stage running: detection before ``onset_index``,
+    source + tracker start at it, tracking after; each phase timed on its own frames."""
+    def start():
+        pipeline.reset()
+        if pipeline.mode == 'evaluation':
+            pipeline.set_ground_truth(onset_index, query)
+
+    start()
+    for frame in warm:
+        pipeline.step(frame)
+    start()
+    phases = []
+    for frame in frames:
+        began = time.perf_counter()
+        result = pipeline.step(frame)
+        elapsed = time.perf_counter() - began
+        ran = result.latency_ms
+        phase = ('tracking phase' if 'track' in ran or 'locate' in ran else
+                 'onset phase' if 'detect' in ran else 'idle')
+        timer.times.setdefault(f'pipeline {phase}', []).append(elapsed)
+        timer.times.setdefault('pipeline all', []).append(elapsed)
+        phases.append(phase)
+
+    def run_all():
+        start()
+        for frame in frames:
+            pipeline.step(frame)
+
+    memory = heap_peak_mb(run_all)
+    size = _frame_size(frames)
+    for phase in ('onset phase', 'tracking phase'):
+        if f'pipeline {phase}' in timer.times:
+            rows[f'Whole pipeline: {phase} (ours)'] = efficiency_row(
+                timer, f'pipeline {phase}', params, None, memory, size)
+    rows['Whole pipeline: all frames (ours)'] = efficiency_row(
+        timer, 'pipeline all', params, None, memory, size)
+    rows['Whole pipeline: all frames (ours)']['phases'] = {
+        p: phases.count(p) for p in dict.fromkeys(phases)}
 
 
 def measure_efficiency(frames: np.ndarray, detector=None, tracker=None, yolo=None,
                        pipeline=None, query: Optional[np.ndarray] = None,
-                       warmup: int = 2) -> Dict[str, dict]:
+                       warmup: int = 2, onset_index: Optional[int] = None,
+                       yolo_sizes: Sequence[int] = (512, ),
+                       memory_frames: int = 4) -> Dict[str, dict]:
     """Table 10 rows measured on the same (T, 384, 512, 3) frames in one run.
+
+    Latency is timed without memory sampling; the peak C-heap allocation of each
+    stage (torch included, see :class:`HeapPeak`) is measured in a second pass over
+    ``memory_frames`` frames (the whole stream for the pipeline). Every row records
+    its input size and how many frames were timed.
 
     Args:
         frames (np.ndarray): Frames at 512x384.
         detector, tracker: Our streaming models (optional).
-        yolo: A :class:`YOLOBleedingDetector` (optional).
-        pipeline: A ``BleedOriginNet`` in deployment mode (optional).
+        yolo: A :class:`YOLOBleedingDetector` or a sequence of them (optional);
+            each is timed at its own input size (``predictor.imgsz``, the
+            training size) and at every size of ``yolo_sizes``.
+        pipeline: A ``BleedOriginNet`` (optional). In evaluation mode with
+            ``evaluation_detector='until_onset'`` the onset at ``onset_index``
+            is injected so every stage runs (detection before, tracking after);
+            the onset and tracking phases are timed on the frames they ran on.
         query (np.ndarray): (K, 2) start points of the tracker at 512x384.
         warmup (int): Untimed calls per stage before timing.
+        onset_index (int, optional): Index in ``frames`` of the onset (pipeline
+            and tracker start). Default: the middle frame.
+        yolo_sizes (Sequence[int]): Extra YOLO input sizes (long side). Default: 512.
+        memory_frames (int): Frames of the memory pass of each stage.
     """
     timer = StageTimer()
     rows: Dict[str, dict] = OrderedDict()
     warm = frames[:warmup]
+    size = _frame_size(frames)
+    onset_index = len(frames) // 2 if onset_index is None else int(onset_index)
+    if not 0 <= onset_index < len(frames):
+        raise ValueError(f'onset_index {onset_index} outside the {len(frames)} frames')
+    mem_frames = frames[:max(1, memory_frames)]
     if detector is not None:
         detector.reset_stream()
         for frame in warm:  # first calls allocate buffers and caches: not timed
@@ -172,14 +339,17 @@ def measure_efficiency(frames: np.ndarray, detector=None, tracker=None, yolo=Non
             with timer.stage('onset'):
                 detector.stream_step(frame)
         gflops = gflops_of_call(lambda: detector.stream_step(frames[-1]))
+        detector.reset_stream()
+        memory = heap_peak_mb(lambda: [detector.stream_step(f) for f in mem_frames])
         rows['Initial bleeding frame detection (ours)'] = efficiency_row(
-            timer, 'onset', count_parameters(detector), gflops)
+            timer, 'onset', count_parameters(detector), gflops, memory, size)
         for frame in frames[: max(len(frames) // 4, 1)]:
             with timer.stage('source'):
                 detector.locate_source(frame, reference=frames[0])
         gflops = gflops_of_call(lambda: detector.locate_source(frames[-1], reference=frames[0]))
+        memory = heap_peak_mb(lambda: detector.locate_source(frames[-1], reference=frames[0]))
         rows['Initial bleeding source detection (ours)'] = efficiency_row(
-            timer, 'source', count_parameters(detector), gflops)
+            timer, 'source', count_parameters(detector), gflops, memory, size)
     if tracker is not None:
         tracker.init(frames[0], query)
         for frame in warm:
@@ -189,39 +359,61 @@ def measure_efficiency(frames: np.ndarray, detector=None, tracker=None, yolo=Non
             with timer.stage('track'):
                 tracker.step(frame)
         gflops = gflops_of_call(lambda: tracker.step(frames[-1]))
+        tracker.init(frames[0], query)
+        memory = heap_peak_mb(lambda: [tracker.step(f) for f in mem_frames])
         rows['Bleeding source tracking (ours)'] = efficiency_row(
-            timer, 'track', count_parameters(tracker), gflops)
+            timer, 'track', count_parameters(tracker), gflops, memory, size)
     if pipeline is not None:
-        pipeline.reset()
-        for frame in warm:
-            pipeline.step(frame)
-        pipeline.reset()
-        for frame in frames:
-            with timer.stage('pipeline'):
-                pipeline.step(frame)
-        rows['Whole pipeline, streaming (ours)'] = efficiency_row(
-            timer, 'pipeline', count_parameters(pipeline.detector) +
-            count_parameters(pipeline.tracker), None)
-    if yolo is not None:
-        for frame in warm:
-            yolo(frame[None])
-        for frame in frames:
-            with timer.stage('yolo'):
-                yolo(frame[None])
-        gflops = gflops_of_call(lambda: yolo(frames[-1][None]))
-        rows[f'{yolo.method} inference (baseline)'] = efficiency_row(
-            timer, 'yolo', count_parameters(yolo.yolo), gflops)
+        _measure_pipeline(timer, rows, frames, pipeline, query, onset_index, warm,
+                          count_parameters(pipeline.detector) +
+                          count_parameters(pipeline.tracker))
+    models = [] if yolo is None else list(yolo) if isinstance(yolo, (list, tuple)) else [yolo]
+    for model in models:
+        own = int(model.predictor.imgsz)
+        for imgsz in dict.fromkeys([own, *[int(s) for s in yolo_sizes]]):
+            model.predictor.imgsz = imgsz
+            try:
+                stage = f'yolo {model.method} {imgsz}'
+                for frame in warm:
+                    model(frame[None])
+                for frame in frames:
+                    with timer.stage(stage):
+                        model(frame[None])
+                gflops = gflops_of_call(lambda m=model: m(frames[-1][None]))
+                memory = heap_peak_mb(lambda m=model: [m(f[None]) for f in mem_frames])
+                tag = ', own input size' if imgsz == own else ''
+                rows[f'{model.method} at {imgsz} px{tag} (baseline)'] = efficiency_row(
+                    timer, stage, count_parameters(model.yolo), gflops, memory,
+                    _letterboxed_size(frames, imgsz))
+            finally:
+                model.predictor.imgsz = own
     return rows
 
 
 def efficiency_metrics(rows: Dict[str, dict]) -> Dict[str, float]:
+    """Flat ``efficiency/<row>/<key>`` numbers plus the pipeline-over-YOLO FPS ratios.
+
+    The pipeline's FPS in a ratio is that of its slower phase (onset or tracking), so
+    the ratio holds whichever stage a frame goes through; one ratio per YOLO row
+    (``efficiency/pipeline_fps_over/<row>``), and ``efficiency/pipeline_fps_over_yolo_fps``
+    against the first YOLO row at 512 px (like for like) or else the first YOLO row.
+    """
     out = {}
     for name, row in rows.items():
         for key, value in row.items():
-            if value is not None:
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
                 out[f'efficiency/{name}/{key}'] = value
-    pipe = next((r for n, r in rows.items() if n.startswith('Whole pipeline')), None)
-    yolo = next((r for n, r in rows.items() if n.endswith('(baseline)')), None)
-    if pipe and yolo:
-        out['efficiency/pipeline_fps_over_yolo_fps'] = pipe['fps'] / yolo['fps']
+    phases = [r['fps'] for n, r in rows.items()
+              if n.startswith('Whole pipeline:') and 'phase' in n]
+    if not phases:
+        phases = [r['fps'] for n, r in rows.items() if n.startswith('Whole pipeline')]
+    yolo_rows = [(n, r) for n, r in rows.items() if n.endswith('(baseline)')]
+    if phases:
+        out['efficiency/pipeline_slower_phase_fps'] = min(phases)
+    if phases and yolo_rows:
+        slower = min(phases)
+        for name, row in yolo_rows:
+            out[f'efficiency/pipeline_fps_over/{name}'] = slower / row['fps']
+        like = next((r for n, r in yolo_rows if ' at 512 px' in n), yolo_rows[0][1])
+        out['efficiency/pipeline_fps_over_yolo_fps'] = slower / like['fps']
     return out

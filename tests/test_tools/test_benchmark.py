@@ -105,7 +105,8 @@ def test_benchmark_end_to_end(tiny_data, tmp_path):
     # the tiny preset's test split is one negative clip: evaluate the train split (4 clips)
     metrics = _load_cli().main(['--data', tiny_data, '--split', 'train', '--out', out,
                                 '--efficiency-frames', '3', '--baselines', 'zero_motion',
-                              'lucas_kanade', '--detect', 'none', '--track', 'none'])
+                              'lucas_kanade', '--detect', 'none', '--track', 'none',
+                                '--yolo', 'none'])
     assert osp.isfile(osp.join(out, 'tables.md')) and osp.isfile(osp.join(out, 'breakdown.png'))
     with open(osp.join(out, 'results.json')) as f:
         results = json.load(f)
@@ -113,11 +114,20 @@ def test_benchmark_end_to_end(tiny_data, tmp_path):
     # the zero-motion baseline and the priors are always evaluated
     assert 0 <= results['track/zero_motion/err_le_100'] <= 100
     assert 'onset/prior_median/acc_0' in results and 'source/prior_mean/err_avg' in results
-    assert results['efficiency/YOLOv11-n inference (baseline)/fps'] > 0
+    # no YOLO run: the reference YOLO11-n at its 640 px and at 512 px, on the same 3 frames
+    own = 'efficiency/YOLOv11-n at 640 px, own input size (baseline)'
+    assert results[f'{own}/fps'] > 0 and results[f'{own}/frames'] == 3
+    assert results['efficiency/YOLOv11-n at 512 px (baseline)/frames'] == 3
+    # 640 px letterboxes 512x384 frames to 640x480: (640 * 480) / (512 * 384) more work
+    assert results[f'{own}/gflops'] / results[
+        'efficiency/YOLOv11-n at 512 px (baseline)/gflops'] == pytest.approx(640 * 480 /
+                                                                            (512 * 384), rel=0.05)
     with open(osp.join(out, 'tables.md')) as f:
         tables = f.read()
     for title in ('Table 3', 'Table 4', 'Table 7', 'Table 10', 'Per-scenario and per-site'):
         assert title in tables
+    assert '| YOLOv11-n at 640 px, own input size (baseline) |' in tables
+    assert '| 640x480 | 3 |' in tables and '| 512x384 | 3 |' in tables
     assert '| zero_motion |' in tables and '| prior_median |' in tables
     assert 'our detector not evaluated' in tables
 
@@ -159,3 +169,14 @@ def test_benchmark_with_our_detector_and_tracker(tiny_data, tmp_path):
         tables = f.read()
     assert '| BleedOrigin (ours) |' in tables
     assert 'our detector not evaluated' not in tables
+    # Table 10: the pipeline ran both phases on the 2 frames (onset injected at frame 1),
+    # every row has a real peak allocation and the frame count it was timed on
+    phases = {k: v for k, v in metrics.items() if k.startswith('efficiency/Whole pipeline:')}
+    assert phases['efficiency/Whole pipeline: onset phase (ours)/frames'] == 1
+    assert phases['efficiency/Whole pipeline: tracking phase (ours)/frames'] == 1
+    assert phases['efficiency/Whole pipeline: all frames (ours)/frames'] == 2
+    assert metrics['efficiency/Bleeding source tracking (ours)/peak_mem_mb'] > 0
+    assert metrics['efficiency/pipeline_slower_phase_fps'] == pytest.approx(min(
+        phases['efficiency/Whole pipeline: onset phase (ours)/fps'],
+        phases['efficiency/Whole pipeline: tracking phase (ours)/fps']))
+    assert 'Pipeline stream: onset phase 1 frames, tracking phase 1 frames' in tables

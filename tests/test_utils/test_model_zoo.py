@@ -204,7 +204,8 @@ def test_shipped_detector_beats_the_constant_prior_on_tiny(tmp_path):
     metrics = benchmark.main(['--data', data, '--split', 'train', '--out', str(tmp_path / 'b'),
                               '--detect-config',
                               osp.join(REPO, SHIPPED['detect']['config']),
-                              '--track', 'none', '--baselines', '--efficiency-frames', '2'])
+                              '--track', 'none', '--baselines', '--efficiency-frames', '2',
+                              '--yolo', 'none'])
     assert metrics['onset/err_avg'] < metrics['onset/prior_median/err_avg']
 
 

@@ -30,6 +30,7 @@ def load_run_model(weights: str) -> Tuple[torch.nn.Module, dict]:
 
     Args:
         weights (str): A run directory (``run_meta.json`` + ``weights/best_state.pth``),
+            a shipped ``checkpoints/yolo*.pth`` (``state_dict`` + ``meta``, float16),
             a ``*_state.pth`` file written by our trainer, or a local ultralytics ``.pt``.
 
     Returns:
@@ -62,6 +63,9 @@ def load_run_model(weights: str) -> Tuple[torch.nn.Module, dict]:
         meta.setdefault('names', dict(model.names))
     else:
         checkpoint = load_checkpoint_safely(weights)
+        if isinstance(checkpoint.get('meta'), dict) and 'yaml' in checkpoint['meta']:
+            # a shipped checkpoint (checkpoints/yolo11n.pth): the zoo's {'state_dict', 'meta'}
+            checkpoint = {**checkpoint['meta'], 'state_dict': checkpoint['state_dict']}
         for field in ('state_dict', 'yaml', 'names'):
             if field not in checkpoint:
                 raise KeyError(f'{weights}: field {field!r} missing (not a yolo_baselines '
