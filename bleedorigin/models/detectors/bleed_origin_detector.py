@@ -25,6 +25,8 @@ from ..utils import (
     red_difference_argmax,
     red_mask,
     rgb_to_hsv01,
+    window_frame_index,
+    window_starts,
 )
 
 
@@ -113,6 +115,11 @@ class BleedOriginDetector(BaseModel):
             With 2 or more, the Red-Mask channel of the comparisons is the maximum of
             the Red-Mask at ``onset_red_pool`` times the onset grid; 0/1 computes it
             from the onset-resolution RGB (older checkpoints).
+        warmup_windows (bool): Slide a window ending at *every* frame, the first N - 1 of
+            them padded with the clip's first frame (``window_starts``), offline and in
+            the stream alike: a clip shorter than N, or an onset in the first N frames
+            of a stream, can then fire. Train with ``SampleOnsetSegment(warmup_fraction
+            > 0)``. False: windows start at frame 0 (older checkpoints).
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -129,7 +136,7 @@ class BleedOriginDetector(BaseModel):
                  align_reference: bool = False, mdcfm_balance: bool = False,
                  onset_red_pool: int = 0, branch_clip: Optional[float] = None,
                  state_thr: float = 0.5, state_run: int = 5, onset_decoder: str = 'window',
-                 init_cfg: Optional[dict] = None) -> None:
+                 warmup_windows: bool = False, init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
             data_preprocessor = dict(type='BleedDataPreprocessor')
         if isinstance(data_preprocessor, dict):
@@ -168,6 +175,7 @@ class BleedOriginDetector(BaseModel):
             raise ValueError("BleedOriginDetector: onset_decoder='state' needs the state head "
                              '(state_loss_weight > 0)')
         self.onset_decoder = onset_decoder
+        self.warmup_windows = bool(warmup_windows)
         expected = 4 if red_domain else 3
         if self.mdg.in_channels[0] != expected:
             raise ValueError(f'BleedOriginDetector: red_domain={red_domain} needs '
@@ -317,15 +325,15 @@ class BleedOriginDetector(BaseModel):
         return list(zip(feats.split(lengths), mdcfm_logits.split(lengths)))
 
     def _windows(self, feats: torch.Tensor, starts: Sequence[int]) -> torch.Tensor:
-        """(T, D) frame features -> (len(starts), N, D); short clips repeat their last frame."""
-        num = feats.shape[0]
-        if num < self.window_size:
-            feats = torch.cat([feats, feats[-1:].expand(self.window_size - num, -1)])
-        return torch.stack([feats[s:s + self.window_size] for s in starts])
+        """(T, D) frame features -> (len(starts), N, D) (``window_frame_index``: warm-up
+        windows repeat the first frame, a short clip without warm-up its last one)."""
+        index = torch.as_tensor(window_frame_index(starts, self.window_size, feats.shape[0]),
+                                device=feats.device)
+        return feats[index]
 
-    def _clip_windows(self, num_frames: int, first: int = 0, stride: int = 1) -> List[int]:
-        last = max(num_frames - self.window_size, 0)
-        return list(range(min(first, last), last + 1, stride))
+    def _clip_windows(self, num_frames: int, first: Optional[int] = None,
+                      stride: int = 1) -> List[int]:
+        return window_starts(num_frames, self.window_size, first, stride, self.warmup_windows)
 
     # ----------------------------------------------------------------- source branch
     def source_heatmap(self, image: torch.Tensor) -> torch.Tensor:
@@ -546,8 +554,9 @@ class BleedOriginDetector(BaseModel):
         Returns:
             dict: ``frame_index``, ``onset_frame`` (None until a window fired; with
             ``onset_decoder='state'`` the state decoder's onset, and eq. 2's moves to
-            ``window_onset_frame``), ``confidence`` (S_conf of the newest window, 0
-            before N frames) and ``state_onset_frame`` (None without a state head).
+            ``window_onset_frame``), ``confidence`` (S_conf of the newest window; 0
+            before N frames without warm-up windows) and ``state_onset_frame`` (None
+            without a state head).
         """
         self._check_frame(frame)
         state = self._stream
@@ -586,9 +595,14 @@ class BleedOriginDetector(BaseModel):
         # bilinear: this runs on every frame, only the reference is ever used
         state['frames'].append((t, cv2.resize(frame, self.source_input_size,
                                               interpolation=cv2.INTER_LINEAR)))
-        if len(state['feats']) == self.window_size:
+        if len(state['feats']) == self.window_size or self.warmup_windows:
+            # the window ending at t, gathered as predict gathers it (warm-up windows
+            # repeat frame 0, which the deque still holds while t < N)
             start = t - self.window_size + 1
-            theta, conf = self.onset_head.predict(torch.stack(list(state['feats']))[None])
+            offset = max(start, 0)
+            index = [i - offset for i in window_frame_index([start], self.window_size, t + 1)[0]]
+            feats = torch.stack(list(state['feats']))[index]
+            theta, conf = self.onset_head.predict(feats[None])
             state['confidence'] = float(conf[0])
             candidate = onset_from_windows([start], theta.tolist(), conf.tolist(),
                                            self.window_size, self.conf_thr)

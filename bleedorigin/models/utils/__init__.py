@@ -1,5 +1,10 @@
 from .flow import align_to, dis_flow, propagate_point, rgb_to_hsv01, sequence_flow, to_gray
-from .onset_decoding import onset_from_states, onset_from_windows
+from .onset_decoding import (
+    onset_from_states,
+    onset_from_windows,
+    window_frame_index,
+    window_starts,
+)
 from .onset_input import (
     ONSET_INPUT_CHANNELS,
     check_rgb_frame,
@@ -14,5 +19,6 @@ __all__ = [
     'RedMask', 'red_mask', 'red_difference_argmax', 'SinusoidalPositionalEncoding',
     'onset_from_windows', 'dis_flow', 'sequence_flow', 'rgb_to_hsv01', 'propagate_point',
     'to_gray', 'align_to', 'avg_max_pool', 'onset_frame_input', 'onset_clip_input',
-    'check_rgb_frame', 'ONSET_INPUT_CHANNELS', 'onset_from_states'
+    'check_rgb_frame', 'ONSET_INPUT_CHANNELS', 'onset_from_states', 'window_starts',
+    'window_frame_index'
 ]

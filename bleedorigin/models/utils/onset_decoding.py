@@ -1,6 +1,65 @@
-"""Sliding-window onset decoding (paper eq. 2)."""
+"""Sliding-window onset decoding (paper eq. 2) and the windows it slides.
+
+The offline path (``BleedOriginDetector.predict``) and the streaming path
+(``BleedOriginDetector.stream_step``) both take their windows from
+:func:`window_starts` / :func:`window_frame_index` and decode them with
+:func:`onset_from_windows`, so a clip gives the same onset on both.
+
+**Warm-up windows.** A stream has no window of N frames before its N-th frame, so a
+clip shorter than N (or an onset in the first N frames of a stream, e.g. after the
+alarm was dismissed) could not fire at all. With ``warmup=True`` every frame e ends one
+window, ``[e - N + 1, e]``; the frames before the first one are the first frame
+repeated (a still scene: zero motion and zero change), exactly what the stream has
+seen. Without warm-up, the windows start at 0 and a clip shorter than N gets one
+window right-padded with its last frame (the old behaviour).
+"""
 import math
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence
+
+
+def window_starts(num_frames: int, window_size: int, first: Optional[int] = None,
+                  stride: int = 1, warmup: bool = False) -> List[int]:
+    """First frame of every window slid over a clip (or training segment).
+
+    Args:
+        num_frames (int): T, frames of the clip (>= 1).
+        window_size (int): N.
+        first (int, optional): Earliest start. Defaults to ``-(N - 1)`` with warm-up (the
+            window ending at frame 0), else 0. Clamped to the last start.
+        stride (int): Frames between window starts.
+        warmup (bool): Windows may start before frame 0 (see the module docstring).
+
+    Returns:
+        list[int]: Starts in increasing order; the last window ends at frame T - 1
+        (warm-up, or T >= N), otherwise the single start 0.
+    """
+    if num_frames < 1 or window_size < 1 or stride < 1:
+        raise ValueError(f'window_starts: need num_frames, window_size and stride >= 1, got '
+                         f'{num_frames}, {window_size}, {stride}')
+    if warmup:
+        last = num_frames - window_size
+        lowest = -(window_size - 1)
+        first = lowest if first is None else max(int(first), lowest)
+    else:
+        last = max(num_frames - window_size, 0)
+        first = 0 if first is None else max(int(first), 0)
+    return list(range(min(first, last), last + 1, stride))
+
+
+def window_frame_index(starts: Sequence[int], window_size: int, num_frames: int
+                       ) -> List[List[int]]:
+    """Frame of every token of every window: ``clamp(start + k, 0, T - 1)``.
+
+    Tokens before frame 0 repeat the first frame (warm-up windows), tokens after the
+    last frame repeat the last one (a clip shorter than N without warm-up).
+
+    Returns:
+        list[list[int]]: (len(starts), N) frame indices.
+    """
+    if num_frames < 1:
+        raise ValueError(f'window_frame_index: num_frames must be >= 1, got {num_frames}')
+    last = num_frames - 1
+    return [[min(max(int(s) + k, 0), last) for k in range(window_size)] for s in starts]
 
 
 def onset_from_windows(starts: Sequence[int], thetas: Sequence[float],
@@ -10,7 +69,8 @@ def onset_from_windows(starts: Sequence[int], thetas: Sequence[float],
     """Earliest ``t + floor(theta * N)`` among windows with ``S_conf > conf_thr``.
 
     Args:
-        starts (Sequence[int]): First frame t of every window.
+        starts (Sequence[int]): First frame t of every window (negative: a warm-up
+            window, see :func:`window_starts`).
         thetas (Sequence[float]): Normalised onset position theta in [0, 1] per window.
         confidences (Sequence[float]): S_conf per window.
         window_size (int): N.
@@ -29,6 +89,8 @@ def onset_from_windows(starts: Sequence[int], thetas: Sequence[float],
         # floored to k - 1 with an epsilon of 1e-6)
         frame = int(start) + int(math.floor(float(theta) * window_size + 1e-3))
         frame = min(frame, int(start) + window_size - 1)
+        # a warm-up window's padding repeats frame 0: an onset there is frame 0
+        frame = max(frame, 0)
         if num_frames is not None:
             frame = min(frame, int(num_frames) - 1)
         best = frame if best is None else min(best, frame)

@@ -16,8 +16,11 @@ heatmap_codec = dict(type='MSRAHeatmap', input_size=source_input_size,
                      heatmap_size=source_input_size, sigma=2.0)
 
 onset_train_pipeline = [
+    # a quarter of the segments start a stream (the detector's warm-up windows, onsets
+    # early in a stream); every fourth at double speed (other onset dynamics)
     dict(type='SampleOnsetSegment', window_size=window_size, num_windows=6, window_stride=5,
-         context_frames=6, positive_fraction=0.5),
+         context_frames=6, positive_fraction=0.5, warmup_fraction=0.25,
+         speeds=(1, 1, 1, 2)),
     dict(type='SequenceRandomFlip', prob=0.5),
     dict(type='SequenceColorJitter'),
     dict(type='MultiDomainInputs'),
