@@ -1,7 +1,14 @@
 # BleedOrigin-Bench for the detector: onset clips/segments + source frames, mixed in
 # one loader (detect_collate keeps them in plain lists; the model splits them).
 data_root = 'data/synthetic'
-synthetic_data = dict(data_root=data_root, preset='default', seed=0)
+# hard negatives for the onset branch: four one-minute streams without bleeding and with
+# every distractor (flushes, instrument passes, reflections, smoke, old blood), rendered
+# with another seed than the negative streams that onset_alarm_eval.py measures
+hard_negative_root = 'data/negative_streams_train'
+synthetic_data = [
+    dict(data_root=data_root, preset='default', seed=0),
+    dict(data_root=hard_negative_root, preset='negative_streams', seed=1),
+]
 
 window_size = 60             # N of eq. 2 (paper)
 onset_input_size = (64, 48)  # (w, h) of the onset branch
@@ -46,22 +53,30 @@ source_test_pipeline = [
 
 
 def _split(split, test_mode, onset_pipeline, source_pipeline, onset_repeats=1,
-           source_repeats=1):
+           source_repeats=1, hard_negative_repeats=0):
+    datasets = [
+        dict(type='BleedOnsetDataset', data_root=data_root, split=split,
+             input_size=onset_input_size, red_pool=onset_red_pool,
+             samples_per_clip=onset_repeats,
+             pipeline=onset_pipeline, test_mode=test_mode),
+        dict(type='BleedSourceDataset', data_root=data_root, split=split,
+             input_size=source_input_size, reference_offset=reference_offset,
+             pseudo_offset=pseudo_offset, align_reference=align_reference,
+             samples_per_clip=source_repeats,
+             pipeline=source_pipeline, test_mode=test_mode),
+    ]
+    if hard_negative_repeats:
+        # the hard-negative root's train streams (they never bleed)
+        datasets.append(
+            dict(type='BleedOnsetDataset', data_root=hard_negative_root, split='train',
+                 input_size=onset_input_size, red_pool=onset_red_pool,
+                 samples_per_clip=hard_negative_repeats,
+                 pipeline=onset_pipeline, test_mode=test_mode))
     return dict(
         type='ConcatDataset',
         # the onset dataset's prior is the one OnsetMetric reads
         ignore_keys=['prior_onset_frame'],
-        datasets=[
-            dict(type='BleedOnsetDataset', data_root=data_root, split=split,
-                 input_size=onset_input_size, red_pool=onset_red_pool,
-                 samples_per_clip=onset_repeats,
-                 pipeline=onset_pipeline, test_mode=test_mode),
-            dict(type='BleedSourceDataset', data_root=data_root, split=split,
-                 input_size=source_input_size, reference_offset=reference_offset,
-                 pseudo_offset=pseudo_offset, align_reference=align_reference,
-                 samples_per_clip=source_repeats,
-                 pipeline=source_pipeline, test_mode=test_mode),
-        ])
+        datasets=datasets)
 
 
 train_dataloader = dict(
@@ -70,7 +85,9 @@ train_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     collate_fn=dict(type='bleedorigin.detect_collate'),
-    dataset=_split('train', False, onset_train_pipeline, source_train_pipeline))
+    # 4 streams x 6 segments: 24 hard-negative segments per epoch beside the onset clips
+    dataset=_split('train', False, onset_train_pipeline, source_train_pipeline,
+                   hard_negative_repeats=6))
 val_dataloader = dict(
     batch_size=4,
     num_workers=1,
