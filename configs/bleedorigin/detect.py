@@ -55,10 +55,6 @@ model = dict(
     # a source sample (issue 11 probe, docs/detect.md)
     branch_clip=5.0,
     source_input_size={{_base_.source_input_size}},
-    # a window ends at every frame, the first N - 1 padded with frame 0, offline and in
-    # the stream: clips shorter than N and onsets early in a stream can fire
-    # (trained by SampleOnsetSegment's warm-up segments; docs/detect.md, issue 11)
-    warmup_windows=True,
     reference_offset={{_base_.reference_offset}},
 )
 

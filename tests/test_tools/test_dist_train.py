@@ -29,8 +29,6 @@ def test_dist_train_two_cpu_processes_then_test(tmp_path):
                  'train_dataloader.persistent_workers=False', 'val_dataloader.num_workers=0']
     for loader in ('train_dataloader', 'val_dataloader'):
         overrides += [f'{loader}.dataset.datasets.{i}.data_root={data_root}' for i in (0, 1)]
-    # the hard negatives of the onset branch (negative streams in the default config)
-    overrides.append(f'train_dataloader.dataset.datasets.2.data_root={data_root}')
     env = dict(os.environ, PORT=str(_free_port()), PYTHON=sys.executable)
     proc = subprocess.run(
         ['bash', osp.join(ROOT, 'tools', 'dist_train.sh'), 'configs/bleedorigin/detect.py', '2',

@@ -1,14 +1,7 @@
 # BleedOrigin-Bench for the detector: onset clips/segments + source frames, mixed in
 # one loader (detect_collate keeps them in plain lists; the model splits them).
 data_root = 'data/synthetic'
-# hard negatives for the onset branch: four one-minute streams without bleeding and with
-# every distractor (flushes, instrument passes, reflections, smoke, old blood), rendered
-# with another seed than the negative streams that onset_alarm_eval.py measures
-hard_negative_root = 'data/negative_streams_train'
-synthetic_data = [
-    dict(data_root=data_root, preset='default', seed=0),
-    dict(data_root=hard_negative_root, preset='negative_streams', seed=1),
-]
+synthetic_data = dict(data_root=data_root, preset='default', seed=0)
 
 window_size = 60             # N of eq. 2 (paper)
 onset_input_size = (64, 48)  # (w, h) of the onset branch
@@ -23,11 +16,8 @@ heatmap_codec = dict(type='MSRAHeatmap', input_size=source_input_size,
                      heatmap_size=source_input_size, sigma=2.0)
 
 onset_train_pipeline = [
-    # a quarter of the segments start a stream (the detector's warm-up windows, onsets
-    # early in a stream); every fourth at double speed (other onset dynamics)
     dict(type='SampleOnsetSegment', window_size=window_size, num_windows=6, window_stride=5,
-         context_frames=6, positive_fraction=0.5, warmup_fraction=0.25,
-         speeds=(1, 1, 1, 2)),
+         context_frames=6, positive_fraction=0.5),
     dict(type='SequenceRandomFlip', prob=0.5),
     dict(type='SequenceColorJitter'),
     dict(type='MultiDomainInputs'),
@@ -53,30 +43,22 @@ source_test_pipeline = [
 
 
 def _split(split, test_mode, onset_pipeline, source_pipeline, onset_repeats=1,
-           source_repeats=1, hard_negative_repeats=0):
-    datasets = [
-        dict(type='BleedOnsetDataset', data_root=data_root, split=split,
-             input_size=onset_input_size, red_pool=onset_red_pool,
-             samples_per_clip=onset_repeats,
-             pipeline=onset_pipeline, test_mode=test_mode),
-        dict(type='BleedSourceDataset', data_root=data_root, split=split,
-             input_size=source_input_size, reference_offset=reference_offset,
-             pseudo_offset=pseudo_offset, align_reference=align_reference,
-             samples_per_clip=source_repeats,
-             pipeline=source_pipeline, test_mode=test_mode),
-    ]
-    if hard_negative_repeats:
-        # the hard-negative root's train streams (they never bleed)
-        datasets.append(
-            dict(type='BleedOnsetDataset', data_root=hard_negative_root, split='train',
-                 input_size=onset_input_size, red_pool=onset_red_pool,
-                 samples_per_clip=hard_negative_repeats,
-                 pipeline=onset_pipeline, test_mode=test_mode))
+           source_repeats=1):
     return dict(
         type='ConcatDataset',
         # the onset dataset's prior is the one OnsetMetric reads
         ignore_keys=['prior_onset_frame'],
-        datasets=datasets)
+        datasets=[
+            dict(type='BleedOnsetDataset', data_root=data_root, split=split,
+                 input_size=onset_input_size, red_pool=onset_red_pool,
+                 samples_per_clip=onset_repeats,
+                 pipeline=onset_pipeline, test_mode=test_mode),
+            dict(type='BleedSourceDataset', data_root=data_root, split=split,
+                 input_size=source_input_size, reference_offset=reference_offset,
+                 pseudo_offset=pseudo_offset, align_reference=align_reference,
+                 samples_per_clip=source_repeats,
+                 pipeline=source_pipeline, test_mode=test_mode),
+        ])
 
 
 train_dataloader = dict(
@@ -85,9 +67,7 @@ train_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     collate_fn=dict(type='bleedorigin.detect_collate'),
-    # 4 streams x 6 segments: 24 hard-negative segments per epoch beside the onset clips
-    dataset=_split('train', False, onset_train_pipeline, source_train_pipeline,
-                   hard_negative_repeats=6))
+    dataset=_split('train', False, onset_train_pipeline, source_train_pipeline))
 val_dataloader = dict(
     batch_size=4,
     num_workers=1,
