@@ -47,8 +47,8 @@ def prepare_data(cfg: Config) -> None:
     """Generate the built-in synthetic benchmark when the config asks for it.
 
     A config that sets ``synthetic_data = dict(data_root=..., preset=...,
-    seed=...)`` trains on the synthetic ESD benchmark; it is rendered on first
-    use and an interrupted generation resumes. Every rank of a torchrun launch
+    seed=...)`` (or a list of such dicts) trains on the synthetic ESD benchmark; it is
+    rendered on first use and an interrupted generation resumes. Every rank of a torchrun launch
     may call this: ``ensure_synthetic`` holds a file lock, so one process
     renders while the others wait for it.
     """
@@ -57,7 +57,9 @@ def prepare_data(cfg: Config) -> None:
         return
     from bleedorigin.datasets.synthetic import ensure_synthetic
 
-    ensure_synthetic(**synthetic)
+    # one data root, or several (e.g. the benchmark and a root of hard negatives)
+    for spec in ([synthetic] if isinstance(synthetic, dict) else synthetic):
+        ensure_synthetic(**spec)
 
 
 def setup_cpu_distributed(cfg: Config) -> None:

@@ -56,3 +56,68 @@ def test_onset_dataset_empty_split(tmp_path):
     root = make_detect_tree(tmp_path / 'bench', onsets={('P01', 'C1'): 5})
     with pytest.raises(ValueError, match="split 'val' has no readable clips"):
         BleedOnsetDataset(root, 'val', cache_dir=str(tmp_path / 'c'), cache_workers=1)
+
+
+def _numbered_clip(tmp_path, num_frames):
+    """A cached clip whose frame i holds the value i (read back which frames were kept)."""
+    frames = np.zeros((num_frames, 2, 2, 4), np.uint8)
+    frames[:] = np.arange(num_frames, dtype=np.uint8)[:, None, None, None]
+    path = str(tmp_path / f'clip{num_frames}.npy')
+    np.save(path, frames)
+    return path
+
+
+@pytest.mark.parametrize('onset', [30, 3, None])
+def test_sample_onset_segment_stream_starts(tmp_path, onset):
+    import random
+
+    from bleedorigin.registry import TRANSFORMS
+    sampler = TRANSFORMS.build(dict(type='SampleOnsetSegment', window_size=10, num_windows=3,
+                                    window_stride=2, context_frames=4, positive_fraction=1.0,
+                                    warmup_fraction=1.0))
+    path = _numbered_clip(tmp_path, 60)
+    random.seed(0)
+    firsts = set()
+    for _ in range(200):
+        out = sampler(dict(cache_path=path, onset_frame=onset))
+        first, start = out['window_start_min'], out['segment_start']
+        firsts.add(first)
+        # from the window ending at the segment's first frame; the 3rd window ends last
+        assert -9 <= first <= 0
+        assert out['frames'].shape[0] == first + 10 + 2 * 2
+        np.testing.assert_array_equal(out['frames'][:, 0, 0, 0],
+                                      np.arange(start, start + out['frames'].shape[0]))
+        if onset is None:
+            assert out['onset_index'] is None
+        else:
+            # the onset 0 .. N-1 frames into the stream (frame 0 when the clip is too short)
+            assert out['onset_index'] == onset - start
+            assert 0 <= out['onset_index'] <= 9
+    assert min(firsts) == -9 and max(firsts) == 0
+    with pytest.raises(ValueError, match='warmup_fraction'):
+        TRANSFORMS.build(dict(type='SampleOnsetSegment', warmup_fraction=1.5))
+    with pytest.raises(ValueError, match='speeds'):
+        TRANSFORMS.build(dict(type='SampleOnsetSegment', speeds=(0,)))
+
+
+def test_sample_onset_segment_double_speed(tmp_path):
+    import random
+
+    from bleedorigin.registry import TRANSFORMS
+    sampler = TRANSFORMS.build(dict(type='SampleOnsetSegment', window_size=10, num_windows=3,
+                                    window_stride=2, context_frames=4, positive_fraction=1.0,
+                                    speeds=(2,)))
+    random.seed(1)
+    path = _numbered_clip(tmp_path, 80)
+    for _ in range(50):
+        out = sampler(dict(cache_path=path, onset_frame=41))
+        kept = out['frames'][:, 0, 0, 0].astype(int)
+        assert kept.shape[0] == 18 and (np.diff(kept) == 2).all()
+        # onset_index: the first kept frame at or after the true onset
+        first_bleeding = out['onset_index']
+        assert 0 <= first_bleeding < 18
+        assert kept[first_bleeding] >= 41 and (first_bleeding == 0 or
+                                               kept[first_bleeding - 1] < 41)
+    # a clip too short for the slower sampling keeps every frame
+    out = sampler(dict(cache_path=_numbered_clip(tmp_path, 30), onset_frame=20))
+    assert (np.diff(out['frames'][:, 0, 0, 0].astype(int)) == 1).all()

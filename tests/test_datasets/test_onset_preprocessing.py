@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 from detect_tree import make_detect_tree
-from tiny_models import ONSET_SIZE
+from tiny_models import ONSET_SIZE, WINDOW
 from tiny_models import tiny_detector as build_tiny_detector
 
 import bleedorigin  # noqa: F401
@@ -18,9 +18,10 @@ TEST_PIPELINE = [dict(type='LoadOnsetClip'), dict(type='MultiDomainInputs'),
                  dict(type='PackOnsetInputs')]
 
 
-def tiny_detector(red_pool):
+def tiny_detector(red_pool, warmup=False):
     return build_tiny_detector(mdcfm_in_channels=7, mdg_in_channels=(4, 3, 2), red_domain=True,
-                               state_loss_weight=1.0, state_run=2, onset_red_pool=red_pool)
+                               state_loss_weight=1.0, state_run=2, onset_red_pool=red_pool,
+                               warmup_windows=warmup)
 
 
 def test_onset_frame_input_sees_a_first_drop():
@@ -61,15 +62,15 @@ def test_color_jitter_scales_the_pooled_red_mask_like_rgb():
     np.testing.assert_allclose(out[..., 3] / 255.0, red_mask(out[..., :3]), atol=3 / 255)
 
 
-@pytest.mark.parametrize('red_pool', [4, 1])
-def test_dataset_and_streaming_give_the_same_features_and_onsets(tmp_path, red_pool):
+@pytest.mark.parametrize('red_pool,warmup', [(4, False), (1, False), (4, True)])
+def test_dataset_and_streaming_give_the_same_features_and_onsets(tmp_path, red_pool, warmup):
     root = make_detect_tree(tmp_path / 'bench')
     dataset = BleedOnsetDataset(root, 'train', input_size=ONSET_SIZE, red_pool=red_pool,
                                 cache_dir=str(tmp_path / 'cache'), cache_workers=1,
                                 pipeline=TEST_PIPELINE, test_mode=True)
     clips = {f'{c.patient_id}/{c.clip_id}': c for c in BenchIndex(root, 'train').clips}
     torch.manual_seed(0)
-    model = tiny_detector(red_pool).eval()
+    model = tiny_detector(red_pool, warmup).eval()
     with torch.no_grad():
         # a confident head: eq. 2 fires, the onset depends on every feature
         model.onset_head.fc2.bias[1] = 3.0
@@ -116,3 +117,49 @@ def test_red_pool_mismatch_is_an_error():
     model = tiny_detector(red_pool=4)
     with pytest.raises(ValueError, match='onset_red_pool'):
         model._with_red(rgb[:, :3])
+
+
+def test_warmup_windows_fire_on_a_clip_shorter_than_the_window(tmp_path):
+    """A window ends at every frame (frame 0 repeated before it), offline and streaming
+    with the same S_conf per window: a clip shorter than N can fire; without warm-up
+    the stream never completes a window."""
+    root = make_detect_tree(tmp_path / 'bench')
+    clip = BenchIndex(root, 'train').clips[0]
+    frames = clip.load_frames(range(WINDOW - 2))  # 6 frames < N = 8
+    torch.manual_seed(0)
+    model = tiny_detector(4, warmup=True).eval()
+    with torch.no_grad():
+        model.onset_head.fc2.bias[1] = 3.0
+    pipeline = [TRANSFORMS.build(t) for t in TEST_PIPELINE[1:]]
+    results = dict(frames=np.stack([onset_frame_input(f, ONSET_SIZE, 4) for f in frames]),
+                   segment_start=0, window_start_min=0, onset_index=None, onset_frame=None,
+                   clip_id='short', num_frames=len(frames), ori_shape=frames[0].shape[:2])
+    for t in pipeline:
+        results = t(results)
+    data = model.data_preprocessor(dict(inputs=[results['inputs']],
+                                        data_samples=[results['data_samples']]))
+    with torch.no_grad():
+        feats, _ = model.extract_frame_features(**data['inputs'][0])
+        starts = model._clip_windows(feats.shape[0])
+        assert starts == list(range(-(WINDOW - 1), len(frames) - WINDOW + 1))
+        _, conf = model.onset_head.predict(model._windows(feats, starts))
+    offline = model(**data, mode='predict')[0].pred_onset
+    assert offline is not None and 0 <= offline < len(frames)
+    stream = StreamDetector(model)
+    stream_conf = []
+    for frame in frames:
+        state = stream.step(frame)
+        stream_conf.append(state['confidence'])
+    torch.testing.assert_close(torch.tensor(stream_conf), conf, atol=1e-4, rtol=1e-4)
+    assert state['onset_frame'] == offline
+    # the deprecated stream on the model runs the same online step
+    with pytest.warns(DeprecationWarning):
+        model.reset_stream()
+        shim = [model.stream_step(frame) for frame in frames]
+    assert [s['confidence'] for s in shim] == stream_conf
+    assert shim[-1]['onset_frame'] == offline
+    model.warmup_windows = False
+    stream.reset()
+    for frame in frames:
+        state = stream.step(frame)
+    assert state['onset_frame'] is None and state['confidence'] == 0.0

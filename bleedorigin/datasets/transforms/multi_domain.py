@@ -48,10 +48,27 @@ class SampleOnsetSegment(BaseTransform):
         window_stride (int): Frames between consecutive windows.
         context_frames (int): Frames before the first window (memory context).
         positive_fraction (float): Share of segments that contain the onset.
+        warmup_fraction (float): Share of segments that are the *start of a stream*
+            (for a detector with ``warmup_windows``): the segment begins at a random
+            frame c (on positive clips 0 to N - 1 frames before the onset, so onsets
+            early in a stream and clips shorter than N are seen), its first frame has
+            no predecessor (as frame 0 of a stream) and its windows include warm-up
+            windows starting up to N - 1 frames before it. 0: none (older configs).
+        speeds (Sequence[int]): Frame steps drawn uniformly per segment (2: every
+            second frame, blood spreads and the camera moves twice as fast): onset
+            timing and dynamics other than the renderer's. (1,): no change.
     """
 
     def __init__(self, window_size: int = WINDOW_SIZE, num_windows: int = 5, window_stride: int = 5,
-                 context_frames: int = 10, positive_fraction: float = 0.5) -> None:
+                 context_frames: int = 10, positive_fraction: float = 0.5,
+                 warmup_fraction: float = 0.0, speeds: Sequence[int] = (1,)) -> None:
+        if not 0 <= warmup_fraction <= 1:
+            raise ValueError(f'SampleOnsetSegment: warmup_fraction must be in [0, 1], got '
+                             f'{warmup_fraction}')
+        if not speeds or any(int(v) < 1 for v in speeds):
+            raise ValueError(f'SampleOnsetSegment: speeds must be steps >= 1, got {speeds}')
+        self.warmup_fraction = float(warmup_fraction)
+        self.speeds = tuple(int(v) for v in speeds)
         self.window_size = window_size
         self.num_windows = num_windows
         self.window_stride = window_stride
@@ -71,19 +88,46 @@ class SampleOnsetSegment(BaseTransform):
             return random.randint(0, min(before, last))
         return random.randint(min(onset + 1, last), last)
 
+    def _warmup_start(self, num_frames: int, onset: Optional[int], length: int) -> int:
+        """Clip frame that plays frame 0 of a stream."""
+        last = max(num_frames - length, 0)
+        if onset is None:
+            return random.randint(0, last)
+        # the onset 0 .. N-1 frames into the stream (clipped to the clip)
+        return int(np.clip(onset - random.randrange(self.window_size), 0, last))
+
     def transform(self, results: dict) -> dict:
         frames = np.load(results['cache_path'], mmap_mode='r')
-        num_frames = frames.shape[0]
-        length = min(self.context_frames + self.window_size
-                     + (self.num_windows - 1) * self.window_stride, num_frames)
         onset = results.get('onset_frame')
-        start = self._segment_start(num_frames, onset, length)
+        length = self.context_frames + self.window_size + \
+            (self.num_windows - 1) * self.window_stride
+        step = random.choice(self.speeds)
+        if step > 1 and frames.shape[0] >= length * step:
+            # every step-th frame (phase drawn at random): a faster clip
+            phase = random.randrange(step)
+            frames = frames[phase::step]
+            # first kept frame at or after the onset (<= 0: bleeding from the start)
+            onset = None if onset is None else -(-(onset - phase) // step)
+            onset = None if onset is not None and onset >= frames.shape[0] else onset
+        num_frames = frames.shape[0]
+        if random.random() < self.warmup_fraction:
+            # num_windows windows, the first one starting up to N - 1 frames before the
+            # stream; the segment ends with the last window
+            first = random.randint(-(self.window_size - 1), 0)
+            length = min(first + self.window_size
+                         + (self.num_windows - 1) * self.window_stride, num_frames)
+            start = self._warmup_start(num_frames, onset, length)
+            results['window_start_min'] = first
+        else:
+            length = min(length, num_frames)
+            start = self._segment_start(num_frames, onset, length)
+            # a segment at the very start of the clip has no context before its first
+            # window, exactly as evaluation sees the first window of a clip
+            results['window_start_min'] = 0 if start == 0 else min(
+                self.context_frames, max(length - self.window_size, 0))
         results['frames'] = np.ascontiguousarray(frames[start:start + length])
+        # (with step > 1, segment_start and onset_index count kept frames)
         results['segment_start'] = start
-        # a segment at the very start of the clip has no context before its first
-        # window, exactly as evaluation sees the first window of a clip
-        results['window_start_min'] = 0 if start == 0 else min(
-            self.context_frames, max(length - self.window_size, 0))
         results['onset_index'] = None if onset is None else onset - start
         return results
 

@@ -29,6 +29,8 @@ from ..utils import (
     red_difference_argmax,
     red_mask,
     rgb_to_hsv01,
+    window_frame_index,
+    window_starts,
 )
 
 
@@ -118,6 +120,11 @@ class BleedOriginDetector(BaseModel):
             With 2 or more, the Red-Mask channel of the comparisons is the maximum of
             the Red-Mask at ``onset_red_pool`` times the onset grid; 0/1 computes it
             from the onset-resolution RGB (older checkpoints).
+        warmup_windows (bool): Slide a window ending at *every* frame, the first N - 1 of
+            them padded with the clip's first frame (``window_starts``), offline and in
+            the stream alike: a clip shorter than N, or an onset in the first N frames
+            of a stream, can then fire. Train with ``SampleOnsetSegment(warmup_fraction
+            > 0)``. False: windows start at frame 0 (older checkpoints).
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -134,7 +141,7 @@ class BleedOriginDetector(BaseModel):
                  align_reference: bool = False, mdcfm_balance: bool = False,
                  onset_red_pool: int = 0, branch_clip: Optional[float] = None,
                  state_thr: float = 0.5, state_run: int = 5, onset_decoder: str = 'window',
-                 init_cfg: Optional[dict] = None) -> None:
+                 warmup_windows: bool = False, init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
             data_preprocessor = dict(type='BleedDataPreprocessor')
         if isinstance(data_preprocessor, dict):
@@ -173,6 +180,7 @@ class BleedOriginDetector(BaseModel):
             raise ValueError("BleedOriginDetector: onset_decoder='state' needs the state head "
                              '(state_loss_weight > 0)')
         self.onset_decoder = onset_decoder
+        self.warmup_windows = bool(warmup_windows)
         expected = 4 if red_domain else 3
         if self.mdg.in_channels[0] != expected:
             raise ValueError(f'BleedOriginDetector: red_domain={red_domain} needs '
@@ -322,15 +330,15 @@ class BleedOriginDetector(BaseModel):
         return list(zip(feats.split(lengths), mdcfm_logits.split(lengths)))
 
     def _windows(self, feats: torch.Tensor, starts: Sequence[int]) -> torch.Tensor:
-        """(T, D) frame features -> (len(starts), N, D); short clips repeat their last frame."""
-        num = feats.shape[0]
-        if num < self.window_size:
-            feats = torch.cat([feats, feats[-1:].expand(self.window_size - num, -1)])
-        return torch.stack([feats[s:s + self.window_size] for s in starts])
+        """(T, D) frame features -> (len(starts), N, D) (``window_frame_index``: warm-up
+        windows repeat the first frame, a short clip without warm-up its last one)."""
+        index = torch.as_tensor(window_frame_index(starts, self.window_size, feats.shape[0]),
+                                device=feats.device)
+        return feats[index]
 
-    def _clip_windows(self, num_frames: int, first: int = 0, stride: int = 1) -> List[int]:
-        last = max(num_frames - self.window_size, 0)
-        return list(range(min(first, last), last + 1, stride))
+    def _clip_windows(self, num_frames: int, first: Optional[int] = None,
+                      stride: int = 1) -> List[int]:
+        return window_starts(num_frames, self.window_size, first, stride, self.warmup_windows)
 
     # ----------------------------------------------------------------- source branch
     def source_heatmap(self, image: torch.Tensor) -> torch.Tensor:

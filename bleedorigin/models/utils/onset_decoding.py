@@ -1,8 +1,95 @@
-"""Onset decoding (paper eq. 2 and the per-frame state decoder), offline over a clip and
-online one window / one frame at a time (``onset_stream.onset_stream_update``)."""
-import math
-from typing import Optional, Sequence, Tuple
+"""Onset decoding (paper eq. 2 and the per-frame state decoder) and the windows eq. 2
+slides, offline over a clip and online one window / one frame at a time.
 
+The offline path (``BleedOriginDetector.predict``) and the online step
+(``onset_stream.onset_stream_update``, run by ``bleedorigin.apis.StreamDetector``) both
+take their windows from :func:`window_starts` / :func:`window_frame_index` and decode
+them with :func:`onset_from_windows` (online: :func:`update_window_onset`), so a clip
+gives the same onset on both.
+
+**Warm-up windows.** A stream has no window of N frames before its N-th frame, so a
+clip shorter than N (or an onset in the first N frames of a stream, e.g. after the
+alarm was dismissed) could not fire at all. With ``warmup=True`` every frame e ends one
+window, ``[e - N + 1, e]``; the frames before the first one are the first frame
+repeated (a still scene: zero motion and zero change), exactly what the stream has
+seen. Without warm-up, the windows start at 0 and a clip shorter than N gets one
+window right-padded with its last frame (the old behaviour).
+"""
+import math
+from typing import List, Optional, Sequence, Tuple
+
+
+def window_starts(num_frames: int, window_size: int, first: Optional[int] = None,
+                  stride: int = 1, warmup: bool = False) -> List[int]:
+    """First frame of every window slid over a clip (or training segment).
+
+    Args:
+        num_frames (int): T, frames of the clip (>= 1).
+        window_size (int): N.
+        first (int, optional): Earliest start. Defaults to ``-(N - 1)`` with warm-up (the
+            window ending at frame 0), else 0. Clamped to the last start.
+        stride (int): Frames between window starts.
+        warmup (bool): Windows may start before frame 0 (see the module docstring).
+
+    Returns:
+        list[int]: Starts in increasing order; the last window ends at frame T - 1
+        (warm-up, or T >= N), otherwise the single start 0.
+    """
+    if num_frames < 1 or window_size < 1 or stride < 1:
+        raise ValueError(f'window_starts: need num_frames, window_size and stride >= 1, got '
+                         f'{num_frames}, {window_size}, {stride}')
+    if warmup:
+        last = num_frames - window_size
+        lowest = -(window_size - 1)
+        first = lowest if first is None else max(int(first), lowest)
+    else:
+        last = max(num_frames - window_size, 0)
+        first = 0 if first is None else max(int(first), 0)
+    return list(range(min(first, last), last + 1, stride))
+
+
+def window_frame_index(starts: Sequence[int], window_size: int, num_frames: int
+                       ) -> List[List[int]]:
+    """Frame of every token of every window: ``clamp(start + k, 0, T - 1)``.
+
+    Tokens before frame 0 repeat the first frame (warm-up windows), tokens after the
+    last frame repeat the last one (a clip shorter than N without warm-up).
+
+    Returns:
+        list[list[int]]: (len(starts), N) frame indices.
+    """
+    if num_frames < 1:
+        raise ValueError(f'window_frame_index: num_frames must be >= 1, got {num_frames}')
+    last = num_frames - 1
+    return [[min(max(int(s) + k, 0), last) for k in range(window_size)] for s in starts]
+
+
+
+def newest_window(index: int, window_size: int, warmup: bool = False
+                  ) -> Optional[Tuple[int, List[int]]]:
+    """The window a stream decodes after frame ``index`` (the online :func:`window_starts`).
+
+    Args:
+        index (int): t, the newest frame (>= 0).
+        window_size (int): N.
+        warmup (bool): Warm-up windows (a window ends at every frame).
+
+    Returns:
+        tuple | None: ``(start, tokens)``: the window ``[t - N + 1, t]`` and, per token, its
+        position among the last ``min(t + 1, N)`` frame features the stream keeps (oldest
+        first): :func:`window_frame_index` of that window shifted to the kept frames, so
+        the stream gathers what ``predict`` gathers. None when no window ends at t
+        (without warm-up, before frame N - 1).
+    """
+    if index < 0 or window_size < 1:
+        raise ValueError(f'newest_window: need index >= 0 and window_size >= 1, got {index}, '
+                         f'{window_size}')
+    start = index - window_size + 1
+    if start < 0 and not warmup:
+        return None
+    offset = max(start, 0)
+    tokens = window_frame_index([start], window_size, index + 1)[0]
+    return start, [i - offset for i in tokens]
 
 def onset_from_windows(starts: Sequence[int], thetas: Sequence[float],
                        confidences: Sequence[float], window_size: int,
@@ -11,7 +98,8 @@ def onset_from_windows(starts: Sequence[int], thetas: Sequence[float],
     """Earliest ``t + floor(theta * N)`` among windows with ``S_conf > conf_thr``.
 
     Args:
-        starts (Sequence[int]): First frame t of every window.
+        starts (Sequence[int]): First frame t of every window (negative: a warm-up
+            window, see :func:`window_starts`).
         thetas (Sequence[float]): Normalised onset position theta in [0, 1] per window.
         confidences (Sequence[float]): S_conf per window.
         window_size (int): N.
@@ -30,6 +118,8 @@ def onset_from_windows(starts: Sequence[int], thetas: Sequence[float],
         # floored to k - 1 with an epsilon of 1e-6)
         frame = int(start) + int(math.floor(float(theta) * window_size + 1e-3))
         frame = min(frame, int(start) + window_size - 1)
+        # a warm-up window's padding repeats frame 0: an onset there is frame 0
+        frame = max(frame, 0)
         if num_frames is not None:
             frame = min(frame, int(num_frames) - 1)
         best = frame if best is None else min(best, frame)

@@ -15,7 +15,7 @@ from typing import Any, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
-from .onset_decoding import update_state_run, update_window_onset
+from .onset_decoding import newest_window, update_state_run, update_window_onset
 
 
 class OnsetStreamState:
@@ -62,7 +62,7 @@ def onset_stream_update(model, state: OnsetStreamState, frame: np.ndarray,
         model: ``BleedOriginDetector`` (``frame_feature``, ``state_probability``,
             ``is_clean_view``, ``window_prediction``, ``buffer_frame`` and its
             ``window_size``, ``conf_thr``, ``state_thr``, ``state_run``,
-            ``onset_decoder``, ``use_memory``).
+            ``onset_decoder``, ``use_memory`` and, optionally, ``warmup_windows``).
         state (OnsetStreamState): Updated in place.
         frame (np.ndarray): (H, W, 3) uint8 RGB as streamed (buffered for the source).
         current (tuple): ``model.onset_inputs(frame)``.
@@ -70,8 +70,8 @@ def onset_stream_update(model, state: OnsetStreamState, frame: np.ndarray,
     Returns:
         dict: ``frame_index``, ``onset_frame`` (None until a window fired; with
         ``onset_decoder='state'`` the state decoder's onset, and eq. 2's moves to
-        ``window_onset_frame``), ``confidence`` (S_conf of the newest window, 0 before N
-        frames) and ``state_onset_frame`` (None without a state head).
+        ``window_onset_frame``), ``confidence`` (S_conf of the newest window; 0 before N
+        frames without warm-up windows) and ``state_onset_frame`` (None without a state head).
     """
     state.index += 1
     t = state.index
@@ -91,10 +91,14 @@ def onset_stream_update(model, state: OnsetStreamState, frame: np.ndarray,
     state.prev = current
     state.frames.append((t, model.buffer_frame(frame)))
     window = model.window_size
-    if len(state.feats) == window:
-        theta, conf = model.window_prediction(torch.stack(list(state.feats))[None])
+    # the window ending at t, gathered as predict gathers it (warm-up windows repeat
+    # frame 0, which state.feats still holds while t < N)
+    newest = newest_window(t, window, getattr(model, 'warmup_windows', False))
+    if newest is not None:
+        start, tokens = newest
+        theta, conf = model.window_prediction(torch.stack(list(state.feats))[tokens][None])
         state.confidence = float(conf[0])
-        state.onset = update_window_onset(state.onset, t - window + 1, float(theta[0]),
+        state.onset = update_window_onset(state.onset, start, float(theta[0]),
                                           float(conf[0]), window, model.conf_thr)
     if model.onset_decoder == 'state':
         return dict(frame_index=t, onset_frame=state.state_onset, confidence=state.confidence,
