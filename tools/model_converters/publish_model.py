@@ -29,7 +29,6 @@ import os
 import os.path as osp
 import subprocess
 import sys
-import tempfile
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 if REPO not in sys.path:
@@ -38,6 +37,7 @@ if REPO not in sys.path:
 import torch  # noqa: E402
 
 from bleedorigin.utils.checkpoint import load_checkpoint_safely  # noqa: E402
+from bleedorigin.utils.io import atomic_output  # noqa: E402
 from bleedorigin.utils.model_zoo import (  # noqa: E402
     sha256sum,
     update_manifest,
@@ -125,28 +125,14 @@ def relative(path: str, base: str) -> str:
 
 
 def atomic_save(obj, path: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=osp.dirname(path), prefix='.' + osp.basename(path))
-    os.close(fd)
-    try:
+    with atomic_output(path) as tmp:
         torch.save(obj, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def atomic_write_lines(records, path: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=osp.dirname(path), prefix='.' + osp.basename(path))
-    try:
-        with os.fdopen(fd, 'w') as f:
-            for record in records:
-                f.write(json.dumps(record) + '\n')
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_output(path) as tmp, open(tmp, 'w') as f:
+        for record in records:
+            f.write(json.dumps(record) + '\n')
 
 
 def our_metrics(path: str) -> dict:

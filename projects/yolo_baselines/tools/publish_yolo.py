@@ -23,7 +23,6 @@ import os
 import os.path as osp
 import shutil
 import sys
-import tempfile
 
 REPO_ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..'))
 if REPO_ROOT not in sys.path:
@@ -32,6 +31,7 @@ if REPO_ROOT not in sys.path:
 import torch  # noqa: E402
 
 from bleedorigin.utils.checkpoint import load_checkpoint_safely  # noqa: E402
+from bleedorigin.utils.io import atomic_output  # noqa: E402
 from bleedorigin.utils.model_zoo import sha256sum, update_manifest, zoo_dir  # noqa: E402
 from projects.yolo_baselines.yolo_baselines.val_curve import (  # noqa: E402
     BENCH_VAL_FILE,
@@ -65,18 +65,6 @@ def half_state(checkpoint: dict, path: str) -> dict:
     return {'state_dict': state_dict, 'meta': meta}
 
 
-def _atomic_copy(src: str, dst: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=osp.dirname(dst), prefix='.' + osp.basename(dst))
-    os.close(fd)
-    try:
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dst)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
 def _zoo_bytes(zoo: str, replaced: str) -> int:
     return sum(osp.getsize(p) for p in glob.glob(osp.join(zoo, '**', '*'), recursive=True)
                if osp.isfile(p) and osp.abspath(p) != osp.abspath(replaced))
@@ -96,19 +84,13 @@ def publish(args) -> dict:
     os.makedirs(osp.join(zoo, 'logs'), exist_ok=True)
     state = half_state(load_checkpoint_safely(state_path, map_location='cpu'), state_path)
     target = osp.join(zoo, f'{args.name}.pth')
-    fd, tmp = tempfile.mkstemp(dir=zoo, prefix=f'.{args.name}', suffix='.pth')
-    os.close(fd)
-    try:
+    with atomic_output(target, suffix='.pth') as tmp:
         torch.save(state, tmp)
         size = osp.getsize(tmp)
         total = _zoo_bytes(zoo, target) + size
         if total > ZOO_SIZE_LIMIT:
             raise ValueError(f'{zoo} would hold {total / 2**20:.1f} MB with {args.name} '
                              f'({size / 2**20:.1f} MB): over the 20 MB limit')
-        os.replace(tmp, target)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
     check = load_checkpoint_safely(target, map_location='cpu')  # weights_only=True
     assert set(check['state_dict']) == set(state['state_dict']), target
 
@@ -118,7 +100,8 @@ def publish(args) -> dict:
                         (osp.join(args.run, BENCH_VAL_FILE), 'bench_val.jsonl')):
         if osp.isfile(src):
             dst = osp.join(zoo, 'logs', f'{args.name}.{suffix}')
-            _atomic_copy(src, dst)
+            with atomic_output(dst) as tmp:
+                shutil.copyfile(src, tmp)
             logs[suffix] = osp.relpath(dst, osp.dirname(zoo))
     meta_path = osp.join(args.run, 'run_meta.json')
     run_meta = {}
