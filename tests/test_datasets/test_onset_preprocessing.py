@@ -163,3 +163,20 @@ def test_warmup_windows_fire_on_a_clip_shorter_than_the_window(tmp_path):
     for frame in frames:
         state = stream.step(frame)
     assert state['onset_frame'] is None and state['confidence'] == 0.0
+    # warm-up windows need warmup_min_frames real frames: none ends before frame 3 here,
+    # offline and streaming alike; a clip shorter than that has no window at all
+    model.warmup_windows, model.warmup_min_frames = True, 4
+    with torch.no_grad():
+        starts = model._clip_windows(feats.shape[0])
+    assert starts == list(range(4 - WINDOW, len(frames) - WINDOW + 1))
+    stream.reset()
+    late = [stream.step(frame) for frame in frames]
+    assert [s['confidence'] for s in late[:3]] == [0.0] * 3
+    torch.testing.assert_close(torch.tensor([s['confidence'] for s in late[3:]]), conf[3:],
+                               atol=1e-4, rtol=1e-4)
+    assert late[-1]['onset_frame'] == model(**data, mode='predict')[0].pred_onset
+    model.warmup_min_frames = len(frames) + 1
+    short = model(**data, mode='predict')[0]
+    assert short.pred_onset is None and short.max_confidence == 0.0
+    stream.reset()
+    assert all(stream.step(frame)['onset_frame'] is None for frame in frames)

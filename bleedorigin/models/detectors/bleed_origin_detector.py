@@ -23,12 +23,12 @@ from ..utils import (
     dis_flow,
     onset_frame_input,
     onset_from_states,
-    onset_from_windows,
     onset_stream_update,
     pick_reference,
     red_difference_argmax,
     red_mask,
     rgb_to_hsv01,
+    update_window_onset,
     window_frame_index,
     window_starts,
 )
@@ -125,6 +125,10 @@ class BleedOriginDetector(BaseModel):
             the stream alike: a clip shorter than N, or an onset in the first N frames
             of a stream, can then fire. Train with ``SampleOnsetSegment(warmup_fraction
             > 0)``. False: windows start at frame 0 (older checkpoints).
+        warmup_min_frames (int): With ``warmup_windows``, the real frames a window needs
+            before it is decoded (1..N; ``window_starts``' ``min_frames``): the first
+            frames of a stream, or of the watch resumed after a dismissed alarm, cannot
+            fire on a window of padding. Default 1 (every window).
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -141,7 +145,8 @@ class BleedOriginDetector(BaseModel):
                  align_reference: bool = False, mdcfm_balance: bool = False,
                  onset_red_pool: int = 0, branch_clip: Optional[float] = None,
                  state_thr: float = 0.5, state_run: int = 5, onset_decoder: str = 'window',
-                 warmup_windows: bool = False, init_cfg: Optional[dict] = None) -> None:
+                 warmup_windows: bool = False, warmup_min_frames: int = 1,
+                 init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
             data_preprocessor = dict(type='BleedDataPreprocessor')
         if isinstance(data_preprocessor, dict):
@@ -181,6 +186,10 @@ class BleedOriginDetector(BaseModel):
                              '(state_loss_weight > 0)')
         self.onset_decoder = onset_decoder
         self.warmup_windows = bool(warmup_windows)
+        if not 1 <= int(warmup_min_frames) <= self.window_size:
+            raise ValueError(f'BleedOriginDetector: warmup_min_frames must be in [1, '
+                             f'N={self.window_size}], got {warmup_min_frames}')
+        self.warmup_min_frames = int(warmup_min_frames)
         expected = 4 if red_domain else 3
         if self.mdg.in_channels[0] != expected:
             raise ValueError(f'BleedOriginDetector: red_domain={red_domain} needs '
@@ -332,13 +341,16 @@ class BleedOriginDetector(BaseModel):
     def _windows(self, feats: torch.Tensor, starts: Sequence[int]) -> torch.Tensor:
         """(T, D) frame features -> (len(starts), N, D) (``window_frame_index``: warm-up
         windows repeat the first frame, a short clip without warm-up its last one)."""
+        if not len(starts):  # a clip shorter than warmup_min_frames: no window
+            return feats.new_zeros((0, self.window_size) + tuple(feats.shape[1:]))
         index = torch.as_tensor(window_frame_index(starts, self.window_size, feats.shape[0]),
                                 device=feats.device)
         return feats[index]
 
     def _clip_windows(self, num_frames: int, first: Optional[int] = None,
                       stride: int = 1) -> List[int]:
-        return window_starts(num_frames, self.window_size, first, stride, self.warmup_windows)
+        return window_starts(num_frames, self.window_size, first, stride, self.warmup_windows,
+                             self.warmup_min_frames if self.warmup_windows else 1)
 
     # ----------------------------------------------------------------- source branch
     def source_heatmap(self, image: torch.Tensor) -> torch.Tensor:
@@ -495,9 +507,13 @@ class BleedOriginDetector(BaseModel):
                 starts = self._clip_windows(feats.shape[0])
                 theta, conf = self.onset_head.predict(self._windows(feats, starts))
                 start0 = int(meta.get('segment_start', 0))
-                out.pred_onset = onset_from_windows(
-                    [s + start0 for s in starts], theta.tolist(), conf.tolist(),
-                    self.window_size, self.conf_thr, num)
+                # eq. 2 window by window with the online step's rule (update_window_onset,
+                # what StreamDetector runs per frame); the windows are the stream's
+                onset = None
+                for start, th, cf in zip(starts, theta.tolist(), conf.tolist()):
+                    onset = update_window_onset(onset, start + start0, th, cf,
+                                                self.window_size, self.conf_thr)
+                out.pred_onset = None if onset is None else min(onset, num - 1)
                 out.max_confidence = float(conf.max()) if conf.numel() else 0.0
                 if self.state_fc is not None:
                     probs = self.state_fc(feats)[:num, 0].sigmoid().tolist()

@@ -14,13 +14,18 @@ window, ``[e - N + 1, e]``; the frames before the first one are the first frame
 repeated (a still scene: zero motion and zero change), exactly what the stream has
 seen. Without warm-up, the windows start at 0 and a clip shorter than N gets one
 window right-padded with its last frame (the old behaviour).
+
+``min_frames`` (warm-up only) is the number of real frames a window needs before it is
+decoded: the first window ends at frame ``min_frames - 1`` (offline and online alike), so
+the first frames of a stream, or of the watch resumed after a dismissed alarm, cannot fire
+on a window that is mostly padding. A clip shorter than ``min_frames`` has no window.
 """
 import math
 from typing import List, Optional, Sequence, Tuple
 
 
 def window_starts(num_frames: int, window_size: int, first: Optional[int] = None,
-                  stride: int = 1, warmup: bool = False) -> List[int]:
+                  stride: int = 1, warmup: bool = False, min_frames: int = 1) -> List[int]:
     """First frame of every window slid over a clip (or training segment).
 
     Args:
@@ -30,17 +35,23 @@ def window_starts(num_frames: int, window_size: int, first: Optional[int] = None
             window ending at frame 0), else 0. Clamped to the last start.
         stride (int): Frames between window starts.
         warmup (bool): Windows may start before frame 0 (see the module docstring).
+        min_frames (int): With warm-up, real frames a window needs (1..N): no window
+            starts before ``min_frames - N``. Ignored without warm-up.
 
     Returns:
         list[int]: Starts in increasing order; the last window ends at frame T - 1
-        (warm-up, or T >= N), otherwise the single start 0.
+        (warm-up, or T >= N), otherwise the single start 0. Empty with warm-up when
+        T < ``min_frames``.
     """
     if num_frames < 1 or window_size < 1 or stride < 1:
         raise ValueError(f'window_starts: need num_frames, window_size and stride >= 1, got '
                          f'{num_frames}, {window_size}, {stride}')
     if warmup:
+        _check_min_frames(min_frames, window_size)
         last = num_frames - window_size
-        lowest = -(window_size - 1)
+        lowest = min_frames - window_size
+        if last < lowest:
+            return []
         first = lowest if first is None else max(int(first), lowest)
     else:
         last = max(num_frames - window_size, 0)
@@ -65,7 +76,13 @@ def window_frame_index(starts: Sequence[int], window_size: int, num_frames: int
 
 
 
-def newest_window(index: int, window_size: int, warmup: bool = False
+def _check_min_frames(min_frames: int, window_size: int) -> None:
+    if not 1 <= int(min_frames) <= window_size:
+        raise ValueError(f'min_frames must be in [1, window_size={window_size}], got '
+                         f'{min_frames}')
+
+
+def newest_window(index: int, window_size: int, warmup: bool = False, min_frames: int = 1
                   ) -> Optional[Tuple[int, List[int]]]:
     """The window a stream decodes after frame ``index`` (the online :func:`window_starts`).
 
@@ -73,13 +90,14 @@ def newest_window(index: int, window_size: int, warmup: bool = False
         index (int): t, the newest frame (>= 0).
         window_size (int): N.
         warmup (bool): Warm-up windows (a window ends at every frame).
+        min_frames (int): With warm-up, no window before frame ``min_frames - 1``.
 
     Returns:
         tuple | None: ``(start, tokens)``: the window ``[t - N + 1, t]`` and, per token, its
         position among the last ``min(t + 1, N)`` frame features the stream keeps (oldest
         first): :func:`window_frame_index` of that window shifted to the kept frames, so
         the stream gathers what ``predict`` gathers. None when no window ends at t
-        (without warm-up, before frame N - 1).
+        (without warm-up, before frame N - 1; with it, before frame ``min_frames - 1``).
     """
     if index < 0 or window_size < 1:
         raise ValueError(f'newest_window: need index >= 0 and window_size >= 1, got {index}, '
@@ -87,9 +105,14 @@ def newest_window(index: int, window_size: int, warmup: bool = False
     start = index - window_size + 1
     if start < 0 and not warmup:
         return None
+    if warmup:
+        _check_min_frames(min_frames, window_size)
+        if index + 1 < min_frames:
+            return None
     offset = max(start, 0)
     tokens = window_frame_index([start], window_size, index + 1)[0]
     return start, [i - offset for i in tokens]
+
 
 def onset_from_windows(starts: Sequence[int], thetas: Sequence[float],
                        confidences: Sequence[float], window_size: int,

@@ -62,7 +62,8 @@ def onset_stream_update(model, state: OnsetStreamState, frame: np.ndarray,
         model: ``BleedOriginDetector`` (``frame_feature``, ``state_probability``,
             ``is_clean_view``, ``window_prediction``, ``buffer_frame`` and its
             ``window_size``, ``conf_thr``, ``state_thr``, ``state_run``,
-            ``onset_decoder``, ``use_memory`` and, optionally, ``warmup_windows``).
+            ``onset_decoder``, ``use_memory`` and, optionally, ``warmup_windows`` and
+            ``warmup_min_frames``).
         state (OnsetStreamState): Updated in place.
         frame (np.ndarray): (H, W, 3) uint8 RGB as streamed (buffered for the source).
         current (tuple): ``model.onset_inputs(frame)``.
@@ -93,7 +94,9 @@ def onset_stream_update(model, state: OnsetStreamState, frame: np.ndarray,
     window = model.window_size
     # the window ending at t, gathered as predict gathers it (warm-up windows repeat
     # frame 0, which state.feats still holds while t < N)
-    newest = newest_window(t, window, getattr(model, 'warmup_windows', False))
+    warmup = getattr(model, 'warmup_windows', False)
+    newest = newest_window(t, window, warmup,
+                           getattr(model, 'warmup_min_frames', 1) if warmup else 1)
     if newest is not None:
         start, tokens = newest
         theta, conf = model.window_prediction(torch.stack(list(state.feats))[tokens][None])

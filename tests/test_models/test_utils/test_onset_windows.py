@@ -31,6 +31,24 @@ def test_window_starts_with_warmup_end_at_every_frame():
     assert window_starts(5, 4, first=3, warmup=True) == [1]
 
 
+def test_warmup_windows_need_min_frames_real_frames():
+    # N = 4, min_frames = 2: the first window ends at frame 1 (start -2)
+    assert window_starts(6, 4, warmup=True, min_frames=2) == [-2, -1, 0, 1, 2]
+    assert window_starts(6, 4, first=-3, warmup=True, min_frames=2) == [-2, -1, 0, 1, 2]
+    # min_frames = N is the window without warm-up on a clip of N frames or more
+    assert window_starts(6, 4, warmup=True, min_frames=4) == window_starts(6, 4)
+    # a clip shorter than min_frames has no window; min_frames is ignored without warm-up
+    assert window_starts(2, 4, warmup=True, min_frames=3) == []
+    assert window_starts(2, 4, min_frames=3) == [0]
+    assert newest_window(0, 4, warmup=True, min_frames=2) is None
+    assert newest_window(1, 4, warmup=True, min_frames=2) == (-2, [0, 0, 0, 1])
+    for bad in (0, 5):
+        with pytest.raises(ValueError, match='min_frames must be in'):
+            window_starts(6, 4, warmup=True, min_frames=bad)
+        with pytest.raises(ValueError, match='min_frames must be in'):
+            newest_window(3, 4, warmup=True, min_frames=bad)
+
+
 def test_window_frame_index_repeats_the_first_and_last_frame():
     assert window_frame_index([-2, 0, 3], 4, 6) == [[0, 0, 0, 1], [0, 1, 2, 3], [3, 4, 5, 5]]
     assert window_frame_index([0], 4, 1) == [[0, 0, 0, 0]]
