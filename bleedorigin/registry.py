@@ -68,3 +68,17 @@ TASK_UTILS = Registry('task util', parent=MMENGINE_TASK_UTILS)
 FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS, locations=['bleedorigin.datasets'])
 INFERENCERS = Registry('inferencer', parent=MMENGINE_INFERENCERS)
 LOG_PROCESSORS = Registry('log processor', parent=MMENGINE_LOG_PROCESSORS)
+
+
+def build_keypoint_codec(cfg: dict):
+    """Build an mmpose heatmap codec (``KEYPOINT_CODECS``) from any default scope.
+
+    The codecs live in mmpose's registry; building one while our scope is the default
+    would make mmengine search a ``bleedorigin`` child of that registry, warn and fall
+    back. mmpose (and torch) are imported here, not when the package is imported.
+    """
+    from mmengine.registry import DefaultScope
+    from mmpose.registry import KEYPOINT_CODECS
+
+    with DefaultScope.overwrite_default_scope('mmpose'):
+        return KEYPOINT_CODECS.build(cfg)

@@ -1,5 +1,7 @@
 """Registry plumbing: our modules build from mmdet/mmpose registries with the
 ``bleedorigin.`` prefix, and mmengine-provided types build from ours."""
+import logging
+
 import torch
 from mmdet.registry import MODELS as MMDET_MODELS
 from mmengine.registry import DefaultScope
@@ -45,3 +47,29 @@ def test_registries_are_children_of_mmengine_with_our_scope():
     assert MODELS.scope == 'bleedorigin'
     assert MODELS.parent is MMENGINE_MODELS
     assert MMENGINE_MODELS.children['bleedorigin'] is MODELS
+
+
+def test_keypoint_codecs_build_from_our_scope_without_the_fallback():
+    """mmpose's codecs are built under our default scope through mmpose's own scope (no
+    "Failed to search registry" fallback), and our scope is the default again after."""
+    from mmengine.logging import MMLogger
+
+    from bleedorigin.registry import build_keypoint_codec
+
+    cfg = dict(type='MSRAHeatmap', input_size=(64, 48), heatmap_size=(16, 12), sigma=2.0)
+    records = []
+    handler = type('Collect', (logging.Handler,), {'emit': lambda self, r: records.append(r)})()
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(handler)
+    try:
+        with DefaultScope.overwrite_default_scope('bleedorigin'):
+            codec = build_keypoint_codec(cfg)
+            assert DefaultScope.get_current_instance().scope_name == 'bleedorigin'
+            # what the plain mmpose registry does under our scope (the old warning)
+            from mmpose.registry import KEYPOINT_CODECS
+            KEYPOINT_CODECS.build(cfg)
+    finally:
+        logger.removeHandler(handler)
+    assert type(codec).__name__ == 'MSRAHeatmap' and codec.heatmap_size == (16, 12)
+    warned = [r for r in records if 'Failed to search registry' in r.getMessage()]
+    assert len(warned) == 1  # the plain build only

@@ -1,9 +1,8 @@
 """Gaussian heatmap targets of the bleeding source through an mmpose codec."""
 import numpy as np
 from mmcv.transforms import BaseTransform
-from mmpose.registry import KEYPOINT_CODECS
 
-from bleedorigin.registry import TRANSFORMS
+from bleedorigin.registry import TRANSFORMS, build_keypoint_codec
 
 
 @TRANSFORMS.register_module()
@@ -20,7 +19,7 @@ class GenerateSourceHeatmap(BaseTransform):
 
     def __init__(self, encoder: dict) -> None:
         self.encoder_cfg = encoder
-        self.encoder = KEYPOINT_CODECS.build(encoder)
+        self.encoder = build_keypoint_codec(encoder)
 
     def _encode(self, point) -> np.ndarray:
         keypoints = np.asarray(point, dtype=np.float32).reshape(1, 1, 2)

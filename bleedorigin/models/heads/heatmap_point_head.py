@@ -6,7 +6,6 @@ import torch
 import torch.nn.functional as F
 from mmengine.structures import InstanceData
 from mmpose.models.heads.base_head import BaseHead
-from mmpose.registry import KEYPOINT_CODECS
 from torch import nn
 
 from bleedorigin.constants import (
@@ -14,7 +13,7 @@ from bleedorigin.constants import (
     SOURCE_LOSS_POINT_WEIGHT,
     SOURCE_LOSS_PSEUDO_WEIGHT,
 )
-from bleedorigin.registry import MODELS
+from bleedorigin.registry import MODELS, build_keypoint_codec
 
 from ..utils import RedMask
 
@@ -128,7 +127,7 @@ class HeatmapPointHead(BaseHead):
         self.point_unit = point_unit
         self.softargmax_beta = softargmax_beta
         self.loss_ce_weight = loss_ce_weight
-        self.decoder = KEYPOINT_CODECS.build(decoder) if decoder is not None else None
+        self.decoder = build_keypoint_codec(decoder) if decoder is not None else None
         self.red_mask = RedMask()
         red_channels = 2 if image_channels == 6 else 1
         self.red_embed = nn.Sequential(
