@@ -50,3 +50,48 @@ def test_source_dataset_test_mode_and_pseudo_label(tmp_path):
     cache = np.load(dataset.data_list[0]['cache_path'])
     # the spot does not move in the rendered clip: the flow pseudo-label stays close
     assert np.abs(cache['pseudo_point'] - np.array([58.0, 45.0])).max() < 6
+
+
+@pytest.mark.parametrize('align', [False, True])
+def test_dataset_path_and_streaming_locate_give_the_same_source(tmp_path, align):
+    """tools/test.py (dataset + predict) and tools/benchmark.py (StreamDetector.locate on the
+    decoded onset frame and reference) run one resize, one alignment and one decode: the
+    same point, to float precision, on every positive clip."""
+    from tiny_models import SOURCE_SIZE, tiny_detector
+
+    from bleedorigin.apis import StreamDetector
+    from bleedorigin.datasets.bench import BenchIndex
+
+    root = make_detect_tree(tmp_path / 'bench')
+    torch.manual_seed(0)
+    model = tiny_detector(align_reference=align).eval()
+    with torch.no_grad():  # an initialised head predicts a flat heatmap: give it peaks
+        for param in model.source_head.parameters():
+            param.normal_(0.0, 0.5)
+    offset = model.reference_offset
+    dataset = BleedSourceDataset(
+        root, 'train', input_size=SOURCE_SIZE, reference_offset=offset, pseudo_offset=4,
+        cache_dir=str(tmp_path / 'cache'), test_mode=True, align_reference=align,
+        pipeline=[dict(type='LoadSourceFrames', with_pseudo=False),
+                  dict(type='PackSourceInputs')])
+    clips = {f'{c.patient_id}/{c.clip_id}': c for c in BenchIndex(root, 'train').clips}
+    stream = StreamDetector(model)
+    assert len(dataset) == 3
+    refined = []
+    for index in range(len(dataset)):
+        item = dataset[index]
+        sample = item['data_samples']
+        sample.set_metainfo(dict(task='source'))
+        data = model.data_preprocessor(dict(inputs=[item['inputs']], data_samples=[sample]))
+        offline = model(**data, mode='predict')[0]
+        clip = clips[sample.metainfo['clip_id']]
+        t = clip.onset_frame
+        frame, reference = clip.load_frames([t, max(t - offset, 0)])
+        x, y, score = stream.locate_source(frame, reference=reference)
+        np.testing.assert_allclose([x, y], offline.pred_point, atol=1e-4)
+        assert score == pytest.approx(offline.score, abs=1e-5)
+        # in input pixels: on an interior peak the codec refines by a quarter pixel (a
+        # plain argmax of the heatmap, the old streaming decode, does not)
+        refined.append(not float(x * SOURCE_SIZE[0] / clip.width).is_integer()
+                       or not float(y * SOURCE_SIZE[1] / clip.height).is_integer())
+    assert any(refined)

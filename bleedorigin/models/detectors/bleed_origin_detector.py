@@ -357,6 +357,14 @@ class BleedOriginDetector(BaseModel):
         """(B, Ci, H, W) source input -> (B, 1, H, W) heatmap."""
         return self.source_head(self.encoder(image))
 
+    def source_point(self, image: torch.Tensor) -> Tuple[float, float, float]:
+        """(1, Ci, H, W) source input -> (x, y, score) in input pixels: the head's decoder
+        (the heatmap codec's argmax and sub-pixel refinement), the one decode of the
+        dataset path (``predict``) and the streaming path (:meth:`locate`)."""
+        pred = self.source_head.predict(self.encoder(image))[0]
+        x, y = np.asarray(pred.keypoints, dtype=np.float64).reshape(-1)[:2]
+        return float(x), float(y), float(np.asarray(pred.keypoint_scores).reshape(-1)[0])
+
     # ------------------------------------------------------------------------- modes
     def branch_parameters(self) -> Dict[str, List[nn.Parameter]]:
         """Trainable parameters of the onset and the source branch."""
@@ -525,9 +533,7 @@ class BleedOriginDetector(BaseModel):
                 out.gt_onset = meta.get('gt_onset')
                 out.num_frames = num
             else:
-                pred = self.source_head.predict(self.encoder(item[:1]))[0]
-                x, y = np.asarray(pred.keypoints, dtype=np.float64).reshape(-1)[:2]
-                score = float(np.asarray(pred.keypoint_scores).reshape(-1)[0])
+                x, y, score = self.source_point(item[:1])
                 sx, sy = meta['scale_factor']
                 out.pred_point = [float(x) / sx, float(y) / sy]
                 out.score = score
@@ -662,12 +668,10 @@ class BleedOriginDetector(BaseModel):
         if self.align_reference and ref is not cur:
             ref = align_to(ref, cur)
         device = next(self.parameters()).device
-        heatmap = self.source_heatmap(self.source_input(cur, ref).to(device))[0, 0]
-        flat = int(heatmap.flatten().argmax())
+        x, y, score = self.source_point(self.source_input(cur, ref).to(device))
         in_w, in_h = self.source_input_size
-        x, y = flat % in_w, flat // in_w
         # same convention as the datasets: x_input = x_frame * (W / frame width)
-        return x * width / in_w, y * height / in_h, float(heatmap.max())
+        return x * width / in_w, y * height / in_h, score
 
     def locate_source(self, frame: np.ndarray, reference: Optional[np.ndarray] = None
                       ) -> Tuple[float, float, float]:
