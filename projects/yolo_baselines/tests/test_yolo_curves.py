@@ -9,6 +9,7 @@ from projects.yolo_baselines.yolo_baselines.val_curve import (
     BENCH_VAL_FILE,
     read_bench_val,
     read_results_csv,
+    read_run_chain,
     summarise_run,
 )
 
@@ -41,6 +42,29 @@ def test_read_results_csv_strips_padding(tmp_path):
     assert summary['best_epoch'] == 2 and summary['best_map50'] == pytest.approx(0.25)
     assert summary['epochs'] == 3 and summary['last_map50'] == pytest.approx(0.20)
     assert summary['train_seconds'] == pytest.approx(300.0)
+
+
+def test_a_chain_of_stages_numbers_epochs_on(tmp_path):
+    """RUN1+RUN2: the second stage (from the first's weights) continues the epoch count,
+    its time adds to the first's, and the restart is reported."""
+    first = write_run(tmp_path, [{'epoch': 3, 'metrics': {'onset/acc_8': 40.0}}])
+    (tmp_path / 'more').mkdir()
+    second = tmp_path / 'more' / 'run'
+    second.mkdir()
+    (second / 'results.csv').write_text(
+        'epoch,metrics/mAP50(B),time\n1,0.15,50.0\n2,0.30,110.0\n')
+    (second / BENCH_VAL_FILE).write_text(json.dumps(
+        {'epoch': 2, 'metrics': {'onset/acc_8': 60.0}}) + '\n')
+    results, records, restarts = read_run_chain(f'{first}+{second}')
+    np.testing.assert_allclose(results['epoch'], [1, 2, 3, 4, 5])
+    np.testing.assert_allclose(results['metrics/mAP50(B)'], [0.05, 0.25, 0.20, 0.15, 0.30])
+    assert 'train/box_loss' not in results  # not in every stage
+    assert [r['epoch'] for r in records] == [3, 5] and restarts == [3]
+    summary = summarise_run(f'{first}+{second}')
+    assert summary['best_epoch'] == 5 and summary['best_map50'] == pytest.approx(0.30)
+    assert summary['train_seconds'] == pytest.approx(410.0)
+    assert summary['restarts_after_epoch'] == [3]
+    assert summary['bench_val']['metrics']['onset/acc_8'] == 60.0
 
 
 def test_read_results_csv_bad_inputs(tmp_path):

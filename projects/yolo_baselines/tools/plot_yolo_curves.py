@@ -12,7 +12,9 @@ Left: ultralytics validation mAP50 (and mAP50-95) per epoch, from each run's
 Err≤100 on the validation clips at confidence 0.01, from ``bench_val.jsonl``
 (written every few epochs by the training callback, see the configs'
 ``bench_eval``). Works on a run that is still training. Prints (and with
-``--summary`` writes) the best epoch and mAP50 of each run.
+``--summary`` writes) the best epoch and mAP50 of each run. A run trained further
+as a new run from its last weights is given as a chain, ``LABEL=RUN1+RUN2``: epochs
+number on and a dotted line marks the restart of the schedule.
 """
 import argparse
 import os.path as osp
@@ -41,7 +43,7 @@ def run_spec(text: str):
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Plot YOLO training curves')
-    parser.add_argument('runs', nargs='+', type=run_spec, help='LABEL=RUN_DIR pairs')
+    parser.add_argument('runs', nargs='+', type=run_spec, help='LABEL=RUN_DIR pairs (RUN_DIR may be a chain RUN1+RUN2)')
     parser.add_argument('--out', required=True, help='PNG to write')
     parser.add_argument('--title', default='YOLO baselines: validation curves')
     parser.add_argument('--summary', help='also write the per-run summary as JSON')

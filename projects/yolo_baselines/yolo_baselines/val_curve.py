@@ -12,7 +12,7 @@ import json
 import os
 import os.path as osp
 from copy import deepcopy
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -75,16 +75,53 @@ def read_bench_val(path: str) -> List[dict]:
     return [by_epoch[e] for e in sorted(by_epoch)]
 
 
+def read_run_chain(run_dirs: str) -> Tuple[Dict[str, np.ndarray], List[dict], List[int]]:
+    """``results.csv`` columns and bench records of a run, or of stages trained one after
+    the other (``"RUN1+RUN2"``: RUN2 started from RUN1's last weights, a new schedule).
+
+    Epochs of a later stage are numbered on from the earlier stage's last epoch.
+
+    Returns:
+        tuple: the concatenated columns (columns of every stage), the bench records with
+        their epochs renumbered, and the last epoch of every stage but the last (where
+        a new schedule starts).
+    """
+    columns: Dict[str, list] = {}
+    records: List[dict] = []
+    restarts: List[int] = []
+    offset = 0
+    for stage, run_dir in enumerate(d for d in run_dirs.split('+') if d):
+        if stage:
+            restarts.append(offset)
+        results = read_results_csv(osp.join(run_dir, 'results.csv'))
+        epochs = results['epoch'] + offset
+        for name, values in results.items():
+            columns.setdefault(name, []).append(epochs if name == 'epoch' else values)
+        for record in read_bench_val(osp.join(run_dir, BENCH_VAL_FILE)):
+            records.append(dict(record, epoch=int(record['epoch']) + offset))
+        offset = int(epochs[-1])
+    if not columns:
+        raise ValueError(f'{run_dirs!r}: no run directory')
+    stages = len(restarts) + 1
+    merged = {k: np.concatenate(v) for k, v in columns.items() if len(v) == stages}
+    return merged, records, restarts
+
+
 def summarise_run(run_dir: str) -> dict:
-    """Best and last epoch of a run's ``results.csv`` (mAP50) and its bench records."""
-    results = read_results_csv(osp.join(run_dir, 'results.csv'))
+    """Best and last epoch of a run's ``results.csv`` (mAP50) and its bench records (a
+    ``"RUN1+RUN2"`` chain of stages counts its epochs and time over all stages)."""
+    results, records, restarts = read_run_chain(run_dir)
     map50 = results[MAP50_COLUMN]
     best = int(np.argmax(map50))
     summary = {'epochs': int(results['epoch'][-1]), 'best_epoch': int(results['epoch'][best]),
                'best_map50': float(map50[best]), 'last_map50': float(map50[-1])}
+    if restarts:
+        summary['restarts_after_epoch'] = restarts
     if 'time' in results:
-        summary['train_seconds'] = float(results['time'][-1])
-    records = read_bench_val(osp.join(run_dir, BENCH_VAL_FILE))
+        # ultralytics' time column is cumulative within a stage
+        ends = [i - 1 for i in range(1, len(results['epoch']))
+                if results['time'][i] < results['time'][i - 1]] + [len(results['time']) - 1]
+        summary['train_seconds'] = float(sum(results['time'][i] for i in ends))
     if records:
         summary['bench_val'] = records[-1]
     return summary
@@ -94,7 +131,9 @@ def plot_training_curves(runs: Dict[str, str], out: str, title: Optional[str] = 
     """One PNG: validation mAP50 per epoch (left) and onset/source metrics (right) per run.
 
     Args:
-        runs (dict): Label -> run directory (``results.csv``, optional ``bench_val.jsonl``).
+        runs (dict): Label -> run directory (``results.csv``, optional ``bench_val.jsonl``),
+            or a ``"RUN1+RUN2"`` chain of stages (:func:`read_run_chain`; a dotted line
+            marks where a stage restarted the schedule).
         out (str): PNG path (written atomically).
         title (str, optional): Figure title.
 
@@ -110,13 +149,14 @@ def plot_training_curves(runs: Dict[str, str], out: str, title: Optional[str] = 
     fig, (ax_map, ax_bench) = plt.subplots(1, 2, figsize=(11, 4))
     styles = ('-', '--', ':', '-.')
     for i, (label, run_dir) in enumerate(runs.items()):
-        results = read_results_csv(osp.join(run_dir, 'results.csv'))
+        results, records, restarts = read_run_chain(run_dir)
         line, = ax_map.plot(results['epoch'], results[MAP50_COLUMN], marker='.',
                             label=f'{label} mAP50')
+        for epoch in restarts:
+            ax_map.axvline(epoch + 0.5, ls=':', lw=1, color=line.get_color())
         if MAP5095_COLUMN in results:
             ax_map.plot(results['epoch'], results[MAP5095_COLUMN], ls=':',
                         color=line.get_color(), label=f'{label} mAP50-95')
-        records = read_bench_val(osp.join(run_dir, BENCH_VAL_FILE))
         for j, (task, name, text) in enumerate(CURVE_KEYS):
             points = [(r['epoch'], r['metrics'].get(f'{task}/{name}')) for r in records]
             points = [(e, v) for e, v in points if v is not None]
