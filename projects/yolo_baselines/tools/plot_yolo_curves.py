@@ -43,7 +43,8 @@ def run_spec(text: str):
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Plot YOLO training curves')
-    parser.add_argument('runs', nargs='+', type=run_spec, help='LABEL=RUN_DIR pairs (RUN_DIR may be a chain RUN1+RUN2)')
+    parser.add_argument('runs', nargs='+', type=run_spec,
+                        help='LABEL=RUN_DIR pairs (RUN_DIR may be a chain RUN1+RUN2)')
     parser.add_argument('--out', required=True, help='PNG to write')
     parser.add_argument('--title', default='YOLO baselines: validation curves')
     parser.add_argument('--summary', help='also write the per-run summary as JSON')
