@@ -76,6 +76,31 @@ def test_publish_writes_float16_file_and_manifest(tmp_path):
     np.testing.assert_allclose(conf16, conf32, atol=2e-2)
 
 
+def test_publish_a_model_trained_in_two_stages(tmp_path):
+    """--previous: epochs and time over both stages, both stages' logs, the weights of the
+    stage with the best validation mAP50 (the earlier one here)."""
+    from projects.yolo_baselines.tools.publish_yolo import main
+
+    first, _ = _fake_run(tmp_path / 'a')  # best mAP50 0.25 at epoch 2 of 3, 300 s
+    second, _ = _fake_run(tmp_path / 'b')
+    with open(osp.join(second, 'results.csv'), 'w') as f:
+        f.write('epoch,metrics/mAP50(B),time\n1,0.10,60.0\n2,0.20,120.0\n')
+    state = torch.load(osp.join(first, 'weights', 'best_state.pth'), weights_only=True)
+    state['epoch'] = 1  # tell the two stages' weights apart
+    torch.save(state, osp.join(first, 'weights', 'best_state.pth'))
+    zoo = str(tmp_path / 'checkpoints')
+    entry = main([second, 'yolo11n', '--config', CONFIG, '--zoo', zoo, '--command', 'a && b',
+                  '--previous', first])
+    assert entry['stages'] == 2 and entry['restarts_after_epoch'] == [3]
+    assert entry['epochs_run'] == 5 and entry['best_epoch'] == 2
+    assert entry['epoch'] == 1  # the first stage's weights, numbered within stage 1
+    assert entry['metrics']['val/mAP50'] == pytest.approx(0.25)
+    assert entry['training_time'] == '7 min (5 epochs)'  # 300 s + 120 s
+    assert set(entry['logs']) == {'stage1.results.csv', 'stage1.bench_val.jsonl',
+                                  'stage2.results.csv', 'stage2.bench_val.jsonl'}
+    assert osp.isfile(osp.join(zoo, 'logs', 'yolo11n.stage2.results.csv'))
+
+
 def test_publish_refuses_a_zoo_over_20_mb(tmp_path):
     run, _ = _fake_run(tmp_path)
     zoo = tmp_path / 'checkpoints'

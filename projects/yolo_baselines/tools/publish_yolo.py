@@ -15,6 +15,12 @@ loaded, with ``weights_only=True``), copies ``results.csv`` and
 epochs, best epoch, validation mAP50, whether the run stopped on its own
 (``patience``) and the command in ``checkpoints/manifest.json``. The whole
 ``checkpoints/`` folder must stay under 20 MB: publishing refuses to exceed it.
+
+A model trained in stages (a new run started from an earlier run's last weights, e.g.
+``--name yolo11n_cpu_more --cfg-options model=.../yolo11n_cpu/weights/last.pt``) is
+published with ``--previous EARLIER_RUN`` (oldest first, repeatable): epochs and time are
+counted over every stage, each stage's logs are copied (``NAME.stage1.results.csv``, ...)
+and the weights are the best validation mAP50 of any stage.
 """
 import argparse
 import datetime
@@ -48,6 +54,9 @@ def parse_args(argv=None):
     parser.add_argument('name', help='model name in the manifest, e.g. yolo11n')
     parser.add_argument('--config', required=True, help='config the run was trained with')
     parser.add_argument('--command', default='', help='the command that trained the model')
+    parser.add_argument('--previous', action='append', default=[],
+                        help='an earlier stage of the same model (its run directory; oldest '
+                        'first, repeatable)')
     parser.add_argument('--zoo', help='model zoo folder (default: <repo>/checkpoints)')
     return parser.parse_args(argv)
 
@@ -74,10 +83,15 @@ def publish(args) -> dict:
     """Publish ``args.run`` as ``args.name``; returns the manifest entry."""
     import json
 
-    state_path = osp.join(args.run, 'weights', 'best_state.pth')
-    if not osp.isfile(state_path):
-        raise FileNotFoundError(f'{state_path}: no best_state.pth (train with '
-                                'projects/yolo_baselines/tools/train_yolo.py)')
+    stages = list(getattr(args, 'previous', None) or []) + [args.run]
+    for stage in stages:
+        state_path = osp.join(stage, 'weights', 'best_state.pth')
+        if not osp.isfile(state_path):
+            raise FileNotFoundError(f'{state_path}: no best_state.pth (train with '
+                                    'projects/yolo_baselines/tools/train_yolo.py)')
+    # the weights: the stage with the best validation mAP50 (the last one on a tie)
+    best_stage = max(reversed(stages), key=lambda d: summarise_run(d)['best_map50'])
+    state_path = osp.join(best_stage, 'weights', 'best_state.pth')
     if not osp.isfile(args.config):
         raise FileNotFoundError(f'{args.config}: config file not found')
     zoo = zoo_dir(args.zoo)
@@ -94,15 +108,17 @@ def publish(args) -> dict:
     check = load_checkpoint_safely(target, map_location='cpu')  # weights_only=True
     assert set(check['state_dict']) == set(state['state_dict']), target
 
-    summary = summarise_run(args.run)
+    summary = summarise_run('+'.join(stages))
     logs = {}
-    for src, suffix in ((osp.join(args.run, 'results.csv'), 'results.csv'),
-                        (osp.join(args.run, BENCH_VAL_FILE), 'bench_val.jsonl')):
-        if osp.isfile(src):
-            dst = osp.join(zoo, 'logs', f'{args.name}.{suffix}')
-            with atomic_output(dst) as tmp:
-                shutil.copyfile(src, tmp)
-            logs[suffix] = osp.relpath(dst, osp.dirname(zoo))
+    for index, stage in enumerate(stages, 1):
+        tag = '' if len(stages) == 1 else f'stage{index}.'
+        for src, suffix in ((osp.join(stage, 'results.csv'), 'results.csv'),
+                            (osp.join(stage, BENCH_VAL_FILE), 'bench_val.jsonl')):
+            if osp.isfile(src):
+                dst = osp.join(zoo, 'logs', f'{args.name}.{tag}{suffix}')
+                with atomic_output(dst) as tmp:
+                    shutil.copyfile(src, tmp)
+                logs[tag + suffix] = osp.relpath(dst, osp.dirname(zoo))
     meta_path = osp.join(args.run, 'run_meta.json')
     run_meta = {}
     if osp.isfile(meta_path):
@@ -119,8 +135,12 @@ def publish(args) -> dict:
         'file': osp.relpath(target, osp.dirname(zoo)), 'sha256': sha256sum(target),
         'size': osp.getsize(target), 'dtype': 'float16 (rebuilt in float32 when loaded)',
         'imgsz': int(state['meta'].get('imgsz', 640)),
-        'epoch': int(state['meta'].get('epoch', 0)),
+        # numbered over every stage (the state file counts within its stage)
+        'epoch': int(state['meta'].get('epoch', 0)) + sum(
+            summarise_run(d)['epochs'] for d in stages[:stages.index(best_stage)]),
         'epochs_run': summary['epochs'], 'best_epoch': summary['best_epoch'],
+        'stages': len(stages),
+        'restarts_after_epoch': summary.get('restarts_after_epoch', []),
         'finished': bool(run_meta.get('finished', False)),
         'stopped_by_patience': bool(run_meta.get('early_stopped', False)),
         'command': args.command,
