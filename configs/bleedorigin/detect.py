@@ -60,7 +60,8 @@ model = dict(
 
 custom_hooks = [dict(type='NaNGuardHook')]
 default_hooks = dict(
-    checkpoint=dict(type='CheckpointHook', interval=300, by_epoch=False, max_keep_ckpts=2,
+    checkpoint=dict(type='CheckpointHook', interval={{_base_.val_interval}}, by_epoch=False,
+                    max_keep_ckpts=2,
                     # continuous (misses and false alarms count as N frames): a run that
                     # never fires cannot keep its first validation as "best" on a tie at 0
                     save_best='onset/select_err', rule='less', save_last=True),

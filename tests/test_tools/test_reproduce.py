@@ -47,7 +47,8 @@ def test_dry_run_prints_the_stages_in_order(tmp_path):
 def test_finished_stages_are_skipped_and_interrupted_ones_resumed(tmp_path, capsys):
     reproduce = _reproduce()
     root = tmp_path / 'runs'
-    for name in ('iter_1200.pth', 'best_onset_acc_8_iter_900.pth'):  # detect finished
+    detect_final = f'iter_{reproduce.max_iters("configs/bleedorigin/detect.py")}.pth'
+    for name in (detect_final, 'best_onset_acc_8_iter_900.pth'):  # detect finished
         (root / 'detect').mkdir(parents=True, exist_ok=True)
         (root / 'detect' / name).write_bytes(b'x')
     pre = root / 'track_pretrain'  # pretraining interrupted at iteration 150
@@ -62,7 +63,7 @@ def test_finished_stages_are_skipped_and_interrupted_ones_resumed(tmp_path, caps
         'track2': {'config': 'configs/bleedorigin/track_selftrain.py'}}}))
     assert reproduce.main(['--dry-run', '--work-root', str(root), '--zoo', str(zoo)]) == 0
     lines = _lines(capsys.readouterr().out)
-    assert lines[0] == (f'[reproduce] skip detect (train): done ({root}/detect/iter_1200.pth '
+    assert lines[0] == (f'[reproduce] skip detect (train): done ({root}/detect/{detect_final} '
                         'exists)')
     assert 'detect (test)' in lines[1]
     assert f'{root}/detect/best_onset_acc_8_iter_900.pth' in lines[1]  # best on validation
@@ -116,7 +117,7 @@ def test_full_run_chains_checkpoints_and_compares_with_the_zoo(tmp_path, monkeyp
     tools = [osp.basename(c[1]) for c in calls]
     assert tools == ['train.py', 'test.py', 'train.py', 'gen_pseudo_labels.py', 'train.py',
                      'test.py']
-    assert calls[1][3] == str(root / 'detect' / 'iter_1200.pth')
+    assert calls[1][3] == str(root / 'detect' / f'iter_{reproduce.max_iters(calls[0][2])}.pth')
     pretrained = str(root / 'track_pretrain' / f'iter_{reproduce.max_iters(calls[2][2])}.pth')
     assert calls[3][calls[3].index('--checkpoint') + 1] == pretrained
     assert calls[4][-1] == f'load_from={pretrained}'
