@@ -97,8 +97,9 @@ class BleedSourceDataset(BaseDataset):
         index = BenchIndex(self.data_root, self.split)
         self._metainfo['prior_onset_frame'] = median_train_onset(self.data_root)
         os.makedirs(self.cache_dir, exist_ok=True)
+        # "_aligned2": references aligned with the seeded RANSAC of align_to (2026-11-30)
         tag = (f'source{self.input_size[0]}x{self.input_size[1]}_r{self.reference_offset}'
-               f'_n{self.pseudo_offset}{"_aligned" if self.align_reference else ""}')
+               f'_n{self.pseudo_offset}{"_aligned2" if self.align_reference else ""}')
         data_list, skipped = [], 0
         positives = [c for c in index.clips if c.onset_frame is not None]
         bar = ProgressBar(len(positives)) if positives else None

@@ -157,6 +157,10 @@ def propagate_point(frames: Sequence[np.ndarray], point: Tuple[float, float]
     return x, y
 
 
+#: Seed of OpenCV's RNG before the RANSAC fit of :func:`align_to` (deterministic alignment).
+ALIGN_RNG_SEED = 0
+
+
 def align_to(moving: np.ndarray, fixed: np.ndarray, step: int = 8) -> np.ndarray:
     """Warp ``moving`` onto ``fixed`` with one global similarity transform.
 
@@ -183,6 +187,10 @@ def align_to(moving: np.ndarray, fixed: np.ndarray, step: int = 8) -> np.ndarray
     dst = src + flow[ys.ravel(), xs.ravel()]
     if len(src) < 3:
         return moving
+    # RANSAC draws from OpenCV's global RNG: seed it so the transform is a function of the
+    # two frames, not of how many RANSAC fits ran before in the process (the dataset cache
+    # and the streaming path gave points a pixel apart on 8 of 46 clips before this)
+    cv2.setRNGSeed(ALIGN_RNG_SEED)
     matrix, inliers = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC,
                                                   ransacReprojThreshold=2.0)
     if matrix is None or inliers is None or inliers.sum() < 3:
