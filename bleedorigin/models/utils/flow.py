@@ -14,11 +14,15 @@ import numpy as np
 _DIS = {}
 
 
-def _dis(preset: int = cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST):
-    # One DIS object per preset and process; creating it costs more than a small flow.
-    if preset not in _DIS:
-        _DIS[preset] = cv2.DISOpticalFlow_create(preset)
-    return _DIS[preset]
+def _dis(shape: tuple = (), preset: int = cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST):
+    # One DIS object per frame size and preset; creating it costs more than a small flow.
+    # Per size: an object that computed a flow at one size gives a different flow at another
+    # size than a fresh object does (OpenCV keeps state across sizes), which made the source
+    # point depend on whether the onset stream (64x48) had run before (2026-11-30).
+    key = (tuple(shape), preset)
+    if key not in _DIS:
+        _DIS[key] = cv2.DISOpticalFlow_create(preset)
+    return _DIS[key]
 
 
 def to_gray(rgb: np.ndarray) -> np.ndarray:
@@ -105,7 +109,7 @@ def dis_flow(prev_rgb: np.ndarray, cur_rgb: np.ndarray) -> np.ndarray:
     cur = cur_rgb if cur_rgb.ndim == 2 else to_gray(cur_rgb)
     if prev.shape != cur.shape:
         raise ValueError(f'dis_flow: frame shapes differ {prev.shape} vs {cur.shape}')
-    return _dis().calc(prev, cur, None)
+    return _dis(prev.shape).calc(prev, cur, None)
 
 
 def sequence_flow(frames: np.ndarray) -> np.ndarray:
@@ -120,7 +124,7 @@ def sequence_flow(frames: np.ndarray) -> np.ndarray:
     grey = [to_gray(f) for f in frames]
     flows = np.zeros(frames.shape[:3] + (2,), dtype=np.float32)
     for t in range(1, len(grey)):
-        flows[t] = _dis().calc(grey[t - 1], grey[t], None)
+        flows[t] = _dis(grey[t].shape).calc(grey[t - 1], grey[t], None)
     return flows
 
 

@@ -59,3 +59,22 @@ def test_align_to_fits_with_a_seeded_rng(monkeypatch):
     assert len(seen) == 4
     for probe in seen[1:]:
         np.testing.assert_array_equal(probe, seen[0])
+
+
+def test_dis_flow_at_one_size_does_not_depend_on_flows_at_another():
+    """A DIS object that computed a flow at one size returns a different flow at another
+    size than a fresh one (OpenCV state): dis_flow keeps one object per frame size, so the
+    source branch's flow (224x192) does not depend on the onset stream's (64x48)."""
+    from bleedorigin.models.utils import dis_flow, flow
+
+    big = _texture((192, 224), seed=2)
+    moved = np.roll(big, (3, 5), axis=(0, 1))
+    small, small_moved = (cv2.resize(x, (64, 48), interpolation=cv2.INTER_AREA)
+                          for x in (big, moved))
+    flow._DIS.clear()
+    first = dis_flow(big, moved)
+    dis_flow(small, small_moved)
+    np.testing.assert_array_equal(dis_flow(big, moved), first)
+    flow._DIS.clear()
+    dis_flow(small, small_moved)
+    np.testing.assert_array_equal(dis_flow(big, moved), first)
