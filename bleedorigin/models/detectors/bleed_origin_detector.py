@@ -350,7 +350,7 @@ class BleedOriginDetector(BaseModel):
     def _clip_windows(self, num_frames: int, first: Optional[int] = None,
                       stride: int = 1) -> List[int]:
         return window_starts(num_frames, self.window_size, first, stride, self.warmup_windows,
-                             self.warmup_min_frames if self.warmup_windows else 1)
+                             self.warmup_min_frames)
 
     # ----------------------------------------------------------------- source branch
     def source_heatmap(self, image: torch.Tensor) -> torch.Tensor:

@@ -14,7 +14,7 @@ import numpy as np
 _DIS = {}
 
 
-def _dis(shape: tuple = (), preset: int = cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST):
+def _dis(shape: tuple, preset: int = cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST):
     # One DIS object per frame size and preset; creating it costs more than a small flow.
     # Per size: an object that computed a flow at one size gives a different flow at another
     # size than a fresh object does (OpenCV keeps state across sizes), which made the source

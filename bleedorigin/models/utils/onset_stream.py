@@ -94,9 +94,8 @@ def onset_stream_update(model, state: OnsetStreamState, frame: np.ndarray,
     window = model.window_size
     # the window ending at t, gathered as predict gathers it (warm-up windows repeat
     # frame 0, which state.feats still holds while t < N)
-    warmup = getattr(model, 'warmup_windows', False)
-    newest = newest_window(t, window, warmup,
-                           getattr(model, 'warmup_min_frames', 1) if warmup else 1)
+    newest = newest_window(t, window, getattr(model, 'warmup_windows', False),
+                           getattr(model, 'warmup_min_frames', 1))
     if newest is not None:
         start, tokens = newest
         theta, conf = model.window_prediction(torch.stack(list(state.feats))[tokens][None])

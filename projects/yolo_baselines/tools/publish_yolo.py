@@ -90,8 +90,9 @@ def publish(args) -> dict:
             raise FileNotFoundError(f'{state_path}: no best_state.pth (train with '
                                     'projects/yolo_baselines/tools/train_yolo.py)')
     # the weights: the stage with the best validation mAP50 (the last one on a tie)
-    best_stage = max(reversed(stages), key=lambda d: summarise_run(d)['best_map50'])
-    state_path = osp.join(best_stage, 'weights', 'best_state.pth')
+    best_map50 = [summarise_run(d)['best_map50'] for d in stages]
+    best = max(reversed(range(len(stages))), key=best_map50.__getitem__)
+    state_path = osp.join(stages[best], 'weights', 'best_state.pth')
     if not osp.isfile(args.config):
         raise FileNotFoundError(f'{args.config}: config file not found')
     zoo = zoo_dir(args.zoo)
@@ -136,8 +137,8 @@ def publish(args) -> dict:
         'size': osp.getsize(target), 'dtype': 'float16 (rebuilt in float32 when loaded)',
         'imgsz': int(state['meta'].get('imgsz', 640)),
         # numbered over every stage (the state file counts within its stage)
-        'epoch': int(state['meta'].get('epoch', 0)) + sum(
-            summarise_run(d)['epochs'] for d in stages[:stages.index(best_stage)]),
+        'epoch': int(state['meta'].get('epoch', 0))
+        + ([0] + summary.get('restarts_after_epoch', []))[best],
         'epochs_run': summary['epochs'], 'best_epoch': summary['best_epoch'],
         'stages': len(stages),
         'restarts_after_epoch': summary.get('restarts_after_epoch', []),
