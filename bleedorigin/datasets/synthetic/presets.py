@@ -76,14 +76,6 @@ PRESETS: Dict[str, SyntheticPreset] = {
                             height=224, detect_frames=40, onset_range=(8, 28),
                             negative_fraction=0.2, long_fraction=0.25, long_post_onset=(31, 40),
                             two_source_fraction=0.25, annotation_stride=10),
-    # The tiny preset with clips that hold one N = 60 window of eq. 2 (100 frames, onsets
-    # 35-75): the smallest data a windowed onset detector without warm-up can fire on
-    # (the shipped-detector check of tests/test_utils/test_model_zoo.py; seconds).
-    'tiny_window': SyntheticPreset(name='tiny_window', num_patients=6, clips_per_patient=1,
-                                   width=260, height=224, detect_frames=100,
-                                   onset_range=(35, 75), negative_fraction=0.2,
-                                   long_fraction=0.25, long_post_onset=(31, 40),
-                                   two_source_fraction=0.25, annotation_stride=10),
     # Default configs: 36 patients x 9 clips = 324 clips (24/6/6 patients).
     'default': SyntheticPreset(name='default', num_patients=36, clips_per_patient=9),
     # Users with more compute: 3x the clips, more long tracking clips.
@@ -101,6 +93,15 @@ PRESETS: Dict[str, SyntheticPreset] = {
                    'instrument_interference'),
         event_rate_frames=300),
 }
+# The tiny preset with clips that hold one N = 60 window of eq. 2 (100 frames, onsets 35-75):
+# the smallest data a windowed onset detector without warm-up can fire on (the
+# shipped-detector check of tests/test_utils/test_model_zoo.py; seconds).
+PRESETS['tiny_window'] = replace(PRESETS['tiny'], name='tiny_window', detect_frames=100,
+                                 onset_range=(35, 75))
+# False alarms per hour at a resolution of 2 per hour: the same streams, 30 of them (30
+# minutes; one alarm = 2 per hour, where the six-stream set resolves 10 per hour).
+PRESETS['negative_streams_long'] = replace(PRESETS['negative_streams'],
+                                           name='negative_streams_long', num_patients=30)
 
 
 def get_preset(preset) -> SyntheticPreset:
