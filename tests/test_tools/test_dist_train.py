@@ -26,9 +26,12 @@ def test_dist_train_two_cpu_processes_then_test(tmp_path):
     work_dir = str(tmp_path / 'work')
     overrides = ['synthetic_data=None', 'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
                  'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
-                 'train_dataloader.persistent_workers=False', 'val_dataloader.num_workers=0']
+                 'train_dataloader.persistent_workers=False', 'val_dataloader.num_workers=0',
+                 'default_hooks.logger.interval=1']
     for loader in ('train_dataloader', 'val_dataloader'):
         overrides += [f'{loader}.dataset.datasets.{i}.data_root={data_root}' for i in (0, 1)]
+    # the default's third training set (hard negatives from long negative streams)
+    overrides.append(f'train_dataloader.dataset.datasets.2.data_root={data_root}')
     env = dict(os.environ, PORT=str(_free_port()), PYTHON=sys.executable)
     proc = subprocess.run(
         ['bash', osp.join(ROOT, 'tools', 'dist_train.sh'), 'configs/bleedorigin/detect.py', '2',
