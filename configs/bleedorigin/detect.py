@@ -72,12 +72,15 @@ hard_negatives_per_stream = 8  # segments per train stream (1,800 frames) and ep
 _onset = dict(type='BleedOnsetDataset', input_size={{_base_.onset_input_size}},
               red_pool={{_base_.onset_red_pool}}, pipeline={{_base_.onset_train_pipeline}},
               test_mode=False)
+# the source training set, named so that configs listing other onset sets can reuse it
+_source_train = dict(
+    type='BleedSourceDataset', data_root={{_base_.data_root}}, split='train',
+    input_size={{_base_.source_input_size}}, reference_offset={{_base_.reference_offset}},
+    pseudo_offset={{_base_.pseudo_offset}}, align_reference={{_base_.align_reference}},
+    samples_per_clip=1, pipeline={{_base_.source_train_pipeline}}, test_mode=False)
 train_dataloader = dict(dataset=dict(datasets=[
     dict(_onset, data_root={{_base_.data_root}}, split='train', samples_per_clip=1),
-    dict(type='BleedSourceDataset', data_root={{_base_.data_root}}, split='train',
-         input_size={{_base_.source_input_size}}, reference_offset={{_base_.reference_offset}},
-         pseudo_offset={{_base_.pseudo_offset}}, align_reference={{_base_.align_reference}},
-         samples_per_clip=1, pipeline={{_base_.source_train_pipeline}}, test_mode=False),
+    _source_train,
     dict(_onset, data_root=hard_negative_root, split='train',
          samples_per_clip=hard_negatives_per_stream),
 ]))

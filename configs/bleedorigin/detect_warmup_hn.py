@@ -33,10 +33,7 @@ _onset = dict(type='BleedOnsetDataset', input_size={{_base_.onset_input_size}},
               test_mode=False)
 train_dataloader = dict(dataset=dict(datasets=[
     dict(_onset, data_root={{_base_.data_root}}, split='train', samples_per_clip=1),
-    dict(type='BleedSourceDataset', data_root={{_base_.data_root}}, split='train',
-         input_size={{_base_.source_input_size}}, reference_offset={{_base_.reference_offset}},
-         pseudo_offset={{_base_.pseudo_offset}}, align_reference={{_base_.align_reference}},
-         samples_per_clip=1, pipeline={{_base_.source_train_pipeline}}, test_mode=False),
+    {{_base_._source_train}},
     # hard negatives: the 4 train streams of the seed-1 render, 6 segments each per epoch
     dict(_onset, data_root=hard_negative_root, split='train', samples_per_clip=6),
 ]))
