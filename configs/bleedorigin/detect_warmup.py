@@ -17,8 +17,5 @@ train_dataloader = dict(dataset=dict(datasets=[
     dict(type='BleedOnsetDataset', data_root={{_base_.data_root}}, split='train',
          input_size={{_base_.onset_input_size}}, red_pool={{_base_.onset_red_pool}},
          samples_per_clip=1, pipeline=onset_train_pipeline, test_mode=False),
-    dict(type='BleedSourceDataset', data_root={{_base_.data_root}}, split='train',
-         input_size={{_base_.source_input_size}}, reference_offset={{_base_.reference_offset}},
-         pseudo_offset={{_base_.pseudo_offset}}, align_reference={{_base_.align_reference}},
-         samples_per_clip=1, pipeline={{_base_.source_train_pipeline}}, test_mode=False),
+    {{_base_._source_train}},
 ]))

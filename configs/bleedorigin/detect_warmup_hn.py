@@ -4,13 +4,9 @@
 # default test split (Acc±8 82.6 vs 89.1).
 _base_ = './detect.py'
 
-# the benchmark and a second render of the long negative streams (seed 1; the streams
-# onset_alarm_eval.py measures are seed 0)
-hard_negative_root = 'data/negative_streams_train'
-synthetic_data = [
-    dict(data_root={{_base_.data_root}}, preset='default', seed=0),
-    dict(data_root=hard_negative_root, preset='negative_streams', seed=1),
-]
+# the benchmark and the seed-1 render of the long negative streams come from detect.py
+# (`synthetic_data`, `hard_negative_root`); this run took 6 segments per stream and epoch
+hard_negatives_per_stream = 6
 
 model = dict(
     # a window ends at every frame, the first N - 1 padded with frame 0, offline and in
@@ -34,6 +30,7 @@ _onset = dict(type='BleedOnsetDataset', input_size={{_base_.onset_input_size}},
 train_dataloader = dict(dataset=dict(datasets=[
     dict(_onset, data_root={{_base_.data_root}}, split='train', samples_per_clip=1),
     {{_base_._source_train}},
-    # hard negatives: the 4 train streams of the seed-1 render, 6 segments each per epoch
-    dict(_onset, data_root=hard_negative_root, split='train', samples_per_clip=6),
+    # hard negatives: the 4 train streams of the seed-1 render
+    dict(_onset, data_root={{_base_.hard_negative_root}}, split='train',
+         samples_per_clip=hard_negatives_per_stream),
 ]))
