@@ -107,3 +107,7 @@ model_wrapper_cfg = dict(type='MMDistributedDataParallel', find_unused_parameter
 # per-branch clipping happens in BleedOriginDetector.train_step; the global clip only
 # guards launchers that bypass it (each branch <= 5, so the sum stays below 10)
 optim_wrapper = dict(clip_grad=dict(max_norm=10.0))
+# the shipped checkpoint (checkpoints/manifest.json) was trained with one torch thread and
+# one data worker on 2 cores: the default is that run, so `tools/train.py` and
+# `tools/reproduce.sh` repeat it (pass `--cfg-options cpu_threads=2` for two threads)
+cpu_threads = 1
