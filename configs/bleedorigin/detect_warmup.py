@@ -4,6 +4,8 @@
 _base_ = './detect.py'
 
 model = dict(warmup_windows=True)
+# trains on the benchmark only: render nothing else (detect.py lists its hard negatives/positives)
+synthetic_data = [dict(data_root={{_base_.data_root}}, preset='default', seed=0)]
 
 onset_train_pipeline = [
     dict(type='SampleOnsetSegment', window_size={{_base_.window_size}}, num_windows=6,

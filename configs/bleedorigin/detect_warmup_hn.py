@@ -7,6 +7,11 @@ _base_ = './detect.py'
 # the benchmark and the seed-1 render of the long negative streams come from detect.py
 # (`synthetic_data`, `hard_negative_root`); this run took 6 segments per stream and epoch
 hard_negatives_per_stream = 6
+# the benchmark and the hard negatives only (not detect.py's hard positives of session 5)
+synthetic_data = [
+    dict(data_root={{_base_.data_root}}, preset='default', seed=0),
+    dict(data_root={{_base_.hard_negative_root}}, preset='negative_streams', seed=1),
+]
 
 model = dict(
     # a window ends at every frame, the first N - 1 padded with frame 0, offline and in

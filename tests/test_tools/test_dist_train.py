@@ -30,8 +30,10 @@ def test_dist_train_two_cpu_processes_then_test(tmp_path):
                  'default_hooks.logger.interval=1']
     for loader in ('train_dataloader', 'val_dataloader'):
         overrides += [f'{loader}.dataset.datasets.{i}.data_root={data_root}' for i in (0, 1)]
-    # the default's third training set (hard negatives from long negative streams)
-    overrides.append(f'train_dataloader.dataset.datasets.2.data_root={data_root}')
+    # the default's other training sets (hard negatives from long negative streams; hard
+    # positives, onset and source, from the instrument_onsets render)
+    overrides += [f'train_dataloader.dataset.datasets.{i}.data_root={data_root}'
+                  for i in (2, 3, 4)]
     env = dict(os.environ, PORT=str(_free_port()), PYTHON=sys.executable)
     proc = subprocess.run(
         ['bash', osp.join(ROOT, 'tools', 'dist_train.sh'), 'configs/bleedorigin/detect.py', '2',
