@@ -4,8 +4,8 @@
 # default test split (Acc±8 82.6 vs 89.1).
 _base_ = './detect.py'
 
-# the benchmark and the seed-1 render of the long negative streams come from detect.py
-# (`synthetic_data`, `hard_negative_root`); this run took 6 segments per stream and epoch
+# detect.py's seed-1 render of the long negative streams (`hard_negative_root`); this run took
+# 6 segments per stream and epoch
 hard_negatives_per_stream = 6
 # the benchmark and the hard negatives only (not detect.py's hard positives of session 5)
 synthetic_data = [

@@ -102,6 +102,15 @@ PRESETS['tiny_window'] = replace(PRESETS['tiny'], name='tiny_window', detect_fra
 # minutes; one alarm = 2 per hour, where the six-stream set resolves 10 per hour).
 PRESETS['negative_streams_long'] = replace(PRESETS['negative_streams'],
                                            name='negative_streams_long', num_patients=30)
+# Hard positives for the onset detector (issue 11, fifth step): 4 of the 6 onset errors of
+# the session-4 detector on the default test split are onsets that begin while an instrument
+# is in view (5 such clips of 46), while its training split holds 19 of 182 and the hard
+# negatives teach "instrument, no bleeding" many times per stream. Every clip here has
+# instrument passes (one round per 50 frames: 3-6 passes per 150-frame clip) and camera
+# jitter, so most onsets begin under an instrument; no long tracking clips.
+PRESETS['instrument_onsets'] = replace(
+    PRESETS['default'], name='instrument_onsets', num_patients=9, long_fraction=0.0,
+    scenarios=('camera_jitter', 'instrument_interference'), event_rate_frames=50)
 
 
 def get_preset(preset) -> SyntheticPreset:
@@ -120,12 +129,3 @@ def get_preset(preset) -> SyntheticPreset:
     if preset not in PRESETS:
         raise ValueError(f'unknown synthetic preset {preset!r}; choose one of {sorted(PRESETS)}')
     return PRESETS[preset]
-# Hard positives for the onset detector (issue 11, fifth step): 4 of the 6 onset errors of
-# the session-4 detector on the default test split are onsets that begin while an instrument
-# is in view (5 such clips of 46), while its training split holds 19 of 182 and the hard
-# negatives teach "instrument, no bleeding" many times per stream. Every clip here has
-# instrument passes (one round per 50 frames: 3-6 passes per 150-frame clip) and camera
-# jitter, so most onsets begin under an instrument; no long tracking clips.
-PRESETS['instrument_onsets'] = replace(
-    PRESETS['default'], name='instrument_onsets', num_patients=9, long_fraction=0.0,
-    scenarios=('camera_jitter', 'instrument_interference'), event_rate_frames=50)
