@@ -16,6 +16,10 @@ WINDOW_SIZE = 60
 #: A window's onset counts only when its S_conf exceeds this (eq. 2, Algorithm 1).
 ONSET_CONF_THRESHOLD = 0.5
 
+#: Consecutive confident windows before an onset is announced (the alarm gate,
+#: ``WindowRun``). 1 is eq. 2 as printed; configs set their own (docs/detect.md).
+ONSET_CONFIRM_WINDOWS = 1
+
 #: Refresh interval of the tracker's queries in tracked frames (default: N).
 REFRESH_INTERVAL = WINDOW_SIZE
 

@@ -11,12 +11,13 @@ from mmengine.model import BaseModel
 from mmengine.structures import BaseDataElement
 from torch import nn
 
-from bleedorigin.constants import ONSET_CONF_THRESHOLD
+from bleedorigin.constants import ONSET_CONF_THRESHOLD, ONSET_CONFIRM_WINDOWS
 from bleedorigin.registry import MODELS
 
 from ..necks.mdcfm import CleanViewMemory, mdcfm_targets
 from ..utils import (
     OnsetStreamState,
+    WindowRun,
     align_to,
     avg_max_pool,
     check_rgb_frame,
@@ -129,6 +130,10 @@ class BleedOriginDetector(BaseModel):
             before it is decoded (1..N; ``window_starts``' ``min_frames``): the first
             frames of a stream, or of the watch resumed after a dismissed alarm, cannot
             fire on a window of padding. Default 1 (every window).
+        onset_confirm (int): The alarm gate of eq. 2 (``WindowRun``): the onset exists
+            once this many consecutive windows were confident, offline and in the stream
+            alike; its frame is eq. 2's, the earliest over that run. Defaults to
+            ``ONSET_CONFIRM_WINDOWS`` (1: eq. 2 as printed, the first confident window).
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -146,6 +151,7 @@ class BleedOriginDetector(BaseModel):
                  onset_red_pool: int = 0, branch_clip: Optional[float] = None,
                  state_thr: float = 0.5, state_run: int = 5, onset_decoder: str = 'window',
                  warmup_windows: bool = False, warmup_min_frames: int = 1,
+                 onset_confirm: int = ONSET_CONFIRM_WINDOWS,
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
             data_preprocessor = dict(type='BleedDataPreprocessor')
@@ -190,6 +196,10 @@ class BleedOriginDetector(BaseModel):
             raise ValueError(f'BleedOriginDetector: warmup_min_frames must be in [1, '
                              f'N={self.window_size}], got {warmup_min_frames}')
         self.warmup_min_frames = int(warmup_min_frames)
+        if int(onset_confirm) < 1:
+            raise ValueError(f'BleedOriginDetector: onset_confirm must be >= 1, got '
+                             f'{onset_confirm}')
+        self.onset_confirm = int(onset_confirm)
         expected = 4 if red_domain else 3
         if self.mdg.in_channels[0] != expected:
             raise ValueError(f'BleedOriginDetector: red_domain={red_domain} needs '
@@ -517,10 +527,10 @@ class BleedOriginDetector(BaseModel):
                 start0 = int(meta.get('segment_start', 0))
                 # eq. 2 window by window with the online step's rule (update_window_onset,
                 # what StreamDetector runs per frame); the windows are the stream's
-                onset = None
+                onset, run = None, WindowRun(self.onset_confirm)
                 for start, th, cf in zip(starts, theta.tolist(), conf.tolist()):
                     onset = update_window_onset(onset, start + start0, th, cf,
-                                                self.window_size, self.conf_thr)
+                                                self.window_size, self.conf_thr, run)
                 out.pred_onset = None if onset is None else min(onset, num - 1)
                 out.max_confidence = float(conf.max()) if conf.numel() else 0.0
                 if self.state_fc is not None:

@@ -9,6 +9,7 @@ from .flow import (
     to_gray,
 )
 from .onset_decoding import (
+    WindowRun,
     newest_window,
     onset_from_states,
     onset_from_windows,
@@ -34,6 +35,7 @@ __all__ = [
     'to_gray', 'align_to', 'avg_max_pool', 'onset_frame_input', 'onset_clip_input',
     'check_rgb_frame', 'ONSET_INPUT_CHANNELS', 'onset_from_states', 'OnsetStreamState',
     'onset_stream_update', 'pick_reference', 'update_state_run', 'update_window_onset',
+    'WindowRun',
     'lucas_kanade', 'forward_backward_lucas_kanade', 'window_starts', 'window_frame_index',
     'newest_window'
 ]

@@ -116,9 +116,13 @@ def newest_window(index: int, window_size: int, warmup: bool = False, min_frames
 
 def onset_from_windows(starts: Sequence[int], thetas: Sequence[float],
                        confidences: Sequence[float], window_size: int,
-                       conf_thr: float = 0.5, num_frames: Optional[int] = None
-                       ) -> Optional[int]:
+                       conf_thr: float = 0.5, num_frames: Optional[int] = None,
+                       confirm: int = 1) -> Optional[int]:
     """Earliest ``t + floor(theta * N)`` among windows with ``S_conf > conf_thr``.
+
+    With ``confirm = K > 1`` (the alarm gate, :class:`WindowRun`) the onset exists once
+    K consecutive windows (in the order given) were confident; it is then the earliest
+    frame of that run and of every later confident window. K = 1 is eq. 2 as printed.
 
     Args:
         starts (Sequence[int]): First frame t of every window (negative: a warm-up
@@ -128,10 +132,18 @@ def onset_from_windows(starts: Sequence[int], thetas: Sequence[float],
         window_size (int): N.
         conf_thr (float): Confidence threshold (paper: 0.5).
         num_frames (int, optional): Clip length; predictions are clipped to it.
+        confirm (int): K, consecutive confident windows before the onset exists (>= 1).
 
     Returns:
-        int | None: The onset frame, or None when no window is confident.
+        int | None: The onset frame, or None when no window is confident (no run of K).
     """
+    if confirm != 1:
+        run, onset = WindowRun(confirm), None
+        for start, theta, conf in zip(starts, thetas, confidences):
+            onset = update_window_onset(onset, start, theta, conf, window_size, conf_thr, run)
+        if onset is not None and num_frames is not None:
+            onset = min(onset, int(num_frames) - 1)
+        return onset
     best = None
     for start, theta, conf in zip(starts, thetas, confidences):
         if conf <= conf_thr:
@@ -185,10 +197,49 @@ def update_state_run(count: int, probability: float, threshold: float, run: int,
     return count, (index - run + 1 if count == run else None)
 
 
+class WindowRun:
+    """The alarm gate of eq. 2: the run of consecutive confident windows before the onset.
+
+    Eq. 2 fires on the first window with ``S_conf > conf_thr``. A transient distractor (an
+    instrument entering, a flush) can lift one or a few windows above it, while bleeding
+    keeps every later window confident. With ``confirm = K`` the onset exists only once K
+    consecutive windows were confident (K - 1 frames of latency in a stream); the onset
+    frame is still eq. 2's, the earliest over that run (and, after it, over every later
+    confident window). K = 1 is eq. 2 as printed.
+
+    Args:
+        confirm (int): K (>= 1).
+    """
+
+    def __init__(self, confirm: int = 1) -> None:
+        if int(confirm) < 1:
+            raise ValueError(f'WindowRun: confirm must be >= 1, got {confirm}')
+        self.confirm = int(confirm)
+        self.count = 0  # consecutive confident windows so far
+        self.earliest: Optional[int] = None  # earliest onset frame over them
+
+    def push(self, candidate: Optional[int]) -> Optional[int]:
+        """One window's eq. 2 frame (None: not confident) -> the onset once the run is K
+        long, else None."""
+        if candidate is None:
+            self.count, self.earliest = 0, None
+            return None
+        self.count += 1
+        self.earliest = candidate if self.earliest is None else min(self.earliest, candidate)
+        return self.earliest if self.count >= self.confirm else None
+
+
 def update_window_onset(onset: Optional[int], start: int, theta: float, confidence: float,
-                        window_size: int, conf_thr: float) -> Optional[int]:
-    """Eq. 2 online: the earliest onset over the windows seen so far, this one included."""
+                        window_size: int, conf_thr: float, run: Optional[WindowRun] = None
+                        ) -> Optional[int]:
+    """Eq. 2 online: the earliest onset over the windows seen so far, this one included.
+
+    ``run`` (the alarm gate, updated in place) holds back the first onset until its
+    ``confirm`` consecutive windows were confident; None (or K = 1) is eq. 2 as printed.
+    """
     candidate = onset_from_windows([start], [theta], [confidence], window_size, conf_thr)
-    if candidate is None:
-        return onset
-    return candidate if onset is None else min(onset, candidate)
+    if onset is not None:
+        return onset if candidate is None else min(onset, candidate)
+    if run is None:
+        return candidate
+    return run.push(candidate)

@@ -15,7 +15,7 @@ from typing import Any, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
-from .onset_decoding import newest_window, update_state_run, update_window_onset
+from .onset_decoding import WindowRun, newest_window, update_state_run, update_window_onset
 
 
 class OnsetStreamState:
@@ -37,6 +37,7 @@ class OnsetStreamState:
         self.memory = memory
         self.feats: deque = deque(maxlen=window_size)  # (D,) per frame, newest last
         self.onset: Optional[int] = None  # eq. 2, earliest over the windows seen
+        self.run: Optional[WindowRun] = None  # the alarm gate (model.onset_confirm)
         self.confidence = 0.0  # S_conf of the newest window
         self.state_count = 0  # consecutive frames above the state threshold
         self.state_onset: Optional[int] = None
@@ -62,8 +63,8 @@ def onset_stream_update(model, state: OnsetStreamState, frame: np.ndarray,
         model: ``BleedOriginDetector`` (``frame_feature``, ``state_probability``,
             ``is_clean_view``, ``window_prediction``, ``buffer_frame`` and its
             ``window_size``, ``conf_thr``, ``state_thr``, ``state_run``,
-            ``onset_decoder``, ``use_memory`` and, optionally, ``warmup_windows`` and
-            ``warmup_min_frames``).
+            ``onset_decoder``, ``use_memory`` and, optionally, ``warmup_windows``,
+            ``warmup_min_frames`` and ``onset_confirm``).
         state (OnsetStreamState): Updated in place.
         frame (np.ndarray): (H, W, 3) uint8 RGB as streamed (buffered for the source).
         current (tuple): ``model.onset_inputs(frame)``.
@@ -100,8 +101,10 @@ def onset_stream_update(model, state: OnsetStreamState, frame: np.ndarray,
         start, tokens = newest
         theta, conf = model.window_prediction(torch.stack(list(state.feats))[tokens][None])
         state.confidence = float(conf[0])
+        if state.run is None:
+            state.run = WindowRun(getattr(model, 'onset_confirm', 1))
         state.onset = update_window_onset(state.onset, start, float(theta[0]),
-                                          float(conf[0]), window, model.conf_thr)
+                                          float(conf[0]), window, model.conf_thr, state.run)
     if model.onset_decoder == 'state':
         return dict(frame_index=t, onset_frame=state.state_onset, confidence=state.confidence,
                     window_onset_frame=state.onset, state_onset_frame=state.state_onset)

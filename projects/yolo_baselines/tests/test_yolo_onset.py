@@ -14,6 +14,17 @@ def test_first_frame_above_is_strict_and_handles_no_alarm():
         first_frame_above(conf, 1.0)
 
 
+def test_first_frame_above_with_an_alarm_gate():
+    conf = [0.3, 0.0, 0.3, 0.3, 0.0, 0.3, 0.3, 0.3, 0.0]
+    assert first_frame_above(conf, 0.1, run=1) == 0
+    assert first_frame_above(conf, 0.1, run=2) == 2  # the first run of two
+    assert first_frame_above(conf, 0.1, run=3) == 5
+    assert first_frame_above(conf, 0.1, run=4) is None
+    assert first_frame_above(conf[:2], 0.1, run=3) is None  # shorter than the run
+    with pytest.raises(ValueError, match='run must be >= 1'):
+        first_frame_above(conf, 0.1, run=0)
+
+
 def test_source_at_frame():
     assert source_at_frame(0.3, (10.0, 20.0), 0.25) == (10.0, 20.0)
     assert source_at_frame(0.2, (10.0, 20.0), 0.25) is None
@@ -38,7 +49,7 @@ def test_yolo_metrics_against_hand_computed(tiny_bench):
     detections = [{'confidences': np.asarray(conf[k], np.float32), 'centres': centres[k]}
                   for k in order]
     m = yolo_metrics('YOLOv11-n', clips, detections, thresholds=(0.25, 0.01),
-                     table_threshold=0.01)
+                     table_threshold=0.01, runs=(1, 2, 3))
     # threshold 0.01: onsets 3 (gt 3), 1 (gt 5), None (gt 4) -> acc_0 1/3, acc_4 2/3
     assert m['onset/YOLOv11-n/acc_0'] == pytest.approx(100 / 3)
     assert m['onset/YOLOv11-n/acc_4'] == pytest.approx(200 / 3)
@@ -54,7 +65,15 @@ def test_yolo_metrics_against_hand_computed(tiny_bench):
     assert m['source/YOLOv11-n/err_le_50'] == pytest.approx(200 / 3)
     assert m['source/YOLOv11-n/miss_rate'] == pytest.approx(100 / 3)
     assert m['yolo_source/YOLOv11-n/c0.25_err_le_100'] == pytest.approx(100 / 3)
+    # alarm gate K = 3 at 0.01: P1_C1 has a run of two only (miss), P1_C2 one frame (no
+    # false alarm), P2_C1 never three in a row (miss), P3_C1 a miss
+    assert m['yolo_gate/YOLOv11-n@k3/c0.01_miss_rate'] == pytest.approx(100.0)
+    assert m['yolo_gate/YOLOv11-n@k3/c0.01_false_alarm_rate'] == 0.0
+    # K = 2 at 0.01: P1_C1 onset 3 (exact), P2_C1 first run of two at 5 (exact)
+    assert m['yolo_gate/YOLOv11-n@k2/c0.01_acc_0'] == pytest.approx(200 / 3)
+    assert m['yolo_gate/YOLOv11-n@k2/c0.01_false_alarm_rate'] == 0.0
     tables = render_confidence_tables(m, thresholds=(0.25, 0.01))
     assert 'Table 5' in tables and 'Table 6' in tables and '| YOLOv11-n |' in tables
+    assert 'Table 5b' in tables and '| YOLOv11-n@k3 |' in tables and '| YOLOv11-n@k1 |' in tables
     with pytest.raises(ValueError, match='must not contain'):
         yolo_metrics('a/b', clips, detections)

@@ -9,7 +9,9 @@ Flat keys:
 - ``onset/<method>/<metric>`` and ``source/<method>/<metric>`` at the table
   threshold (Tables 3 and 4, paper: 0.01);
 - ``yolo_onset/<method>/c<thr>_acc_<k>`` and ``yolo_source/<method>/c<thr>_<metric>``
-  for every confidence threshold (Tables 5 and 6).
+  for every confidence threshold (Tables 5 and 6);
+- ``yolo_gate/<method>@k<K>/c<thr>_<metric>`` for every alarm gate K > 1 (the onset is
+  the first frame of K consecutive frames above the threshold) and threshold (Table 5b).
 """
 from typing import Dict, List, Sequence
 
@@ -20,7 +22,13 @@ from bleedorigin.evaluation.functional import onset_accuracy
 from bleedorigin.evaluation.mllm import score_source_predictions
 from bleedorigin.evaluation.tables import POINT_COLUMNS, render_table
 
-from .onset import CONFIDENCE_THRESHOLDS, TABLE_THRESHOLD, first_frame_above, source_at_frame
+from .onset import (
+    CONFIDENCE_THRESHOLDS,
+    GATE_RUNS,
+    TABLE_THRESHOLD,
+    first_frame_above,
+    source_at_frame,
+)
 
 CONF_TOLERANCES = (*ONSET_TOLERANCES, 16)  # Table 5 adds ±16
 
@@ -39,7 +47,8 @@ def threshold_key(threshold: float) -> str:
 
 def yolo_metrics(method: str, clips: Sequence, detections: Sequence[Dict[str, np.ndarray]],
                  thresholds: Sequence[float] = CONFIDENCE_THRESHOLDS,
-                 table_threshold: float = TABLE_THRESHOLD) -> Dict[str, float]:
+                 table_threshold: float = TABLE_THRESHOLD,
+                 runs: Sequence[int] = GATE_RUNS) -> Dict[str, float]:
     """Onset and source metrics of one YOLO variant at every threshold.
 
     Args:
@@ -48,6 +57,7 @@ def yolo_metrics(method: str, clips: Sequence, detections: Sequence[Dict[str, np
         detections (Sequence[dict]): :func:`collect_detections` output, same order.
         thresholds (Sequence[float]): Confidence thresholds of Tables 5/6.
         table_threshold (float): Threshold reported in Tables 3/4.
+        runs (Sequence[int]): Alarm gates K of Table 5b (K = 1 is Table 5).
 
     Returns:
         dict: Flat metric keys (see module docstring).
@@ -77,6 +87,14 @@ def yolo_metrics(method: str, clips: Sequence, detections: Sequence[Dict[str, np
         tag = threshold_key(threshold)
         for name, value in onset.items():
             metrics[f'yolo_onset/{method}/{tag}_{name}'] = value
+        for run in runs:
+            if int(run) == 1:
+                continue
+            gated = onset_accuracy([first_frame_above(d['confidences'], threshold, run)
+                                    for d in detections], gt_onsets, lengths,
+                                   tolerances=CONF_TOLERANCES)
+            for name, value in gated.items():
+                metrics[f'yolo_gate/{method}@k{int(run)}/{tag}_{name}'] = value
         for name, value in source.items():
             metrics[f'yolo_source/{method}/{tag}_{name}'] = value
         if threshold == table_threshold:
@@ -109,4 +127,18 @@ def render_confidence_tables(metrics: Dict[str, float],
         columns = [(f'{threshold_key(t)}_{k}', f'{t:g}: {h}', hib)
                    for t in thresholds for k, h, hib in base_columns]
         blocks.append(render_table(title, rows, columns))
+    gate_rows: Dict[str, Dict[str, float]] = {}
+    for key, value in metrics.items():
+        parts = key.split('/')
+        if len(parts) == 3 and parts[0] in ('yolo_onset', 'yolo_gate'):
+            row = parts[1] if parts[0] == 'yolo_gate' else f'{parts[1]}@k1'
+            gate_rows.setdefault(row, {})[parts[2]] = value
+    if any('@k1' not in row for row in gate_rows):
+        columns = [(f'{threshold_key(t)}_{k}', f'{t:g}: {h}', hib) for t in thresholds
+                   for k, h, hib in (('acc_0', '±≤0', True), ('acc_8', '±≤8', True),
+                                     ('miss_rate', 'miss % ↓', False),
+                                     ('false_alarm_rate', 'FA % ↓', False))]
+        blocks.append(render_table(
+            'Table 5b: YOLO onset with the alarm gate (first frame of K consecutive frames '
+            'above the threshold; @k1 is Table 5)', dict(sorted(gate_rows.items())), columns))
     return '\n'.join(blocks)

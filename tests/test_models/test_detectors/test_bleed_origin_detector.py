@@ -110,6 +110,44 @@ def test_streaming_matches_offline_and_is_bounded():
     assert legacy == states
 
 
+@pytest.mark.parametrize('confirm', [1, 3, 7, 8])
+def test_alarm_gate_is_the_same_offline_and_streaming(confirm):
+    # every window confident: 14 frames give 14 - WINDOW + 1 = 7 windows, the first
+    # ending at frame WINDOW - 1; the gate announces the onset at the confirm-th one
+    torch.manual_seed(0)
+    model = tiny_detector(onset_confirm=confirm).eval()
+    with torch.no_grad():
+        model.onset_head.fc2.bias[1] = 10.0
+    inputs, sample = onset_item(num_frames=14, onset=9)
+    data = model.data_preprocessor(dict(inputs=[inputs], data_samples=[sample]))
+    offline = model(**data, mode='predict')[0].pred_onset
+    frames = inputs['rgb'].permute(0, 2, 3, 1).numpy()
+    stream = StreamDetector(model)
+    onsets = [stream.step(np.ascontiguousarray(f))['onset_frame'] for f in frames]
+    first = next((t for t, o in enumerate(onsets) if o is not None), None)
+    if confirm > 14 - WINDOW + 1:
+        assert offline is None and first is None
+    else:
+        assert first == WINDOW - 1 + confirm - 1
+        assert onsets[-1] == offline
+        # the gate delays the announcement, not the onset eq. 2 finds over the clip
+        assert offline == tiny_detector_onset(inputs, sample)
+
+
+def tiny_detector_onset(inputs, sample):
+    torch.manual_seed(0)
+    model = tiny_detector().eval()
+    with torch.no_grad():
+        model.onset_head.fc2.bias[1] = 10.0
+    data = model.data_preprocessor(dict(inputs=[inputs], data_samples=[sample]))
+    return model(**data, mode='predict')[0].pred_onset
+
+
+def test_alarm_gate_rejects_zero():
+    with pytest.raises(ValueError, match='onset_confirm must be >= 1'):
+        tiny_detector(onset_confirm=0)
+
+
 def test_red_domain_state_loss_and_teacher_memory():
     torch.manual_seed(0)
     model = tiny_detector(mdg_in_channels=(4, 3, 2), red_domain=True, state_loss_weight=1.0,

@@ -2,8 +2,10 @@
 import pytest
 
 from bleedorigin.models.utils import (
+    WindowRun,
     newest_window,
     onset_from_windows,
+    update_window_onset,
     window_frame_index,
     window_starts,
 )
@@ -101,3 +103,46 @@ def test_newest_window_gathers_what_predict_gathers(warmup):
         kept = list(range(max(t - size + 1, 0), t + 1))
         online[start] = [kept[i] for i in tokens]
     assert online == offline
+
+
+def test_alarm_gate_needs_consecutive_confident_windows():
+    # N = 10; window starts 0..6, theta 0.5 -> candidate start + 5
+    starts = list(range(7))
+    thetas = [0.5] * 7
+    # a one-window blip at start 0, then a run of three from start 3
+    confs = [0.9, 0.2, 0.1, 0.8, 0.7, 0.9, 0.3]
+    assert onset_from_windows(starts, thetas, confs, 10) == 5  # eq. 2: the blip fires
+    assert onset_from_windows(starts, thetas, confs, 10, confirm=1) == 5
+    # K = 2 and 3: the run from start 3, its earliest frame 3 + 5
+    assert onset_from_windows(starts, thetas, confs, 10, confirm=2) == 8
+    assert onset_from_windows(starts, thetas, confs, 10, confirm=3) == 8
+    assert onset_from_windows(starts, thetas, confs, 10, confirm=4) is None
+    # clipped to the clip like eq. 2
+    assert onset_from_windows(starts, thetas, confs, 10, num_frames=8, confirm=3) == 7
+
+
+def test_alarm_gate_online_is_offline_window_by_window():
+    starts = list(range(8))
+    thetas = [0.9, 0.1, 0.5, 0.0, 0.3, 0.9, 0.2, 0.1]
+    confs = [0.6, 0.7, 0.2, 0.9, 0.9, 0.9, 0.4, 0.8]
+    # announced at the K-th window of the first run of K confident windows
+    for confirm, announced in ((1, 0), (2, 1), (3, 5), (4, None)):
+        run, onset, history = WindowRun(confirm), None, []
+        for start, theta, conf in zip(starts, thetas, confs):
+            onset = update_window_onset(onset, start, theta, conf, 10, 0.5, run)
+            history.append(onset)
+        assert onset == onset_from_windows(starts, thetas, confs, 10, confirm=confirm)
+        assert next((i for i, o in enumerate(history) if o is not None), None) == announced
+    # K = 2: the run at starts 0-1 (frames 9 and 2) gives 2; a later window lowers it
+    assert onset_from_windows(starts, thetas, confs, 10, confirm=2) == 2
+    # K = 3: the run at starts 3-5 (frames 3, 7, 14), then window 7 (frame 8): 3
+    assert onset_from_windows(starts, thetas, confs, 10, confirm=3) == 3
+    # K = 4 never happens
+    assert onset_from_windows(starts, thetas, confs, 10, confirm=4) is None
+
+
+def test_alarm_gate_rejects_zero():
+    with pytest.raises(ValueError, match='confirm must be >= 1'):
+        WindowRun(0)
+    with pytest.raises(ValueError, match='confirm must be >= 1'):
+        onset_from_windows([0], [0.5], [0.9], 10, confirm=0)
