@@ -10,6 +10,8 @@ from typing import Iterable, List, Optional, Sequence
 
 import numpy as np
 
+from bleedorigin.models.utils.onset_decoding import WindowRun, update_window_onset
+
 
 def stream_alarms(detector, frames: Iterable[np.ndarray], rearm: bool = True) -> dict:
     """Stream frames through ``detector.stream_step`` and record every alarm.
@@ -61,3 +63,60 @@ def alert_latencies(first_alerts: Sequence[Optional[int]],
         raise ValueError(f'alert_latencies: {len(first_alerts)} alerts for {len(gt_onsets)} '
                          'onsets')
     return [None if a is None else int(a) - int(g) for a, g in zip(first_alerts, gt_onsets)]
+
+
+def replay_alarms(thetas: Sequence[Optional[float]], confidences: Sequence[float],
+                  window_size: int, conf_thr: float, confirm: int = 1, rearm: bool = True,
+                  blind: Optional[int] = None) -> dict:
+    """The alarms of a stream under the alarm gate ``confirm``, replayed from its trace.
+
+    The trace is what ``stream_step`` returned per frame while the stream was watched
+    without dismissals: ``theta`` (None while no window ends at that frame) and
+    ``confidence`` of the window ending there (it starts at ``t - N + 1``). The windows
+    are decoded with the detector's own rule (:func:`update_window_onset` and
+    :class:`WindowRun`), so one trace gives the alarms of every gate K.
+
+    After a dismissed alarm the stream is reset: no window ends in the next ``blind``
+    frames (N - 1 without warm-up windows). The trace keeps the features of the
+    undismissed stream, so the clean-view memory after a dismissal is the one the stream
+    had, not an empty one: an approximation of :func:`stream_alarms` that is exact when
+    no alarm is dismissed (positive clips, ``rearm=False``).
+
+    Args:
+        thetas (Sequence[float | None]): Per frame, theta of the window ending there.
+        confidences (Sequence[float]): Per frame, its S_conf.
+        window_size (int): N.
+        conf_thr (float): Threshold of eq. 2.
+        confirm (int): The gate K (>= 1; 1 is eq. 2 as printed).
+        rearm (bool): Dismiss each alarm and keep watching (long negative streams);
+            False: the first alarm, and the onset eq. 2 settles on over the whole stream.
+        blind (int, optional): Frames after a dismissal without a window (default N - 1).
+
+    Returns:
+        dict: ``alerts`` (frame of each alarm), ``onsets`` (its onset; with
+        ``rearm=False`` the onset at the end of the stream) and ``num_frames``.
+    """
+    if len(thetas) != len(confidences):
+        raise ValueError(f'replay_alarms: {len(thetas)} thetas for {len(confidences)} '
+                         'confidences')
+    blind = window_size - 1 if blind is None else int(blind)
+    alerts: List[int] = []
+    onsets: List[int] = []
+    run, onset, offset, resumed = WindowRun(confirm), None, 0, 0
+    for t, (theta, conf) in enumerate(zip(thetas, confidences)):
+        if theta is None or t < resumed:
+            continue
+        before = onset
+        onset = update_window_onset(onset, t - window_size + 1, float(theta), float(conf),
+                                    window_size, conf_thr, run)
+        if onset is not None and before is None:
+            # a window of the resumed watch may reach before the dismissal: the stream's
+            # frame 0 is the first one after it
+            alerts.append(t)
+            onsets.append(max(onset, offset))
+            if rearm:
+                run, onset, offset = WindowRun(confirm), None, t + 1
+                resumed = offset + blind
+    if not rearm and onsets:
+        onsets[-1] = max(onset, 0)
+    return dict(alerts=alerts, onsets=onsets, num_frames=len(confidences))

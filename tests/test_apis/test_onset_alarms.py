@@ -53,3 +53,64 @@ def test_false_alarms_per_hour_and_latency():
     assert latencies == [3, None, -3]
     stats = latency_statistics(latencies)
     assert stats['misses'] == 1 and stats['early_alerts'] == 1 and stats['median'] == 0.0
+
+
+def test_replay_alarms_gate_and_dismissals():
+    from bleedorigin.apis.onset_alarms import replay_alarms
+
+    # N = 4: no window before frame 3; theta 0.5 puts every window's onset at t - 1
+    thetas = [None] * 3 + [0.5] * 9
+    confs = [0.0] * 3 + [0.9, 0.1, 0.8, 0.8, 0.8, 0.2, 0.2, 0.2, 0.2]
+    # eq. 2: the blip at 3 fires; the watch resumes with no window for N - 1 frames
+    # (4, 5, 6), then window 7 fires again (onset 6)
+    assert replay_alarms(thetas, confs, 4, 0.5) == dict(alerts=[3, 7], onsets=[2, 6],
+                                                        num_frames=12)
+    # K = 2: the blip is ignored; the run 5-6 fires at 6 with its earliest onset, 4
+    assert replay_alarms(thetas, confs, 4, 0.5, confirm=2)['alerts'] == [6]
+    assert replay_alarms(thetas, confs, 4, 0.5, confirm=2)['onsets'] == [4]
+    assert replay_alarms(thetas, confs, 4, 0.5, confirm=3) == dict(alerts=[7], onsets=[4],
+                                                                   num_frames=12)
+    assert replay_alarms(thetas, confs, 4, 0.5, confirm=4)['alerts'] == []
+    # without dismissals: the first alarm, and the onset eq. 2 settles on (window 3's 2
+    # is not lowered by the later ones, window 5's 4 is kept under K = 2)
+    assert replay_alarms(thetas, confs, 4, 0.5, rearm=False)['onsets'] == [2]
+    with pytest.raises(ValueError, match='3 thetas for 2'):
+        replay_alarms([None] * 3, [0.0] * 2, 4, 0.5)
+
+
+def test_replay_alarms_is_the_stream_on_a_positive_clip():
+    """One trace of ``StreamDetector`` replayed under gate K gives what a stream of the
+    same detector with ``onset_confirm = K`` announces, for every K."""
+    import torch
+    from tiny_models import tiny_detector
+
+    from bleedorigin.apis import StreamDetector
+    from bleedorigin.apis.onset_alarms import replay_alarms
+
+    rng = np.random.default_rng(0)
+    clip = np.repeat(rng.integers(80, 180, (1, 24, 32, 3), dtype=np.uint8), 20, 0)
+    clip[11:, 8:14, 10:16] = (200, 10, 10)
+    torch.manual_seed(0)
+    model = tiny_detector(mdg_in_channels=(3, 3, 2)).eval()
+
+    def stream(confirm):
+        model.onset_confirm = confirm
+        detector = StreamDetector(model)
+        return [detector.step(np.ascontiguousarray(f)) for f in clip]
+
+    trace = stream(1)
+    confs = [s['confidence'] for s in trace if s['theta'] is not None]
+    # a threshold that some windows pass and others do not
+    model.conf_thr = float(np.median(confs))
+    assert 0 < sum(c > model.conf_thr for c in confs) < len(confs)
+    fired = 0
+    for confirm in (1, 2, 3, 6):
+        states = stream(confirm)
+        first = next((s['frame_index'] for s in states if s['onset_frame'] is not None), None)
+        replay = replay_alarms([s['theta'] for s in trace], [s['confidence'] for s in trace],
+                               model.window_size, model.conf_thr, confirm, rearm=False)
+        assert replay['alerts'] == ([] if first is None else [first])
+        if first is not None:
+            fired += 1
+            assert replay['onsets'] == [states[-1]['onset_frame']]
+    assert fired >= 1

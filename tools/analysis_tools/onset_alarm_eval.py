@@ -41,6 +41,9 @@ def parse_args(argv=None):
                         help='processes rendering the negative streams on first use')
     parser.add_argument('--decoder', choices=['window', 'state'],
                         help="override the detector's onset_decoder (eq. 2 'window' or 'state')")
+    parser.add_argument('--confirm', type=int,
+                        help="override the detector's alarm gate onset_confirm (K consecutive "
+                        'confident windows; 1 is eq. 2 as printed)')
     parser.add_argument('--out', help='write the figures to this JSON file')
     return parser.parse_args(argv)
 
@@ -111,6 +114,10 @@ def main(argv=None):
     model = build_stream_model(args.config, args.checkpoint, 'detector')
     if args.decoder:
         model.onset_decoder = args.decoder  # a model setting (its decoder), not stream state
+    if args.confirm is not None:
+        if args.confirm < 1:
+            sys.exit(f'--confirm must be >= 1, got {args.confirm}')
+        model.onset_confirm = args.confirm
     detector = StreamDetector(model)
     start = time.time()
     result = dict(negative=negative_figures(detector, args.negative_root, args.chunk))

@@ -39,6 +39,7 @@ class OnsetStreamState:
         self.onset: Optional[int] = None  # eq. 2, earliest over the windows seen
         self.run: Optional[WindowRun] = None  # the alarm gate (model.onset_confirm)
         self.confidence = 0.0  # S_conf of the newest window
+        self.theta: Optional[float] = None  # theta of the newest window (None before one)
         self.state_count = 0  # consecutive frames above the state threshold
         self.state_onset: Optional[int] = None
         self.frames: deque = deque(maxlen=buffer_size)  # (t, source-size frame)
@@ -73,7 +74,8 @@ def onset_stream_update(model, state: OnsetStreamState, frame: np.ndarray,
         dict: ``frame_index``, ``onset_frame`` (None until a window fired; with
         ``onset_decoder='state'`` the state decoder's onset, and eq. 2's moves to
         ``window_onset_frame``), ``confidence`` (S_conf of the newest window; 0 before N
-        frames without warm-up windows) and ``state_onset_frame`` (None without a state head).
+        frames without warm-up windows), ``theta`` (its theta; None before the first
+        window) and ``state_onset_frame`` (None without a state head).
     """
     state.index += 1
     t = state.index
@@ -101,12 +103,14 @@ def onset_stream_update(model, state: OnsetStreamState, frame: np.ndarray,
         start, tokens = newest
         theta, conf = model.window_prediction(torch.stack(list(state.feats))[tokens][None])
         state.confidence = float(conf[0])
+        state.theta = float(theta[0])
         if state.run is None:
             state.run = WindowRun(getattr(model, 'onset_confirm', 1))
         state.onset = update_window_onset(state.onset, start, float(theta[0]),
                                           float(conf[0]), window, model.conf_thr, state.run)
     if model.onset_decoder == 'state':
         return dict(frame_index=t, onset_frame=state.state_onset, confidence=state.confidence,
-                    window_onset_frame=state.onset, state_onset_frame=state.state_onset)
+                    theta=state.theta, window_onset_frame=state.onset,
+                    state_onset_frame=state.state_onset)
     return dict(frame_index=t, onset_frame=state.onset, confidence=state.confidence,
-                state_onset_frame=state.state_onset)
+                theta=state.theta, state_onset_frame=state.state_onset)

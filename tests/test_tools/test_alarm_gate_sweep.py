@@ -1,0 +1,95 @@
+"""tools/analysis_tools/alarm_gate_sweep.py on the tiny synthetic preset."""
+import importlib.util
+import json
+import os.path as osp
+
+import pytest
+
+REPO_ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+CONFIG = osp.join(REPO_ROOT, 'configs', 'bleedorigin', 'detect.py')
+
+
+def _load_tool():
+    spec = importlib.util.spec_from_file_location(
+        'alarm_gate_sweep', osp.join(REPO_ROOT, 'tools', 'analysis_tools', 'alarm_gate_sweep.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='module')
+def tiny(tmp_path_factory):
+    import torch
+    from mmengine.config import Config
+
+    import bleedorigin  # noqa: F401
+    from bleedorigin.datasets.synthetic import ensure_synthetic
+    from bleedorigin.registry import MODELS
+
+    base = tmp_path_factory.mktemp('gate')
+    root = str(base / 'tiny')
+    ensure_synthetic(data_root=root, preset='tiny', seed=0, workers=1, progress=False)
+    # the default detector with windows of 8 frames (the tiny clips are shorter than 60)
+    # and every window confident (an untrained head): eq. 2 fires on the first window
+    config = str(base / 'detect_tiny.py')
+    with open(config, 'w') as f:
+        f.write(f'_base_ = [{CONFIG!r}]\n'
+                'model = dict(onset_head=dict(window_size=8), conf_thr=0.0)\n')
+    torch.manual_seed(0)
+    model = MODELS.build(Config.fromfile(config).model)
+    ckpt = str(base / 'detect.pth')
+    torch.save({'state_dict': model.state_dict(), 'meta': {}}, ckpt)
+    return root, ckpt, config
+
+
+def traces_of(out):
+    with open(osp.join(out, 'trace.json')) as f:
+        return json.load(f)
+
+
+def test_sweep_tables_json_plot_and_resume(tiny, tmp_path, monkeypatch, capsys):
+    root, ckpt, config = tiny
+    tool = _load_tool()
+    out = str(tmp_path / 'sweep')
+    args = [config, ckpt, '--positive', f'{root}:train', '--negative', root, '--gates', '1',
+            '3', '--out-dir', out, '--no-progress']
+    result = tool.main(args)
+    printed = capsys.readouterr().out
+    assert '| K | Acc±0 |' in printed and 'false alarms / hour' in printed
+    pos, neg = f'positive:{root}:train', f'negative:{root}'
+    for gate in (1, 3):
+        figures = result['gates'][gate]
+        assert 0 <= figures[pos]['acc_8'] <= 100 and figures[pos]['num_positive'] >= 1
+        assert figures[neg]['alarms'] >= 0 and figures[neg]['minutes'] > 0
+    # every window is confident: eq. 2 alarms at the first window of every watch (frame
+    # 7, then 8 frames after each dismissal: 7 + 8 + 7 frames per alarm after the first)
+    neg_frames = sum(len(v['conf']) for v in traces_of(out).values() if v['onset'] is None)
+    assert result['gates'][1][neg]['alarms'] >= 1
+    assert result['gates'][1][pos]['miss_rate'] == 0
+    # K = 3 delays each alarm by two windows: fewer alarms, each two frames later
+    assert 1 <= result['gates'][3][neg]['alarms'] <= result['gates'][1][neg]['alarms']
+    assert result['gates'][3][pos]['latency_median'] == (
+        result['gates'][1][pos]['latency_median'] + 2)
+    assert neg_frames > 0
+    with open(osp.join(out, 'alarm_gate.json')) as f:
+        assert set(json.load(f)['gates']) == {'1', '3'}
+    assert osp.getsize(osp.join(out, 'alarm_gate.png')) > 0
+    # only the negative clips of a stream root are traced as negative video
+    with open(osp.join(out, 'trace.json')) as f:
+        traces = json.load(f)
+    assert all(v['onset'] is None for k, v in traces.items() if k.startswith('negative:'))
+    # a second run reads every trace from the cache
+    monkeypatch.setattr(tool, 'trace_clip', lambda *a: pytest.fail('traced again'))
+    again = tool.main(args)
+    assert json.dumps(again['gates']) == json.dumps(result['gates'])
+
+
+def test_bad_arguments_are_named(tiny, tmp_path):
+    root, ckpt, _ = tiny
+    tool = _load_tool()
+    with pytest.raises(SystemExit, match='expected ROOT:SPLIT'):
+        tool.main([CONFIG, ckpt, '--positive', 'nosplit', '--out-dir', str(tmp_path)])
+    with pytest.raises(SystemExit, match='splits.json missing'):
+        tool.main([CONFIG, ckpt, '--negative', str(tmp_path), '--out-dir', str(tmp_path)])
+    with pytest.raises(SystemExit, match='at least one'):
+        tool.main([CONFIG, ckpt, '--out-dir', str(tmp_path)])

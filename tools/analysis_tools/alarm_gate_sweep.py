@@ -1,0 +1,213 @@
+"""The alarm gate's trade-off: onset accuracy, misses, latency and false alarms per hour
+for every gate K (``onset_confirm``: consecutive confident windows before an alarm).
+
+Every clip is streamed once through the detector (``StreamDetector``, the deployment
+path) and its per-frame window trace (``theta``, ``confidence``) is kept; each gate is
+then decoded from the trace with the detector's own rule
+(``bleedorigin.apis.onset_alarms.replay_alarms``: ``update_window_onset`` and
+``WindowRun``). On positive clips this is exactly what a stream with that gate
+announces; on long negative streams a dismissed alarm resets the window count but not the
+clean-view memory (see ``replay_alarms``), which at K = 1 reproduced
+``onset_alarm_eval.py`` alarm for alarm on the shipped detector (docs/detect.md).
+
+The traces are cached in ``--out-dir/trace.json`` after every clip: an interrupted run
+resumes where it stopped.
+
+Example:
+    python tools/analysis_tools/alarm_gate_sweep.py configs/bleedorigin/detect.py \\
+        checkpoints/detect.pth --positive data/synthetic:test \\
+        --positive data/instrument_onsets:test --negative data/negative_streams_long \\
+        --out-dir work_dirs/alarm_gate
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+import time
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Alarm gate K: accuracy against alarms/hour')
+    parser.add_argument('config', help='detector config')
+    parser.add_argument('checkpoint', help='detector checkpoint')
+    parser.add_argument('--positive', action='append', default=[],
+                        help='ROOT:SPLIT of clips scored as Table 3 (repeatable)')
+    parser.add_argument('--negative', action='append', default=[],
+                        help='bench root of long negative streams, all splits (repeatable)')
+    parser.add_argument('--gates', type=int, nargs='+', default=[1, 2, 3, 4, 5, 6, 8])
+    parser.add_argument('--threads', type=int, default=1)
+    parser.add_argument('--chunk', type=int, default=32, help='frames decoded at a time')
+    parser.add_argument('--out-dir', required=True)
+    parser.add_argument('--no-progress', action='store_true')
+    return parser.parse_args(argv)
+
+
+def trace_clip(detector, clip, chunk: int) -> dict:
+    detector.reset()
+    thetas, confs = [], []
+    for first in range(0, clip.num_frames, chunk):
+        for frame in clip.load_frames(range(first, min(first + chunk, clip.num_frames))):
+            state = detector.step(frame)
+            thetas.append(state['theta'])
+            confs.append(state['confidence'])
+    return dict(onset=clip.onset_frame, fps=float(clip.fps), theta=thetas, conf=confs)
+
+
+def collect_traces(detector, sets, chunk, path, progress=True) -> dict:
+    """Traces of every clip of ``sets`` ((name, root, splits)), cached in ``path``."""
+    from tqdm import tqdm
+
+    from bleedorigin.datasets.bench import BenchIndex
+
+    traces = {}
+    if osp.isfile(path):
+        with open(path) as f:
+            traces = json.load(f)
+    todo = []
+    for name, root, splits in sets:
+        for split in splits:
+            for clip in BenchIndex(root, split).clips:
+                if name.startswith('negative:') and clip.onset_frame is not None:
+                    continue  # a stream root's bleeding clips are not negative video
+                todo.append((f'{name}|{split}|{clip.patient_id}/{clip.clip_id}', clip))
+    for key, clip in tqdm(todo, desc='tracing', unit='clip', disable=not progress):
+        if key in traces:
+            continue
+        traces[key] = trace_clip(detector, clip, chunk)
+        tmp = f'{path}.tmp'
+        with open(tmp, 'w') as f:
+            json.dump(traces, f)
+        os.replace(tmp, path)
+    return {key: traces[key] for key, _ in todo}
+
+
+def gate_figures(traces: dict, name: str, window: int, conf_thr: float, gate: int,
+                 blind: int) -> dict:
+    """Table 3 and latency (positive sets) or alarms per hour (negative streams)."""
+    from bleedorigin.apis import latency_statistics
+    from bleedorigin.apis.onset_alarms import false_alarms_per_hour, replay_alarms
+    from bleedorigin.evaluation.functional import onset_accuracy
+
+    items = [v for k, v in traces.items() if k.split('|')[0] == name]
+    if name.startswith('negative:'):
+        alarms = frames = 0
+        seconds = 0.0
+        for v in items:
+            out = replay_alarms(v['theta'], v['conf'], window, conf_thr, gate, True, blind)
+            alarms += len(out['alerts'])
+            frames += out['num_frames']
+            seconds += out['num_frames'] / v['fps']
+        return dict(alarms=alarms, minutes=seconds / 60.0,
+                    per_hour=false_alarms_per_hour(alarms, frames, frames / seconds))
+    preds, gts, lengths, latencies = [], [], [], []
+    for v in items:
+        out = replay_alarms(v['theta'], v['conf'], window, conf_thr, gate, False, blind)
+        preds.append(out['onsets'][0] if out['onsets'] else None)
+        gts.append(v['onset'])
+        lengths.append(len(v['conf']))
+        if v['onset'] is not None:
+            latencies.append(out['alerts'][0] - v['onset'] if out['alerts'] else None)
+    figures = onset_accuracy(preds, gts, lengths)
+    stats = latency_statistics(latencies)
+    figures.update(latency_median=stats['median'], latency_p90=stats['p90'])
+    return figures
+
+
+def fmt(value, digits=1):
+    return 'n/a' if value is None else f'{value:.{digits}f}'
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if not args.positive and not args.negative:
+        sys.exit('give at least one --positive ROOT:SPLIT or --negative ROOT')
+    sets = []
+    for spec in args.positive:
+        root, sep, split = spec.rpartition(':')
+        if not sep or not root:
+            sys.exit(f'--positive {spec!r}: expected ROOT:SPLIT')
+        sets.append((f'positive:{root}:{split}', root, [split]))
+    for root in args.negative:
+        sets.append((f'negative:{root}', root, ['train', 'val', 'test']))
+    for _, root, _ in sets:
+        if not osp.isfile(osp.join(root, 'splits.json')):
+            sys.exit(f'{root}: not a bench root (splits.json missing)')
+    if min(args.gates) < 1:
+        sys.exit(f'--gates must be >= 1, got {args.gates}')
+    import torch
+
+    from bleedorigin.apis import StreamDetector, build_stream_model
+
+    torch.set_num_threads(args.threads)
+    os.makedirs(args.out_dir, exist_ok=True)
+    model = build_stream_model(args.config, args.checkpoint, 'detector')
+    window, conf_thr = model.window_size, model.conf_thr
+    blind = (model.warmup_min_frames - 1) if model.warmup_windows else window - 1
+    start = time.time()
+    traces = collect_traces(StreamDetector(model), sets, args.chunk,
+                            osp.join(args.out_dir, 'trace.json'), not args.no_progress)
+    result = dict(config=args.config, checkpoint=args.checkpoint, conf_thr=conf_thr,
+                  configured_gate=model.onset_confirm, seconds=time.time() - start, gates={})
+    for gate in args.gates:
+        result['gates'][gate] = {name: gate_figures(traces, name, window, conf_thr, gate, blind)
+                                 for name, _, _ in sets}
+    lines = []
+    for name, _, _ in sets:
+        lines += ['', f'**{name}** (configured gate: K = {model.onset_confirm})', '']
+        if name.startswith('negative:'):
+            lines += ['| K | alarms | minutes | false alarms / hour |', '|---:|---:|---:|---:|']
+            for gate in args.gates:
+                r = result['gates'][gate][name]
+                lines.append(f"| {gate} | {r['alarms']} | {r['minutes']:.1f} | "
+                             f"{r['per_hour']:.1f} |")
+        else:
+            lines += ['| K | Acc±0 | Acc±1 | Acc±8 | Err_avg | miss % | false alarm % | '
+                      'latency median | latency P90 |', '|---:' * 9 + '|']
+            for gate in args.gates:
+                r = result['gates'][gate][name]
+                lines.append(
+                    f"| {gate} | {fmt(r['acc_0'], 2)} | {fmt(r['acc_1'], 2)} | "
+                    f"{fmt(r['acc_8'], 2)} | {fmt(r['err_avg'], 2)} | {fmt(r['miss_rate'], 2)} | "
+                    f"{fmt(r['false_alarm_rate'], 2)} | {fmt(r['latency_median'])} | "
+                    f"{fmt(r['latency_p90'])} |")
+    print('\n'.join(lines))
+    path = osp.join(args.out_dir, 'alarm_gate.json')
+    with open(f'{path}.tmp', 'w') as f:
+        json.dump(result, f, indent=1)
+    os.replace(f'{path}.tmp', path)
+    plot(result, sets, args.gates, osp.join(args.out_dir, 'alarm_gate.png'))
+    print(f'written to {path} and alarm_gate.png')
+    return result
+
+
+def plot(result, sets, gates, path):
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.0, 5.0))
+    for name, _, _ in sets:
+        if name.startswith('positive:'):
+            ax.plot(gates, [result['gates'][g][name]['acc_8'] for g in gates], 'o-',
+                    label=f"Acc±8 (%), {name.split(':', 1)[1]}")
+    ax.set_xlabel('alarm gate K (consecutive confident windows)')
+    ax.set_ylabel('Acc±8 (%)')
+    twin = ax.twinx()
+    negatives = [name for name, _, _ in sets if name.startswith('negative:')]
+    for name, color in zip(negatives, ('tab:red', 'tab:purple', 'tab:brown', 'tab:gray')):
+        twin.plot(gates, [result['gates'][g][name]['per_hour'] for g in gates], 's--',
+                  color=color, label=f"false alarms / h, {name.split(':', 1)[1]}")
+    twin.set_ylabel('false alarms per hour')
+    handles = ax.get_legend_handles_labels()
+    extra = twin.get_legend_handles_labels()
+    fig.legend(handles[0] + extra[0], handles[1] + extra[1], fontsize=7, loc='lower center',
+               ncol=2)
+    ax.set_title('Alarm gate: onset accuracy against false alarms')
+    fig.tight_layout(rect=(0, 0.14, 1, 1))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+if __name__ == '__main__':
+    main()
