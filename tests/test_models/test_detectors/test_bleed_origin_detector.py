@@ -79,15 +79,24 @@ def test_detector_rejects_unknown_task():
         model(inputs=[image], data_samples=[sample], mode='loss')
 
 
-def test_streaming_matches_offline_and_is_bounded():
+def confident_detector(**kwargs):
+    """The tiny detector (seed 0) with a head confident on every window: eq. 2 fires."""
     torch.manual_seed(0)
-    model = tiny_detector().eval()
-    # make the head confident so that eq. 2 fires
+    model = tiny_detector(**kwargs).eval()
     with torch.no_grad():
         model.onset_head.fc2.bias[1] = 10.0
-    inputs, sample = onset_item(num_frames=14, onset=9)
+    return model
+
+
+def offline_onset(model, inputs, sample):
     data = model.data_preprocessor(dict(inputs=[inputs], data_samples=[sample]))
-    offline = model(**data, mode='predict')[0].pred_onset
+    return model(**data, mode='predict')[0].pred_onset
+
+
+def test_streaming_matches_offline_and_is_bounded():
+    model = confident_detector()
+    inputs, sample = onset_item(num_frames=14, onset=9)
+    offline = offline_onset(model, inputs, sample)
     frames = inputs['rgb'].permute(0, 2, 3, 1).numpy()
     stream = StreamDetector(model)
     states = [stream.step(np.ascontiguousarray(
@@ -114,13 +123,9 @@ def test_streaming_matches_offline_and_is_bounded():
 def test_alarm_gate_is_the_same_offline_and_streaming(confirm):
     # every window confident: 14 frames give 14 - WINDOW + 1 = 7 windows, the first
     # ending at frame WINDOW - 1; the gate announces the onset at the confirm-th one
-    torch.manual_seed(0)
-    model = tiny_detector(onset_confirm=confirm).eval()
-    with torch.no_grad():
-        model.onset_head.fc2.bias[1] = 10.0
+    model = confident_detector(onset_confirm=confirm)
     inputs, sample = onset_item(num_frames=14, onset=9)
-    data = model.data_preprocessor(dict(inputs=[inputs], data_samples=[sample]))
-    offline = model(**data, mode='predict')[0].pred_onset
+    offline = offline_onset(model, inputs, sample)
     frames = inputs['rgb'].permute(0, 2, 3, 1).numpy()
     stream = StreamDetector(model)
     onsets = [stream.step(np.ascontiguousarray(f))['onset_frame'] for f in frames]
@@ -131,16 +136,7 @@ def test_alarm_gate_is_the_same_offline_and_streaming(confirm):
         assert first == WINDOW - 1 + confirm - 1
         assert onsets[-1] == offline
         # the gate delays the announcement, not the onset eq. 2 finds over the clip
-        assert offline == tiny_detector_onset(inputs, sample)
-
-
-def tiny_detector_onset(inputs, sample):
-    torch.manual_seed(0)
-    model = tiny_detector().eval()
-    with torch.no_grad():
-        model.onset_head.fc2.bias[1] = 10.0
-    data = model.data_preprocessor(dict(inputs=[inputs], data_samples=[sample]))
-    return model(**data, mode='predict')[0].pred_onset
+        assert offline == offline_onset(confident_detector(), inputs, sample)
 
 
 def test_alarm_gate_rejects_zero():
