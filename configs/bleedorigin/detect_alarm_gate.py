@@ -9,7 +9,7 @@
 # split Acc±8 80.0 -> 86.7 %, but the synthetic test split Acc±8 97.8 -> 95.7 % (a late onset,
 # 26 frames before its clip ends, is confident on one window only). K = 4 was read off the
 # 30-minute streams themselves (the 6-minute validation streams raise no alarm at any K), so
-# its alarm rate there is optimistic: seeds 1 and 2 of detect.py drop only from 26 to 20 and
+# its alarm rate there is optimistic: seeds 1 and 2 of detect.py drop only from 28 to 20 and
 # from 20 to 10 per hour under it (docs/detect.md). A trade-off, not the default.
 _base_ = ['./detect.py']
 

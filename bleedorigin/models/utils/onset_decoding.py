@@ -201,11 +201,11 @@ class WindowRun:
     """The alarm gate of eq. 2: the run of consecutive confident windows before the onset.
 
     Eq. 2 fires on the first window with ``S_conf > conf_thr``. A transient distractor (an
-    instrument entering, a flush) can lift one or a few windows above it, while bleeding
-    keeps every later window confident. With ``confirm = K`` the onset exists only once K
-    consecutive windows were confident (K - 1 frames of latency in a stream); the onset
-    frame is still eq. 2's, the earliest over that run (and, after it, over every later
-    confident window). K = 1 is eq. 2 as printed.
+    instrument entering, a flush) can lift one or a few windows above it, while a bleeding
+    onset keeps the windows confident for tens of frames (measured: docs/detect.md). With
+    ``confirm = K`` the onset exists only once K consecutive windows were confident (K - 1
+    frames of latency in a stream); the onset frame is still eq. 2's, the earliest over
+    that run (and, after it, over every later confident window). K = 1 is eq. 2 as printed.
 
     Args:
         confirm (int): K (>= 1).
