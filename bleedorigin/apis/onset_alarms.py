@@ -6,7 +6,7 @@ the frame at which that first happens. On a long negative stream the alarm is th
 dismissed (``reset_stream``) and watching resumes, as a clinician would after checking
 the field, so every further alarm counts again.
 """
-from typing import Iterable, List, Optional, Sequence
+from typing import Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -53,6 +53,26 @@ def false_alarms_per_hour(num_alarms: int, num_frames: int, fps: float) -> float
         raise ValueError(f'false_alarms_per_hour: need positive num_frames and fps, got '
                          f'{num_frames} and {fps}')
     return float(num_alarms) * 3600.0 * float(fps) / float(num_frames)
+
+
+def streams_alarm_rate(streams: Sequence[Tuple[int, int, float]]) -> dict:
+    """False alarms per hour over several streams of possibly different frame rates.
+
+    Args:
+        streams (Sequence[tuple]): ``(alarms, num_frames, fps)`` per stream.
+
+    Returns:
+        dict: ``alarms``, ``frames``, ``minutes`` (total duration) and
+        ``false_alarms_per_hour`` (alarms per hour of that duration).
+    """
+    alarms = sum(int(a) for a, _, _ in streams)
+    frames = sum(int(n) for _, n, _ in streams)
+    seconds = sum(int(n) / float(fps) for _, n, fps in streams)
+    if seconds <= 0:
+        raise ValueError('streams_alarm_rate: the streams hold no frame')
+    # mean frame rate over the streams: alarms per hour of their total duration
+    return dict(alarms=alarms, frames=frames, minutes=seconds / 60.0,
+                false_alarms_per_hour=false_alarms_per_hour(alarms, frames, frames / seconds))
 
 
 def alert_latencies(first_alerts: Sequence[Optional[int]],

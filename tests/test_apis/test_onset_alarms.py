@@ -114,3 +114,15 @@ def test_replay_alarms_is_the_stream_on_a_positive_clip():
             fired += 1
             assert replay['onsets'] == [states[-1]['onset_frame']]
     assert fired >= 1
+
+
+def test_streams_alarm_rate_over_streams_of_different_frame_rates():
+    from bleedorigin.apis.onset_alarms import streams_alarm_rate
+
+    # a minute at 30 fps and a minute at 15 fps: one alarm in two minutes = 30 per hour
+    rate = streams_alarm_rate([(1, 1800, 30.0), (0, 900, 15.0)])
+    assert rate['alarms'] == 1 and rate['frames'] == 2700
+    assert rate['minutes'] == pytest.approx(2.0)
+    assert rate['false_alarms_per_hour'] == pytest.approx(30.0)
+    with pytest.raises(ValueError, match='no frame'):
+        streams_alarm_rate([])

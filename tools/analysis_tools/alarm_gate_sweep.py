@@ -44,13 +44,14 @@ def parse_args(argv=None):
 
 
 def trace_clip(detector, clip, chunk: int) -> dict:
+    from bleedorigin.evaluation.clips import iter_frames
+
     detector.reset()
     thetas, confs = [], []
-    for first in range(0, clip.num_frames, chunk):
-        for frame in clip.load_frames(range(first, min(first + chunk, clip.num_frames))):
-            state = detector.step(frame)
-            thetas.append(state['theta'])
-            confs.append(state['confidence'])
+    for _, frame in iter_frames(clip, 0, clip.num_frames, chunk):
+        state = detector.step(frame)
+        thetas.append(state['theta'])
+        confs.append(state['confidence'])
     return dict(onset=clip.onset_frame, fps=float(clip.fps), theta=thetas, conf=confs)
 
 
@@ -86,20 +87,18 @@ def gate_figures(traces: dict, name: str, window: int, conf_thr: float, gate: in
                  blind: int) -> dict:
     """Table 3 and latency (positive sets) or alarms per hour (negative streams)."""
     from bleedorigin.apis import latency_statistics
-    from bleedorigin.apis.onset_alarms import false_alarms_per_hour, replay_alarms
+    from bleedorigin.apis.onset_alarms import replay_alarms, streams_alarm_rate
     from bleedorigin.evaluation.functional import onset_accuracy
 
     items = [v for k, v in traces.items() if k.split('|')[0] == name]
     if name.startswith('negative:'):
-        alarms = frames = 0
-        seconds = 0.0
+        streams = []
         for v in items:
             out = replay_alarms(v['theta'], v['conf'], window, conf_thr, gate, True, blind)
-            alarms += len(out['alerts'])
-            frames += out['num_frames']
-            seconds += out['num_frames'] / v['fps']
-        return dict(alarms=alarms, minutes=seconds / 60.0,
-                    per_hour=false_alarms_per_hour(alarms, frames, frames / seconds))
+            streams.append((len(out['alerts']), out['num_frames'], v['fps']))
+        rate = streams_alarm_rate(streams)
+        return dict(alarms=rate['alarms'], minutes=rate['minutes'],
+                    per_hour=rate['false_alarms_per_hour'])
     preds, gts, lengths, latencies = [], [], [], []
     for v in items:
         out = replay_alarms(v['theta'], v['conf'], window, conf_thr, gate, False, blind)

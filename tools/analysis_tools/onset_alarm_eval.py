@@ -49,29 +49,28 @@ def parse_args(argv=None):
 
 
 def iter_frames(clip, chunk: int):
-    for first in range(0, clip.num_frames, chunk):
-        yield from clip.load_frames(range(first, min(first + chunk, clip.num_frames)))
+    from bleedorigin.evaluation.clips import iter_frames as indexed_frames
+
+    return (frame for _, frame in indexed_frames(clip, 0, clip.num_frames, chunk))
 
 
 def negative_figures(detector, root: str, chunk: int) -> dict:
-    from bleedorigin.apis.onset_alarms import false_alarms_per_hour, stream_alarms
+    from bleedorigin.apis.onset_alarms import stream_alarms, streams_alarm_rate
     from bleedorigin.datasets.bench import BenchIndex
 
     clips = [c for split in ('train', 'val', 'test') for c in BenchIndex(root, split).clips
              if c.onset_frame is None]
     if not clips:
         raise ValueError(f'{root}: no negative clips')
-    per_clip, alarms, frames, seconds = [], 0, 0, 0.0
+    per_clip, streams = [], []
     for clip in clips:
         out = stream_alarms(detector, iter_frames(clip, chunk))
-        alarms += len(out['alerts'])
-        frames += out['num_frames']
-        seconds += out['num_frames'] / float(clip.fps)
+        streams.append((len(out['alerts']), out['num_frames'], clip.fps))
         per_clip.append(dict(clip=f'{clip.patient_id}/{clip.clip_id}',
                              frames=out['num_frames'], alerts=out['alerts']))
-    # mean frame rate over the streams: alarms per hour of their total duration
-    return dict(streams=len(clips), minutes=seconds / 60.0, frames=frames, alarms=alarms,
-                false_alarms_per_hour=false_alarms_per_hour(alarms, frames, frames / seconds),
+    rate = streams_alarm_rate(streams)
+    return dict(streams=len(clips), minutes=rate['minutes'], frames=rate['frames'],
+                alarms=rate['alarms'], false_alarms_per_hour=rate['false_alarms_per_hour'],
                 per_clip=per_clip)
 
 

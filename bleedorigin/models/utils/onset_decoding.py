@@ -137,28 +137,26 @@ def onset_from_windows(starts: Sequence[int], thetas: Sequence[float],
     Returns:
         int | None: The onset frame, or None when no window is confident (no run of K).
     """
-    if confirm != 1:
-        run, onset = WindowRun(confirm), None
-        for start, theta, conf in zip(starts, thetas, confidences):
-            onset = update_window_onset(onset, start, theta, conf, window_size, conf_thr, run)
-        if onset is not None and num_frames is not None:
-            onset = min(onset, int(num_frames) - 1)
-        return onset
-    best = None
+    run, onset = WindowRun(confirm), None
     for start, theta, conf in zip(starts, thetas, confidences):
-        if conf <= conf_thr:
-            continue
-        # the epsilon keeps theta = k / N (an exact frame) from flooring to k - 1; a
-        # float32 theta is off by up to ~N * 6e-8 (k = 35, 39, 43, 50, 54, 58 of N = 60
-        # floored to k - 1 with an epsilon of 1e-6)
-        frame = int(start) + int(math.floor(float(theta) * window_size + 1e-3))
-        frame = min(frame, int(start) + window_size - 1)
-        # a warm-up window's padding repeats frame 0: an onset there is frame 0
-        frame = max(frame, 0)
-        if num_frames is not None:
-            frame = min(frame, int(num_frames) - 1)
-        best = frame if best is None else min(best, frame)
-    return best
+        onset = update_window_onset(onset, start, theta, conf, window_size, conf_thr, run)
+    if onset is not None and num_frames is not None:
+        onset = min(onset, int(num_frames) - 1)
+    return onset
+
+
+def window_onset(start: int, theta: float, confidence: float, window_size: int,
+                 conf_thr: float) -> Optional[int]:
+    """Eq. 2 for one window: ``t + floor(theta * N)`` if ``S_conf > conf_thr``, else None."""
+    if confidence <= conf_thr:
+        return None
+    # the epsilon keeps theta = k / N (an exact frame) from flooring to k - 1; a float32
+    # theta is off by up to ~N * 6e-8 (k = 35, 39, 43, 50, 54, 58 of N = 60 floored to
+    # k - 1 with an epsilon of 1e-6)
+    frame = int(start) + int(math.floor(float(theta) * window_size + 1e-3))
+    frame = min(frame, int(start) + window_size - 1)
+    # a warm-up window's padding repeats frame 0: an onset there is frame 0
+    return max(frame, 0)
 
 
 def onset_from_states(probabilities: Sequence[float], threshold: float = 0.5,
@@ -237,7 +235,7 @@ def update_window_onset(onset: Optional[int], start: int, theta: float, confiden
     ``run`` (the alarm gate, updated in place) holds back the first onset until its
     ``confirm`` consecutive windows were confident; None (or K = 1) is eq. 2 as printed.
     """
-    candidate = onset_from_windows([start], [theta], [confidence], window_size, conf_thr)
+    candidate = window_onset(start, theta, confidence, window_size, conf_thr)
     if onset is not None:
         return onset if candidate is None else min(onset, candidate)
     if run is None:
