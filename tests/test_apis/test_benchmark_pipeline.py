@@ -1,17 +1,13 @@
 """tools/analysis_tools/benchmark_pipeline.py on a tiny video."""
-import importlib.util
 import json
-import os.path as osp
 
 import cv2
-from pipeline_fixtures import REPO, stream_frames
+from pipeline_fixtures import stream_frames
+from tool_loader import load_tool
 
 
 def test_benchmark_reports_both_phases_and_stage_latency(tmp_path):
-    spec = importlib.util.spec_from_file_location(
-        'benchmark_pipeline', osp.join(REPO, 'tools/analysis_tools/benchmark_pipeline.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool('tools/analysis_tools/benchmark_pipeline.py')
     video = str(tmp_path / 'in.avi')
     writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*'MJPG'), 25.0, (64, 48))
     for frame in stream_frames(6, onset=2):

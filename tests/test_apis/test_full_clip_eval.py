@@ -1,5 +1,4 @@
 """tools/analysis_tools/full_clip_eval.py on a tiny hand-written bench tree."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -8,6 +7,7 @@ import cv2
 import numpy as np
 import pytest
 from pipeline_fixtures import REPO, TEST_WINDOW, stream_frames
+from tool_loader import load_tool
 
 from bleedorigin.datasets.bench_writer import (
     atomic_clip_dir,
@@ -54,10 +54,7 @@ def tree(tmp_path):
 
 
 def test_full_clip_eval_latency_false_alarms_and_policies(tree, tmp_path):
-    spec = importlib.util.spec_from_file_location(
-        'full_clip_eval', osp.join(REPO, 'tools/analysis_tools/full_clip_eval.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool('tools/analysis_tools/full_clip_eval.py')
     detect_cfg = tmp_path / 'detect_small.py'
     detect_cfg.write_text(f"_base_ = ['{REPO}/configs/bleedorigin/detect.py']\n"
                           f"model = dict(onset_head=dict(window_size={TEST_WINDOW}), "

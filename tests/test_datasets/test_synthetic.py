@@ -6,6 +6,7 @@ import shutil
 
 import numpy as np
 import pytest
+from tool_loader import load_tool
 
 from bleedorigin.datasets.bench import BenchIndex
 from bleedorigin.datasets.synthetic import ensure_synthetic, generate_benchmark, get_preset
@@ -166,12 +167,7 @@ def test_unknown_preset_rejected(tmp_path):
 
 
 def test_make_synthetic_cli_resumes_tree_and_writes_contact_sheet(tiny_root, tmp_path, capsys):
-    import importlib.util
-    path = osp.join(osp.dirname(__file__), '..', '..', 'tools', 'dataset_converters',
-                    'make_synthetic.py')
-    spec = importlib.util.spec_from_file_location('make_synthetic', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_tool('tools/dataset_converters/make_synthetic.py')
     out, sheet = str(tmp_path / 'cli'), str(tmp_path / 'sheet.png')
     shutil.copytree(tiny_root, out)  # a finished tree: the CLI only checks and skips it
     assert module.main([out, '--preset', 'tiny', '--seed', '3', '--workers', '1',

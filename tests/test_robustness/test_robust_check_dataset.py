@@ -1,20 +1,13 @@
 """check_dataset.py on hostile trees: a report and an exit code, never a traceback (issue 14)."""
-import importlib.util
 import json
 import os.path as osp
 import time
 
 import pytest
-from robust_helpers import REPO, clip_json, deeply_nested, heap_limit, make_tree, rewrite_meta
+from robust_helpers import clip_json, deeply_nested, heap_limit, make_tree, rewrite_meta
+from tool_loader import load_tool
 
-SCRIPT = osp.join(REPO, 'tools', 'dataset_converters', 'check_dataset.py')
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location('check_dataset_robust', SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+TOOL = 'tools/dataset_converters/check_dataset.py'
 
 
 @pytest.fixture
@@ -31,7 +24,7 @@ def run_json(tool, root, capsys, *extra):
 def test_absurd_num_frames_cli_in_bounded_memory_and_time(tree, capsys):
     """The issue's reproduction (it used to reach 23.6 GB), under a 2 GB heap cap."""
     rewrite_meta(tree, num_frames=10 ** 12)
-    tool = load_tool()
+    tool = load_tool(TOOL)
     start = time.perf_counter()
     with heap_limit():
         code, summary = run_json(tool, tree, capsys)
@@ -46,7 +39,7 @@ def test_absurd_num_frames_cli_in_bounded_memory_and_time(tree, capsys):
 def test_deeply_nested_clip_json_reported_with_json_output(tree, capsys):
     with open(clip_json(tree), 'w') as f:
         f.write(deeply_nested())
-    code, summary = run_json(load_tool(), tree, capsys)
+    code, summary = run_json(load_tool(TOOL), tree, capsys)
     assert code == 1
     assert summary['broken'] == [{'clip': 'clips/P01/C1', 'reason':
                                   'clips/P01/C1/clip.json: JSON malformed (nested too deeply '
@@ -56,7 +49,7 @@ def test_deeply_nested_clip_json_reported_with_json_output(tree, capsys):
 def test_deeply_nested_splits_json_exit_2_with_json_output(tree, capsys):
     with open(osp.join(tree, 'splits.json'), 'w') as f:
         f.write(deeply_nested())
-    code, summary = run_json(load_tool(), tree, capsys)
+    code, summary = run_json(load_tool(TOOL), tree, capsys)
     assert code == 2
     assert summary['error'] == 'splits.json: JSON malformed (nested too deeply to parse)'
 
@@ -64,7 +57,7 @@ def test_deeply_nested_splits_json_exit_2_with_json_output(tree, capsys):
 def test_patient_without_clips_exits_1(tree, capsys):
     with open(osp.join(tree, 'splits.json'), 'w') as f:
         json.dump({'train': ['P01', 'P09'], 'val': [], 'test': ['P02']}, f)
-    tool = load_tool()
+    tool = load_tool(TOOL)
     code, summary = run_json(tool, tree, capsys)
     assert code == 1
     assert summary['broken'] == [] and summary['patients_without_clips'] == ['P09']
@@ -76,7 +69,7 @@ def test_patient_without_clips_exits_1(tree, capsys):
 
 
 def test_clean_tree_exits_0(tree, capsys):
-    code, summary = run_json(load_tool(), tree, capsys)
+    code, summary = run_json(load_tool(TOOL), tree, capsys)
     assert code == 0 and summary['clips'] == 3
     assert summary['pseudo_labels'] == {'clips': 0, 'files': 0, 'valid': 0, 'invalid': [],
                                         'temporary_files': 0}

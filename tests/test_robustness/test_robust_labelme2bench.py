@@ -1,18 +1,12 @@
 """labelme2bench.py on malformed LabelMe and CSV input: one named error (issue 14)."""
-import importlib.util
-import os.path as osp
-
 import pytest
-from robust_helpers import REPO, deeply_nested
+from robust_helpers import deeply_nested
+from tool_loader import load_tool
 
 
 @pytest.fixture(scope='module')
 def tool():
-    spec = importlib.util.spec_from_file_location(
-        'labelme2bench_robust', osp.join(REPO, 'tools', 'dataset_converters', 'labelme2bench.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/dataset_converters/labelme2bench.py')
 
 
 @pytest.mark.parametrize('content,reason', [

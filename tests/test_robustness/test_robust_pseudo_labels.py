@@ -1,5 +1,4 @@
 """Pseudo-label files are validated before they are trusted (issue 14)."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -7,6 +6,7 @@ import sys
 
 import pytest
 from robust_helpers import REPO, deeply_nested
+from tool_loader import load_tool
 
 from bleedorigin.datasets.bench import BenchIndex
 from bleedorigin.pseudo_labels import (
@@ -142,10 +142,7 @@ def test_check_dataset_reports_invalid_pseudo_labels(clip, capsys):
         f.write('{"half')
     with open(osp.join(folder, '15.json'), 'w') as f:
         f.write('{}')
-    spec = importlib.util.spec_from_file_location(
-        'check_dataset_pl', osp.join(REPO, 'tools', 'dataset_converters', 'check_dataset.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool('tools/dataset_converters/check_dataset.py')
     root = osp.dirname(osp.dirname(osp.dirname(clip.clip_dir)))
     code = tool.main([root, '--json'])
     report = json.loads(capsys.readouterr().out)['pseudo_labels']

@@ -1,5 +1,4 @@
 """The streaming pipeline survives hostile frames and stalls; the soak tool (issue 14)."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -9,16 +8,10 @@ import cv2
 import numpy as np
 import pytest
 from robust_helpers import REPO
+from tool_loader import load_tool
 
 sys.path.insert(0, osp.join(REPO, 'tests', 'test_apis'))
 from pipeline_fixtures import build_models, stream_frames  # noqa: E402
-
-
-def load(path, name):
-    spec = importlib.util.spec_from_file_location(name, osp.join(REPO, path))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope='module')
@@ -62,7 +55,7 @@ def test_demo_on_a_folder_with_corrupt_and_resized_frames(tmp_path, capsys):
         cv2.imwrite(str(folder / f'{t:06d}.png'), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
     (folder / '000003.png').write_bytes(b'\x89PNG\r\n\x1a\n' + os.urandom(64))  # corrupt
     out = tmp_path / 'records.json'
-    summary = load('tools/demo.py', 'demo_robust').main([
+    summary = load_tool('tools/demo.py').main([
         str(folder), '--json', str(out), '--no-progress', '--threads', '1', '--mode',
         'evaluation', '--gt-onset', '4', '--gt-point', '40', '24', '--random-weights'])
     assert summary['frames'] == 10 and summary['model_errors'] == 0
@@ -75,7 +68,7 @@ def test_demo_on_a_folder_with_corrupt_and_resized_frames(tmp_path, capsys):
 
 def test_soak_tool_counts_every_injected_fault(tmp_path, capsys):
     out = tmp_path / 'soak.json'
-    report = load('tools/analysis_tools/soak_pipeline.py', 'soak_robust').main([
+    report = load_tool('tools/analysis_tools/soak_pipeline.py').main([
         '--frames', '90', '--segments', '3', '--size', '64', '48', '--fault-rate', '0.25',
         '--stalls', '1', '--stall-seconds', '0.6', '--stall-threshold', '0.4',
         '--out', str(out)])

@@ -1,20 +1,13 @@
 """tools/analysis_tools/alarm_gate_sweep.py on the tiny synthetic preset."""
-import importlib.util
 import json
 import os.path as osp
 
 import pytest
+from tool_loader import load_tool
 
 REPO_ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 CONFIG = osp.join(REPO_ROOT, 'configs', 'bleedorigin', 'detect.py')
-
-
-def _load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'alarm_gate_sweep', osp.join(REPO_ROOT, 'tools', 'analysis_tools', 'alarm_gate_sweep.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+TOOL = 'tools/analysis_tools/alarm_gate_sweep.py'
 
 
 @pytest.fixture(scope='module')
@@ -49,7 +42,7 @@ def traces_of(out):
 
 def test_sweep_tables_json_plot_and_resume(tiny, tmp_path, monkeypatch, capsys):
     root, ckpt, config = tiny
-    tool = _load_tool()
+    tool = load_tool(TOOL)
     out = str(tmp_path / 'sweep')
     args = [config, ckpt, '--positive', f'{root}:train', '--negative', root, '--gates', '1',
             '3', '--out-dir', out, '--no-progress']
@@ -86,7 +79,7 @@ def test_sweep_tables_json_plot_and_resume(tiny, tmp_path, monkeypatch, capsys):
 
 def test_bad_arguments_are_named(tiny, tmp_path):
     root, ckpt, _ = tiny
-    tool = _load_tool()
+    tool = load_tool(TOOL)
     with pytest.raises(SystemExit, match='expected ROOT:SPLIT'):
         tool.main([CONFIG, ckpt, '--positive', 'nosplit', '--out-dir', str(tmp_path)])
     with pytest.raises(SystemExit, match='splits.json missing'):

@@ -3,12 +3,12 @@
 The pieces are package code (``bleedorigin.evaluation.{bench_scoring,priors,breakdown}``,
 ``bleedorigin.apis.benchmark``); only the command-line wiring is tested through
 tools/benchmark.py."""
-import importlib.util
 import json
 import os.path as osp
 
 import numpy as np
 import pytest
+from tool_loader import load_tool
 
 from bleedorigin.apis.benchmark import BenchmarkConfig, run_benchmark
 from bleedorigin.evaluation.bench_scoring import track_errors
@@ -16,14 +16,6 @@ from bleedorigin.evaluation.breakdown import group_indices
 from bleedorigin.evaluation.priors import prior_predictions
 
 REPO_ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-
-
-def _load_cli():
-    spec = importlib.util.spec_from_file_location(
-        'bleedorigin_benchmark_tool', osp.join(REPO_ROOT, 'tools', 'benchmark.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope='module')
@@ -103,10 +95,11 @@ def test_priors_and_groups():
 def test_benchmark_end_to_end(tiny_data, tmp_path):
     out = str(tmp_path / 'bench_out')
     # the tiny preset's test split is one negative clip: evaluate the train split (4 clips)
-    metrics = _load_cli().main(['--data', tiny_data, '--split', 'train', '--out', out,
-                                '--efficiency-frames', '3', '--baselines', 'zero_motion',
-                              'lucas_kanade', '--detect', 'none', '--track', 'none',
-                                '--yolo', 'none'])
+    cli = load_tool('tools/benchmark.py')
+    metrics = cli.main(['--data', tiny_data, '--split', 'train', '--out', out,
+                        '--efficiency-frames', '3', '--baselines', 'zero_motion',
+                        'lucas_kanade', '--detect', 'none', '--track', 'none',
+                        '--yolo', 'none'])
     assert osp.isfile(osp.join(out, 'tables.md')) and osp.isfile(osp.join(out, 'breakdown.png'))
     with open(osp.join(out, 'results.json')) as f:
         results = json.load(f)

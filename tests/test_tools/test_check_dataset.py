@@ -1,5 +1,4 @@
 """check_dataset.py on trees written by hand by "another program" (json.dump + cv2)."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -9,17 +8,12 @@ import sys
 import cv2
 import numpy as np
 import pytest
+from tool_loader import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-SCRIPT = osp.join(REPO, 'tools', 'dataset_converters', 'check_dataset.py')
+TOOL = 'tools/dataset_converters/check_dataset.py'
+SCRIPT = osp.join(REPO, TOOL)
 W, H = 16, 12
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location('check_dataset', SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def make_clip(root, patient, clip, num_frames, onset, storage='png', site='duodenum',
@@ -72,7 +66,7 @@ def foreign_tree(tmp_path):
 def test_json_summary_of_a_foreign_tree(foreign_tree, capsys):
     with open(osp.join(foreign_tree, 'splits.json'), 'w') as f:
         json.dump({'train': ['A1', 'A2'], 'val': ['B1', 'B2'], 'test': ['C1']}, f)
-    code = load_tool().main([foreign_tree, '--json'])
+    code = load_tool(TOOL).main([foreign_tree, '--json'])
     summary = json.loads(capsys.readouterr().out)
     assert code == 1  # B2 is listed in splits.json but has no clip: a problem (issue 14)
     assert summary['clips'] == 5 and summary['broken'] == []
@@ -96,7 +90,7 @@ def test_broken_clips_reported_and_exit_nonzero(foreign_tree, capsys):
     bad3 = make_clip(foreign_tree, 'A2', 'bad3', 4, 1)
     with open(osp.join(bad3, 'clip.json'), 'w') as f:
         f.write('{not json')
-    tool = load_tool()
+    tool = load_tool(TOOL)
     code = tool.main([foreign_tree, '--json'])
     summary = json.loads(capsys.readouterr().out)
     assert code == 1
@@ -120,7 +114,7 @@ def test_broken_clips_reported_and_exit_nonzero(foreign_tree, capsys):
 def test_patient_in_two_splits_is_a_tree_error(foreign_tree, capsys):
     with open(osp.join(foreign_tree, 'splits.json'), 'w') as f:
         json.dump({'train': ['A1', 'A2'], 'val': ['B1'], 'test': ['C1', 'A2']}, f)
-    code = load_tool().main([foreign_tree, '--json'])
+    code = load_tool(TOOL).main([foreign_tree, '--json'])
     summary = json.loads(capsys.readouterr().out)
     assert code == 2
     assert summary['error'] == "splits.json: patient A2 is in both 'train' and 'test'"
@@ -147,7 +141,7 @@ def test_decode_finds_corrupt_frames(foreign_tree, capsys):
         data = f.read()
     with open(path, 'wb') as f:  # header and IDAT start kept: the size is readable, pixels gone
         f.write(data[:data.index(b'IDAT') + 8])
-    tool = load_tool()
+    tool = load_tool(TOOL)
     assert tool.main([foreign_tree, '--json']) == 0  # listing (headers only) cannot see it
     capsys.readouterr()
     assert tool.main([foreign_tree, '--json', '--decode']) == 1

@@ -1,6 +1,5 @@
 """tools/demo.py end to end with the real (randomly initialised) models, and its defaults."""
 import glob
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -10,6 +9,7 @@ import sys
 import cv2
 import numpy as np
 import pytest
+from tool_loader import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 REAL_CLIPS = osp.join(REPO, '..', 'shared', 'reference', 'esd_bleedorigin_clips')
@@ -18,16 +18,9 @@ TRACK = ['--track-config', osp.join(CONFIGS, 'bleedorigin', 'track.py'), '--rand
 WINDOW = 6
 
 
-def _load_demo():
-    spec = importlib.util.spec_from_file_location('demo_tool', osp.join(REPO, 'tools/demo.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope='module')
 def demo():
-    return _load_demo()
+    return load_tool('tools/demo.py')
 
 
 @pytest.fixture()

@@ -1,5 +1,4 @@
 """labelme2bench end to end on tiny videos made with cv2.VideoWriter, read back by BenchIndex."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -7,19 +6,12 @@ import os.path as osp
 import cv2
 import numpy as np
 import pytest
+from tool_loader import load_tool
 
 from bleedorigin.datasets.bench import BenchIndex, SourcePoint
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-SCRIPT = osp.join(REPO, 'tools', 'dataset_converters', 'labelme2bench.py')
+TOOL = 'tools/dataset_converters/labelme2bench.py'
 W, H = 32, 24
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location('labelme2bench', SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def make_video(path, num_frames):
@@ -68,7 +60,7 @@ def recordings(tmp_path):
 
 def test_bad_csv_row_and_negative_needs_start(recordings, capsys):
     tmp_path, csv_path = recordings
-    tool = load_tool()
+    tool = load_tool(TOOL)
     args = [str(csv_path), str(tmp_path / 'out'), '--video-dir', str(tmp_path / 'videos'),
             '--labelme-dir', str(tmp_path / 'labelme')]
     assert tool.main(args) == 1
@@ -93,7 +85,7 @@ def test_bad_csv_row_and_negative_needs_start(recordings, capsys):
 def test_annotation_outside_video_length(recordings, capsys):
     tmp_path, csv_path = recordings
     labelme(str(tmp_path / 'labelme' / 'case02'), 'frame_170.json', [(0, 5, 6)])
-    tool = load_tool()
+    tool = load_tool(TOOL)
     with pytest.raises(tool.ConversionError, match='frame_170.json: frame index 170 >= video '
                                                    'length 160'):
         tool.convert(_only_case02(csv_path), str(tmp_path / 'o'), str(tmp_path / 'videos'),
@@ -121,7 +113,7 @@ def test_convert_end_to_end_and_read_back(recordings, capsys):
                         'case02.mp4,40,duodenum,,,\n'
                         'case03.mp4,,cardia,clear_view,P3,5\n')
     out = tmp_path / 'bench'
-    tool = load_tool()
+    tool = load_tool(TOOL)
     args = [str(csv_path), str(out), '--video-dir', str(tmp_path / 'videos'), '--labelme-dir',
             str(tmp_path / 'labelme'), '--image-ext', 'png']
     assert tool.main(args) == 0
@@ -160,7 +152,7 @@ def test_convert_end_to_end_and_read_back(recordings, capsys):
 
 
 def test_split_is_4_1_1_and_deterministic():
-    tool = load_tool()
+    tool = load_tool(TOOL)
     patients = [f'P{i:02d}' for i in range(36)]
     splits = tool.split_patients(patients, seed=0)
     assert [len(splits[s]) for s in ('train', 'val', 'test')] == [24, 6, 6]
@@ -173,9 +165,9 @@ def test_video_storage_and_max_track_frames(recordings):
     tmp_path, csv_path = recordings
     csv_path.write_text('video,onset_frame\ncase01.mp4,130\n')
     out = tmp_path / 'bench_mp4'
-    result = load_tool().convert(str(csv_path), str(out), str(tmp_path / 'videos'),
-                                 str(tmp_path / 'labelme'), storage='video',
-                                 max_track_frames=40)
+    result = load_tool(TOOL).convert(str(csv_path), str(out), str(tmp_path / 'videos'),
+                                     str(tmp_path / 'labelme'), storage='video',
+                                     max_track_frames=40)
     assert result['clips'] == ['case01_D1', 'case01_T1']
     clips = {c.clip_id: c for c in BenchIndex(str(out), strict=True).clips}
     track = clips['case01_T1']

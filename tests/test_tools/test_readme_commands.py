@@ -1,7 +1,6 @@
 """Every command in README's (and the model zoo page's) fenced bash blocks parses as printed:
 each ``tools/*.py`` script's own argparse accepts its arguments, the configs exist, and the
 shell scripts take the arguments shown."""
-import importlib.util
 import inspect
 import os.path as osp
 import re
@@ -10,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+from tool_loader import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DOCS = ('README.md', 'docs/model_zoo.md')
@@ -43,11 +43,7 @@ _MODULES = {}
 
 def _tool(script):
     if script not in _MODULES:
-        name = 'readme_tool_' + re.sub(r'\W', '_', script)
-        spec = importlib.util.spec_from_file_location(name, osp.join(REPO, script))
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        _MODULES[script] = module
+        _MODULES[script] = load_tool(script)
     return _MODULES[script]
 
 

@@ -1,20 +1,13 @@
 """tools/reproduce.sh: stage order, skipping finished stages and resuming, without training."""
-import importlib.util
 import json
 import os
 import os.path as osp
 import subprocess
 import sys
 
+from tool_loader import load_tool
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def _reproduce():
-    path = osp.join(REPO, 'tools', 'model_converters', 'reproduce.py')
-    spec = importlib.util.spec_from_file_location('reproduce_tool', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _lines(text):
@@ -45,7 +38,7 @@ def test_dry_run_prints_the_stages_in_order(tmp_path):
 
 
 def test_finished_stages_are_skipped_and_interrupted_ones_resumed(tmp_path, capsys):
-    reproduce = _reproduce()
+    reproduce = load_tool('tools/model_converters/reproduce.py')
     root = tmp_path / 'runs'
     detect_final = f'iter_{reproduce.max_iters("configs/bleedorigin/detect.py")}.pth'
     for name in (detect_final, 'best_onset_acc_8_iter_900.pth'):  # detect finished
@@ -86,7 +79,7 @@ def test_finished_stages_are_skipped_and_interrupted_ones_resumed(tmp_path, caps
 def test_full_run_chains_checkpoints_and_compares_with_the_zoo(tmp_path, monkeypatch, capsys):
     """The real (not dry) path with the commands faked: each stage gets the checkpoint the
     previous one ended with, the markers and timings are written, the table compares."""
-    reproduce = _reproduce()
+    reproduce = load_tool('tools/model_converters/reproduce.py')
     root = tmp_path / 'runs'
     zoo = tmp_path / 'zoo'
     zoo.mkdir()

@@ -1,5 +1,4 @@
 """Model zoo: publishing, the manifest, sha256 checks and the shipped files."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -7,6 +6,7 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
+from tool_loader import load_tool
 from torch import nn
 
 from bleedorigin.utils.checkpoint import load_checkpoint_safely
@@ -22,14 +22,6 @@ from bleedorigin.utils.model_zoo import (
 )
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def _load_tool(name):
-    path = osp.join(REPO, 'tools', 'model_converters', f'{name}.py')
-    spec = importlib.util.spec_from_file_location(f'zoo_tool_{name}', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _training_run(tmp_path):
@@ -70,7 +62,7 @@ def _publish_tiny(publish, ckpt, zoo, *extra):
 
 
 def test_publish_manifest_round_trip(tmp_path):
-    publish = _load_tool('publish_model')
+    publish = load_tool('tools/model_converters/publish_model.py')
     model, ckpt, metrics = _training_run(tmp_path)
     zoo = tmp_path / 'checkpoints'
     entry = _publish_tiny(publish, ckpt, zoo, '--metrics', str(metrics), '--command',
@@ -103,7 +95,7 @@ def test_publish_manifest_round_trip(tmp_path):
 
 
 def test_sha256_mismatch_and_missing_file_name_the_file(tmp_path):
-    publish = _load_tool('publish_model')
+    publish = load_tool('tools/model_converters/publish_model.py')
     _, ckpt, _ = _training_run(tmp_path)
     zoo = tmp_path / 'checkpoints'
     entry = _publish_tiny(publish, ckpt, zoo)
@@ -155,7 +147,7 @@ def test_find_checkpoint_prefers_best_then_last(tmp_path):
 
 
 def test_zoo_compare_table():
-    zoo = _load_tool('zoo')
+    zoo = load_tool('tools/model_converters/zoo.py')
     table = zoo.compare_table({'detect': {'onset/acc_8': 80.0, 'onset/acc_0': 5.0}},
                               {'detect': {'metrics': {'onset/acc_8': 78.3}}})
     assert '| detect | Acc±8 % | 78.30 | 80.00 | +1.70 |' in table
@@ -198,10 +190,7 @@ def test_shipped_detector_beats_the_constant_prior_on_tiny(tmp_path):
 
     data = str(tmp_path / 'tiny_window')
     ensure_synthetic(data_root=data, preset='tiny_window', seed=0, workers=1, progress=False)
-    spec = importlib.util.spec_from_file_location('zoo_benchmark',
-                                                  osp.join(REPO, 'tools', 'benchmark.py'))
-    benchmark = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(benchmark)
+    benchmark = load_tool('tools/benchmark.py')
     metrics = benchmark.main(['--data', data, '--split', 'train', '--out', str(tmp_path / 'b'),
                               '--detect-config',
                               osp.join(REPO, SHIPPED['detect']['config']),
@@ -216,7 +205,7 @@ def test_from_config_defaults_to_the_shipped_checkpoints(tmp_path, monkeypatch):
     (sha256-checked); an empty zoo is the one clear error, random weights need ``None``."""
     from bleedorigin.apis import BleedOriginNet
 
-    publish = _load_tool('publish_model')
+    publish = load_tool('tools/model_converters/publish_model.py')
     zoo = tmp_path / 'checkpoints'
     monkeypatch.setenv('BLEEDORIGIN_CHECKPOINTS', str(zoo))
     track_cfg = osp.join(REPO, 'configs', 'bleedorigin', 'track.py')
@@ -237,7 +226,7 @@ def test_from_config_defaults_to_the_shipped_checkpoints(tmp_path, monkeypatch):
 
 
 def test_publish_with_test_runs_tools_test_on_the_published_file(tmp_path, monkeypatch):
-    publish = _load_tool('publish_model')
+    publish = load_tool('tools/model_converters/publish_model.py')
     _, ckpt, _ = _training_run(tmp_path)
     zoo = tmp_path / 'checkpoints'
     seen = {}
@@ -257,7 +246,7 @@ def test_publish_with_test_runs_tools_test_on_the_published_file(tmp_path, monke
 
 
 def test_zoo_table_row_for_the_docs():
-    zoo = _load_tool('zoo')
+    zoo = load_tool('tools/model_converters/zoo.py')
     row = zoo.doc_row('track', {
         'config': 'configs/bleedorigin/track.py', 'file': 'checkpoints/track.pth',
         'log': 'checkpoints/logs/track.scalars.json', 'training_time': '18 min 44 s',

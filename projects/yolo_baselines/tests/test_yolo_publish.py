@@ -1,6 +1,5 @@
 """Shipping YOLO weights: float16 file + manifest entry, loaded back with weights_only=True,
 and tools/benchmark.py picking the shipped baselines by default."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -10,6 +9,7 @@ import pytest
 import torch
 
 from projects.yolo_baselines.tests.test_yolo_curves import RESULTS_CSV
+from tests.tool_loader import load_tool
 
 REPO_ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..'))
 CONFIG = osp.join(REPO_ROOT, 'projects', 'yolo_baselines', 'configs', 'yolo11n_cpu.py')
@@ -123,10 +123,7 @@ def test_benchmark_defaults_to_shipped_yolo(tmp_path, monkeypatch):
     zoo = str(tmp_path / 'checkpoints')
     _publish(run, zoo)
     monkeypatch.setenv('BLEEDORIGIN_CHECKPOINTS', zoo)
-    spec = importlib.util.spec_from_file_location('bench_cli_yolo',
-                                                  osp.join(REPO_ROOT, 'tools', 'benchmark.py'))
-    cli = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(cli)
+    cli = load_tool('tools/benchmark.py')
     assert cli.yolo_weights(None) == [osp.join(zoo, 'yolo11n.pth')]  # yolo12n not shipped here
     assert cli.yolo_weights(['none']) == []
     assert cli.yolo_weights(['work_dirs/some_run']) == ['work_dirs/some_run']
