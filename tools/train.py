@@ -27,7 +27,8 @@ def parse_args():
     parser.add_argument(
         '--resume', nargs='?', type=str, const='auto',
         help='resume from the given checkpoint; with no value (or "auto") resume from the '
-        'latest checkpoint in the work dir')
+        'latest checkpoint in the work dir (a fine-tuning config with none there yet starts '
+        'from its load_from)')
     parser.add_argument('--amp', action='store_true', help='enable automatic mixed precision')
     return parse_with_launcher_args(parser)
 
@@ -42,14 +43,17 @@ def merge_args(cfg, args):
             raise ValueError(f'--amp needs OptimWrapper or AmpOptimWrapper, got {optim_wrapper}')
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
     if args.resume == 'auto':
         cfg.resume = True
+        # a fine-tuning config's load_from (e.g. detect_negft.py) starts the run while the
+        # work dir holds no checkpoint; once it holds one, that one is resumed
+        cfg.auto_resume_load_from = cfg.get('load_from')
         cfg.load_from = None
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
     return cfg
 
 
@@ -65,6 +69,8 @@ def check_checkpoints(cfg):
         checkpoint = load_checkpoint_safely(cfg.load_from)
         if cfg.get('resume'):
             check_resumable(checkpoint, cfg.load_from)
+    if cfg.get('auto_resume_load_from'):
+        load_checkpoint_safely(cfg.auto_resume_load_from)
 
 
 def main():

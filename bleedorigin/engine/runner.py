@@ -9,7 +9,9 @@ Three differences from :class:`mmengine.runner.Runner`, all about checkpoints:
   file instead of a torch traceback or a silently random model;
 - auto-resume (``--resume`` without a file) takes the newest checkpoint of the
   work dir that loads completely, and logs every newer one it skipped and why
-  (a checkpoint truncated by a power cut no longer ends the run);
+  (a checkpoint truncated by a power cut no longer ends the run); with none, a
+  fine-tuning run starts from ``cfg.auto_resume_load_from`` (``tools/train.py
+  --resume`` moves the config's ``load_from`` there);
 - checkpoints are written atomically (temporary file + ``os.replace``).
 """
 import os
@@ -72,6 +74,13 @@ class BleedOriginRunner(Runner):
             self.logger.warning(f'auto-resume: skipping {bad}: {reason}')
         if path is None:
             log = self.logger.warning if skipped else self.logger.info
+            start = (self.cfg or {}).get('auto_resume_load_from')
+            if start:  # a fine-tuning run's first start: its load_from weights
+                log(f'auto-resume: no intact checkpoint in {self.work_dir}; loading the '
+                    f'weights of {start} (load_from)')
+                self.load_checkpoint(start)
+                self._has_loaded = True
+                return None
             log(f'auto-resume: no intact checkpoint in {self.work_dir}; training from the start')
             return None
         if skipped:

@@ -155,3 +155,28 @@ def test_sigkill_then_resume(tmp_path):
     runner.train()
     assert runner.epoch == last + 1
     assert f'Auto resumed from the latest checkpoint {path}.' in run_log(work)
+
+
+def test_auto_resume_of_a_fine_tuning_run(tmp_path):
+    """--resume on a config with load_from: its weights start the run while the work dir
+    holds no checkpoint; once it holds one, that checkpoint is resumed instead."""
+    pretrained = tmp_path / 'pretrained'
+    build_runner(pretrained, 2, name='pre').train()
+    start = str(pretrained / 'epoch_2.pth')
+    weights = load_checkpoint_safely(start)['state_dict']['linear.weight']
+    work = tmp_path / 'finetune'
+    runner = build_runner(work, 1, resume=True, name='ft', log_level='INFO')
+    runner.cfg['auto_resume_load_from'] = start
+    runner.load_or_resume()
+    # the pretrained weights, at epoch 0 (a fine-tuning start, not a resume of epoch 2)
+    assert torch.equal(runner.model.linear.weight.detach(), weights)
+    assert runner.epoch == 0
+    runner.train()
+    assert (f'auto-resume: no intact checkpoint in {work}; loading the weights of {start} '
+            '(load_from)') in run_log(work)
+    # a second start resumes the fine-tuning run's own checkpoint, not the pretrained one
+    again = build_runner(work, 2, resume=True, name='ft2', log_level='INFO')
+    again.cfg['auto_resume_load_from'] = start
+    again.train()
+    assert again.epoch == 2
+    assert f'Auto resumed from the latest checkpoint {work}/epoch_1.pth.' in run_log(work)
