@@ -29,3 +29,29 @@ def test_config_builds_its_model(path):
         assert cfg.model.mdcfm.alpha == 0.5 and cfg.model.mdcfm.gamma == 0.5
     else:
         assert cfg.model.type == 'BleedTrackOn'
+
+
+def test_negative_finetune_config_adds_streams_and_keeps_the_test_streams_unseen():
+    base = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'bleedorigin', 'detect.py'))
+    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'bleedorigin', 'detect_negft.py'))
+
+    def sets(loader):
+        return [(d.type, d.data_root, d.split) for d in loader.dataset.datasets]
+
+    train, val = sets(cfg.train_dataloader), sets(cfg.val_dataloader)
+    # every training set of the base stays; the new streams' train and val splits join
+    assert sets(base.train_dataloader) == train[:len(base.train_dataloader.dataset.datasets)]
+    long_root = cfg.negative_long_root
+    assert ('BleedOnsetDataset', long_root, 'train') in train
+    assert ('BleedOnsetDataset', long_root, 'val') in train
+    # its test split validates (a held-out stream set), and never trains
+    assert ('BleedOnsetDataset', long_root, 'test') in val
+    assert ('BleedOnsetDataset', long_root, 'test') not in train
+    # the seed-0 streams the alarms per hour are measured on appear nowhere
+    roots = {d[1] for d in train + val}
+    assert 'data/negative_streams_long' not in roots and 'data/negative_streams' not in roots
+    # rendered on first use, with a seed of its own
+    seeds = {d['data_root']: d['seed'] for d in cfg.synthetic_data}
+    assert seeds[long_root] not in {d['seed'] for d in base.synthetic_data}
+    assert cfg.load_from and cfg.train_cfg.max_iters < base.train_cfg.max_iters
+    assert cfg.param_scheduler[-1]['end'] == cfg.train_cfg.max_iters
