@@ -76,6 +76,27 @@ def test_finished_stages_are_skipped_and_interrupted_ones_resumed(tmp_path, caps
     assert lines[1].startswith('[reproduce] track (train)') and len(lines) == 2
 
 
+def test_a_shipped_second_stage_detector_is_fine_tuned_from_the_first(tmp_path, capsys):
+    reproduce = load_tool('tools/model_converters/reproduce.py')
+    root, zoo = tmp_path / 'runs', tmp_path / 'zoo'
+    zoo.mkdir()
+    (zoo / 'manifest.json').write_text(json.dumps({'models': {
+        'detect': {'config': 'configs/bleedorigin/detect_negft.py'},
+        'track': {'config': 'configs/bleedorigin/track.py'}}}))
+    assert reproduce.main(['--dry-run', '--work-root', str(root), '--zoo', str(zoo)]) == 0
+    lines = _lines(capsys.readouterr().out)
+    stages = [line.split(':')[0].replace('[reproduce] ', '') for line in lines]
+    # stage 1 trains (not tested: not shipped), stage 2 starts from its checkpoint and is tested
+    assert stages[:3] == ['detect (train)', 'detect_negft (train)', 'detect_negft (test)']
+    assert (f'configs/bleedorigin/detect_negft.py --work-dir {root}/detect_negft '
+            f'--cfg-options load_from={root}/detect/CHECKPOINT.pth') in lines[1]
+    # a manifest shipping the first stage leaves the second one out
+    (zoo / 'manifest.json').write_text(json.dumps({'models': {
+        'detect': {'config': 'configs/bleedorigin/detect.py'}}}))
+    reproduce.main(['--dry-run', '--work-root', str(root), '--zoo', str(zoo)])
+    assert not any('detect_negft' in line for line in _lines(capsys.readouterr().out))
+
+
 def test_full_run_chains_checkpoints_and_compares_with_the_zoo(tmp_path, monkeypatch, capsys):
     """The real (not dry) path with the commands faked: each stage gets the checkpoint the
     previous one ended with, the markers and timings are written, the table compares."""

@@ -5,6 +5,8 @@ Run through ``bash tools/reproduce.sh [--dry-run] [--work-root DIR] [--stages ..
 Stages, in the documented order (docs/model_zoo.md):
 
 1. ``detect``: ``tools/train.py configs/bleedorigin/detect.py``;
+   ``detect_negft`` (only if a shipped model uses its config): the detector's second stage,
+   fine-tuned from ``detect`` with more negative streams;
 2. ``track_pretrain``: tracker pretraining on synthetic point tracks;
 3. ``pseudo_labels``: ``tools/gen_pseudo_labels.py`` with the pretrained tracker;
 4. ``track``: hybrid LoRA fine-tuning with the pseudo labels, from the pretrained tracker;
@@ -55,6 +57,8 @@ class Stage(NamedTuple):
 
 STAGES = (
     Stage('detect', 'configs/bleedorigin/detect.py'),
+    Stage('detect_negft', 'configs/bleedorigin/detect_negft.py', init_from='detect',
+          optional=True),
     Stage('track_pretrain', 'configs/bleedorigin/track_pretrain.py'),
     Stage('pseudo_labels', 'configs/bleedorigin/track_pretrain.py', init_from='track_pretrain',
           pseudo=True),
@@ -105,8 +109,10 @@ def plan(args, models: Dict[str, dict]) -> List[dict]:
     ``{checkpoint:STAGE}`` placeholder, filled when the step runs.
     """
     names = shipped_names(models)
-    selftrain = args.selftrain or 'track_selftrain' in names
-    wanted = args.stages or [s.name for s in STAGES if not s.optional or selftrain]
+    # an optional stage runs when a shipped model uses its config (or, for the tracker's
+    # self-training, with --selftrain)
+    optional = set(names) | ({'track_selftrain'} if args.selftrain else set())
+    wanted = args.stages or [s.name for s in STAGES if not s.optional or s.name in optional]
     py = sys.executable
     steps = []
     for stage in STAGES:
@@ -129,8 +135,8 @@ def plan(args, models: Dict[str, dict]) -> List[dict]:
         if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
             cmd.append('--resume')
         elif stage.init_from:
-            # train.py --resume drops load_from, so the initialisation is passed only on a
-            # fresh start (a resumed run restores its own weights)
+            # the initialisation is passed on a fresh start only (a resumed run restores
+            # its own weights and optimiser)
             cmd += ['--cfg-options', f'load_from={{checkpoint:{stage.init_from}}}']
         steps.append({'stage': stage.name, 'action': 'train', 'cmd': cmd, 'work_dir': work_dir,
                       'skip': f'done ({final} exists)' if osp.isfile(final) else None})
