@@ -20,37 +20,20 @@ _base_ = ['./detect.py']
 load_from = 'checkpoints/detect.pth'
 
 negative_long_root = 'data/negative_streams_train_long'
-synthetic_data = [
-    dict(data_root=_base_.data_root, preset='default', seed=0),
-    dict(data_root=_base_.hard_negative_root, preset='negative_streams', seed=1),
-    dict(data_root=_base_.instrument_onsets_root, preset='instrument_onsets', seed=2),
-    dict(data_root=negative_long_root, preset='negative_streams_long', seed=4),
-]
+synthetic_data = _base_.synthetic_data + [
+    dict(data_root=negative_long_root, preset='negative_streams_long', seed=4)]
 negative_long_per_stream = 4  # segments per stream (1,800 frames) and epoch
 
+# every training set of detect.py, plus the new streams' train and val splits (onset only)
 _onset = _base_._onset
-_source_train = _base_._source_train
-train_dataloader = dict(dataset=dict(datasets=[
-    dict(_onset, data_root=_base_.data_root, split='train', samples_per_clip=1),
-    _source_train,
-    dict(_onset, data_root=_base_.hard_negative_root, split='train',
-         samples_per_clip=_base_.hard_negatives_per_stream),
-    dict(_onset, data_root=_base_.instrument_onsets_root, split='train',
-         samples_per_clip=1),
-    dict(_source_train, data_root=_base_.instrument_onsets_root),
-    dict(_onset, data_root=negative_long_root, split='train',
-         samples_per_clip=negative_long_per_stream),
-    dict(_onset, data_root=negative_long_root, split='val',
-         samples_per_clip=negative_long_per_stream),
-]))
+train_dataloader = dict(dataset=dict(datasets=_base_.train_dataloader.dataset.datasets + [
+    dict(_onset, data_root=negative_long_root, split=split,
+         samples_per_clip=negative_long_per_stream) for split in ('train', 'val')]))
 
-# validation: the synthetic val split (onset + source) and the 5 held-out streams
-_val = _base_.val_dataloader.dataset
-val_dataloader = dict(dataset=dict(datasets=[
-    _val['datasets'][0],
-    _val['datasets'][1],
-    dict(_val['datasets'][0], data_root=negative_long_root, split='test'),
-]))
+# validation: detect.py's (synthetic val, onset + source) and the 5 held-out streams
+_val_onset = _base_.val_dataloader.dataset.datasets[0]
+val_dataloader = dict(dataset=dict(datasets=_base_.val_dataloader.dataset.datasets + [
+    dict(_val_onset, data_root=negative_long_root, split='test')]))
 
 # a short schedule at a quarter of the rate, from the trained weights
 max_iters = 800

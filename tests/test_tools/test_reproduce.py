@@ -14,6 +14,14 @@ def _lines(text):
     return [line for line in text.splitlines() if line.startswith('[reproduce]')]
 
 
+def _zoo(path, **configs):
+    """A model zoo folder whose manifest ships ``name=config`` (a config path, or an entry)."""
+    path.mkdir(exist_ok=True)
+    models = {name: c if isinstance(c, dict) else {'config': c} for name, c in configs.items()}
+    (path / 'manifest.json').write_text(json.dumps({'models': models}))
+    return path
+
+
 def test_dry_run_prints_the_stages_in_order(tmp_path):
     root = tmp_path / 'runs'
     env = dict(os.environ, PY=sys.executable, BLEEDORIGIN_CHECKPOINTS=str(tmp_path / 'zoo'),
@@ -49,11 +57,8 @@ def test_finished_stages_are_skipped_and_interrupted_ones_resumed(tmp_path, caps
     (pre / 'iter_150.pth').write_bytes(b'x')
     (pre / 'last_checkpoint').write_text(str(pre / 'iter_150.pth'))
     (root / 'pseudo_labels.started').write_text('')  # pseudo labels interrupted too
-    zoo = tmp_path / 'zoo'
-    zoo.mkdir()
-    (zoo / 'manifest.json').write_text(json.dumps({'models': {
-        'detect': {'config': 'configs/bleedorigin/detect.py'},
-        'track2': {'config': 'configs/bleedorigin/track_selftrain.py'}}}))
+    zoo = _zoo(tmp_path / 'zoo', detect='configs/bleedorigin/detect.py',
+               track2='configs/bleedorigin/track_selftrain.py')
     assert reproduce.main(['--dry-run', '--work-root', str(root), '--zoo', str(zoo)]) == 0
     lines = _lines(capsys.readouterr().out)
     assert lines[0] == (f'[reproduce] skip detect (train): done ({root}/detect/{detect_final} '
@@ -78,11 +83,9 @@ def test_finished_stages_are_skipped_and_interrupted_ones_resumed(tmp_path, caps
 
 def test_a_shipped_second_stage_detector_is_fine_tuned_from_the_first(tmp_path, capsys):
     reproduce = load_tool('tools/model_converters/reproduce.py')
-    root, zoo = tmp_path / 'runs', tmp_path / 'zoo'
-    zoo.mkdir()
-    (zoo / 'manifest.json').write_text(json.dumps({'models': {
-        'detect': {'config': 'configs/bleedorigin/detect_negft.py'},
-        'track': {'config': 'configs/bleedorigin/track.py'}}}))
+    root = tmp_path / 'runs'
+    zoo = _zoo(tmp_path / 'zoo', detect='configs/bleedorigin/detect_negft.py',
+               track='configs/bleedorigin/track.py')
     assert reproduce.main(['--dry-run', '--work-root', str(root), '--zoo', str(zoo)]) == 0
     lines = _lines(capsys.readouterr().out)
     stages = [line.split(':')[0].replace('[reproduce] ', '') for line in lines]
@@ -91,8 +94,7 @@ def test_a_shipped_second_stage_detector_is_fine_tuned_from_the_first(tmp_path, 
     assert (f'configs/bleedorigin/detect_negft.py --work-dir {root}/detect_negft '
             f'--cfg-options load_from={root}/detect/CHECKPOINT.pth') in lines[1]
     # a manifest shipping the first stage leaves the second one out
-    (zoo / 'manifest.json').write_text(json.dumps({'models': {
-        'detect': {'config': 'configs/bleedorigin/detect.py'}}}))
+    _zoo(zoo, detect='configs/bleedorigin/detect.py')
     reproduce.main(['--dry-run', '--work-root', str(root), '--zoo', str(zoo)])
     assert not any('detect_negft' in line for line in _lines(capsys.readouterr().out))
 
@@ -102,12 +104,10 @@ def test_full_run_chains_checkpoints_and_compares_with_the_zoo(tmp_path, monkeyp
     previous one ended with, the markers and timings are written, the table compares."""
     reproduce = load_tool('tools/model_converters/reproduce.py')
     root = tmp_path / 'runs'
-    zoo = tmp_path / 'zoo'
-    zoo.mkdir()
-    (zoo / 'manifest.json').write_text(json.dumps({'models': {
-        'detect': {'config': 'configs/bleedorigin/detect.py', 'metrics': {'onset/acc_8': 78.3}},
-        'track': {'config': 'configs/bleedorigin/track.py', 'metrics': {'track/err_le_100': 90.0}}
-    }}))
+    zoo = _zoo(tmp_path / 'zoo',
+               detect={'config': 'configs/bleedorigin/detect.py', 'metrics': {'onset/acc_8': 78.3}},
+               track={'config': 'configs/bleedorigin/track.py',
+                      'metrics': {'track/err_le_100': 90.0}})
     calls = []
 
     def fake_run(cmd, cwd, check):
