@@ -55,3 +55,22 @@ def test_negative_finetune_config_adds_streams_and_keeps_the_test_streams_unseen
     assert seeds[long_root] not in {d['seed'] for d in base.synthetic_data}
     assert cfg.load_from and cfg.train_cfg.max_iters < base.train_cfg.max_iters
     assert cfg.param_scheduler[-1]['end'] == cfg.train_cfg.max_iters
+
+
+def test_hard_window_config_mines_only_negative_training_streams():
+    negft = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'bleedorigin', 'detect_negft.py'))
+    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'bleedorigin', 'detect_hardneg.py'))
+    train = cfg.train_dataloader.dataset.datasets
+    # the same training sets as detect_negft.py, in the same order
+    assert [(d.type, d.data_root, d.split) for d in train] == [
+        (d.type, d.data_root, d.split) for d in negft.train_dataloader.dataset.datasets]
+    mined = [d for d in train if d.get('hard_windows')]
+    # the hard-negative streams only (one file per root), never a clip set with onsets
+    assert {d.data_root for d in mined} == {cfg.hard_negative_root, cfg.negative_long_root}
+    for d in mined:
+        assert d.hard_windows == f'{cfg.hard_windows_dir}/{osp.basename(d.data_root)}.json'
+        sampler = [s for s in d.pipeline if s['type'] == 'SampleOnsetSegment']
+        assert sampler[0]['hard_fraction'] == cfg.hard_fraction > 0
+    assert all('hard_fraction' not in s for d in train if not d.get('hard_windows')
+               for s in d.get('pipeline', []))
+    assert cfg.val_dataloader == negft.val_dataloader and cfg.load_from == negft.load_from

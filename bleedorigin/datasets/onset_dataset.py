@@ -1,5 +1,6 @@
 """Onset dataset: whole clips (evaluation) or sampled segments of sliding windows (training)."""
 import hashlib
+import json
 import os
 import os.path as osp
 from multiprocessing import Pool
@@ -109,6 +110,48 @@ def detect_collate(data_batch: Sequence[dict]) -> dict:
                 data_samples=[item['data_samples'] for item in data_batch])
 
 
+def load_hard_windows(path: str, data_root: str, clips: Sequence[ClipRecord]) -> dict:
+    """Read a mined hard-window file (``tools/analysis_tools/mine_hard_windows.py``).
+
+    Args:
+        path (str): The JSON file: ``data_root`` (where it was mined) and ``clips``
+            (``"patient/clip"`` -> end frames of the windows the detector was confident on).
+        data_root (str): The dataset's root; the file must have been mined on it.
+        clips (Sequence[ClipRecord]): The dataset's clips (frames are checked against them).
+
+    Returns:
+        dict: ``"patient/clip"`` -> sorted frame list, negative clips of ``clips`` only
+        (hard windows are windows on video that never bleeds).
+
+    Raises:
+        ValueError: naming the file and the field that is wrong.
+    """
+    try:
+        with open(path) as f:
+            content = json.load(f)
+    except (OSError, json.JSONDecodeError) as err:
+        raise ValueError(f'{path}: cannot read the hard-window file ({err})') from err
+    if not isinstance(content, dict) or not isinstance(content.get('clips'), dict):
+        raise ValueError(f'{path}: field "clips" must map "patient/clip" to frame lists')
+    mined_on = content.get('data_root')
+    if not isinstance(mined_on, str) or osp.realpath(mined_on) != osp.realpath(data_root):
+        raise ValueError(f'{path}: field "data_root" is {mined_on!r}, not this dataset\'s '
+                         f'root {osp.realpath(data_root)!r}')
+    lengths = {f'{c.patient_id}/{c.clip_id}': c.num_frames for c in clips
+               if c.onset_frame is None}
+    hard = {}
+    for key, frames in content['clips'].items():
+        if key not in lengths:
+            continue  # a clip of another split, or a positive clip
+        if not isinstance(frames, list) or not all(
+                isinstance(t, int) and 0 <= t < lengths[key] for t in frames):
+            raise ValueError(f'{path}: field "clips.{key}" must list frames in '
+                             f'[0, {lengths[key]})')
+        if frames:
+            hard[key] = sorted(frames)
+    return hard
+
+
 def median_onset(clips) -> Optional[int]:
     """The constant onset prior fitted on ``clips``: their median onset frame, rounded to
     the nearest frame (``None`` without a positive clip).
@@ -151,13 +194,17 @@ class BleedOnsetDataset(BaseDataset):
         cache_workers (int): Processes decoding the cache.
         pipeline (list): Transforms.
         test_mode (bool): One sample per clip.
+        hard_windows (str, optional): A mined hard-window file of this root
+            (:func:`load_hard_windows`); its frames reach the pipeline as ``hard_frames``
+            (``SampleOnsetSegment(hard_fraction=...)`` ends windows there).
     """
 
     def __init__(self, data_root: str, split: str, input_size: Tuple[int, int] = (112, 96),
                  samples_per_clip: int = 1, cache_dir: Optional[str] = None,
                  cache_workers: int = 2, pipeline: Sequence = (), test_mode: bool = False,
-                 red_pool: int = 4, **kwargs) -> None:
+                 red_pool: int = 4, hard_windows: Optional[str] = None, **kwargs) -> None:
         self.split = split
+        self.hard_windows = hard_windows
         self.red_pool = int(red_pool)
         self.input_size = tuple(input_size)
         self.samples_per_clip = samples_per_clip
@@ -173,17 +220,22 @@ class BleedOnsetDataset(BaseDataset):
             raise ValueError(f'{self.data_root}: split {self.split!r} has no readable clips '
                              f'({len(index.broken)} broken)')
         self._metainfo['prior_onset_frame'] = median_train_onset(self.data_root)
+        hard = {} if self.hard_windows is None else load_hard_windows(
+            self.hard_windows, self.data_root, index.clips)
         paths = build_lowres_cache(index.clips, self.input_size, self.cache_dir,
                                    self.cache_workers, self.red_pool)
         data_list = []
         for clip, path in zip(index.clips, paths):
-            info = dict(clip_id=f'{clip.patient_id}/{clip.clip_id}', cache_path=path,
+            clip_id = f'{clip.patient_id}/{clip.clip_id}'
+            info = dict(clip_id=clip_id, cache_path=path,
                         num_frames=clip.num_frames, onset_frame=clip.onset_frame,
-                        ori_shape=(clip.height, clip.width))
+                        ori_shape=(clip.height, clip.width), hard_frames=hard.get(clip_id, []))
             repeats = 1 if self.test_mode else self.samples_per_clip
             data_list += [dict(info) for _ in range(repeats)]
         MMLogger.get_current_instance().info(
             f'BleedOnsetDataset[{self.split}]: {len(index.clips)} clips '
             f'({sum(c.onset_frame is not None for c in index.clips)} positive), '
-            f'{len(index.broken)} broken skipped, {len(data_list)} samples')
+            f'{len(index.broken)} broken skipped, {len(data_list)} samples'
+            + (f', {sum(map(len, hard.values()))} hard frames on {len(hard)} clips'
+               if self.hard_windows is not None else ''))
         return data_list

@@ -121,3 +121,61 @@ def test_sample_onset_segment_double_speed(tmp_path):
     # a clip too short for the slower sampling keeps every frame
     out = sampler(dict(cache_path=_numbered_clip(tmp_path, 30), onset_frame=20))
     assert (np.diff(out['frames'][:, 0, 0, 0].astype(int)) == 1).all()
+
+
+def test_sample_onset_segment_hard_windows(tmp_path):
+    import random
+
+    from bleedorigin.registry import TRANSFORMS
+    sampler = TRANSFORMS.build(dict(type='SampleOnsetSegment', window_size=10, num_windows=3,
+                                    window_stride=2, context_frames=4, hard_fraction=1.0,
+                                    speeds=(2,)))
+    path = _numbered_clip(tmp_path, 80)
+    random.seed(2)
+    ends = set()
+    for _ in range(100):
+        out = sampler(dict(cache_path=path, onset_frame=None, hard_frames=[50, 70]))
+        kept = out['frames'][:, 0, 0, 0].astype(int)
+        # hard segments keep every frame (speed 1) and one window ends on a hard frame
+        assert kept.shape[0] == 18 and (np.diff(kept) == 1).all()
+        window_ends = {int(kept[4 + 2 * k + 9]) for k in range(3)}
+        hit = window_ends & {50, 70}
+        assert hit and out['onset_index'] is None and out['window_start_min'] == 4
+        ends |= hit
+    assert ends == {50, 70}
+    # near the clip start the segment is clipped to frame 0 (the window then ends later)
+    out = sampler(dict(cache_path=path, onset_frame=None, hard_frames=[5]))
+    assert out['segment_start'] == 0 and out['window_start_min'] == 0
+    # positive clips and clips without hard frames sample as before (double speed here)
+    for extra in (dict(onset_frame=None, hard_frames=[]), dict(onset_frame=41, hard_frames=[50])):
+        kept = sampler(dict(cache_path=path, **extra))['frames'][:, 0, 0, 0].astype(int)
+        assert (np.diff(kept) == 2).all()
+    with pytest.raises(ValueError, match='hard_fraction'):
+        TRANSFORMS.build(dict(type='SampleOnsetSegment', hard_fraction=-0.1))
+
+
+def test_onset_dataset_hard_windows_file(tmp_path):
+    import json
+    root = make_detect_tree(tmp_path / 'bench')
+    cache = str(tmp_path / 'cache')
+    hard = tmp_path / 'hard.json'
+    # written by hand as mine_hard_windows.py writes it: P01/P01_C2 is the negative train clip
+    hard.write_text(json.dumps(dict(data_root=str(root), clips={
+        'P01/P01_C2': [30, 12], 'P01/P01_C1': [25], 'P09/P09_C9': [1]})))
+    train = BleedOnsetDataset(root, 'train', input_size=(32, 24), cache_dir=cache,
+                              cache_workers=1, pipeline=[], hard_windows=str(hard))
+    frames = {info['clip_id']: info['hard_frames'] for info in train.data_list}
+    # sorted; the positive clip's and the unknown clip's frames are dropped
+    assert frames['P01/P01_C2'] == [12, 30] and frames['P01/P01_C1'] == []
+    hard.write_text(json.dumps(dict(data_root=str(tmp_path), clips={})))
+    with pytest.raises(ValueError, match=r'hard.json: field "data_root"'):
+        BleedOnsetDataset(root, 'train', cache_dir=cache, cache_workers=1,
+                          hard_windows=str(hard))
+    hard.write_text(json.dumps(dict(data_root=str(root), clips={'P01/P01_C2': [40]})))
+    with pytest.raises(ValueError, match=r'field "clips.P01/P01_C2" must list frames in \[0, 40\)'):
+        BleedOnsetDataset(root, 'train', cache_dir=cache, cache_workers=1,
+                          hard_windows=str(hard))
+    hard.write_text('{not json')
+    with pytest.raises(ValueError, match='cannot read the hard-window file'):
+        BleedOnsetDataset(root, 'train', cache_dir=cache, cache_workers=1,
+                          hard_windows=str(hard))

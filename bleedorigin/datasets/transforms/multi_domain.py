@@ -57,14 +57,21 @@ class SampleOnsetSegment(BaseTransform):
         speeds (Sequence[int]): Frame steps drawn uniformly per segment (2: every
             second frame, blood spreads and the camera moves twice as fast): onset
             timing and dynamics other than the renderer's. (1,): no change.
+        hard_fraction (float): On a negative clip with mined ``hard_frames`` (the end
+            frames of windows a detector was confident on, ``BleedOnsetDataset``'s
+            ``hard_windows``), the share of segments placed so that one of their windows,
+            drawn at random, ends on a hard frame (at speed 1). 0: never (older configs).
     """
 
     def __init__(self, window_size: int = WINDOW_SIZE, num_windows: int = 5, window_stride: int = 5,
                  context_frames: int = 10, positive_fraction: float = 0.5,
-                 warmup_fraction: float = 0.0, speeds: Sequence[int] = (1,)) -> None:
-        if not 0 <= warmup_fraction <= 1:
-            raise ValueError(f'SampleOnsetSegment: warmup_fraction must be in [0, 1], got '
-                             f'{warmup_fraction}')
+                 warmup_fraction: float = 0.0, speeds: Sequence[int] = (1,),
+                 hard_fraction: float = 0.0) -> None:
+        for name, value in (('warmup_fraction', warmup_fraction),
+                            ('hard_fraction', hard_fraction)):
+            if not 0 <= value <= 1:
+                raise ValueError(f'SampleOnsetSegment: {name} must be in [0, 1], got {value}')
+        self.hard_fraction = float(hard_fraction)
         if not speeds or any(int(v) < 1 for v in speeds):
             raise ValueError(f'SampleOnsetSegment: speeds must be steps >= 1, got {speeds}')
         self.warmup_fraction = float(warmup_fraction)
@@ -96,11 +103,29 @@ class SampleOnsetSegment(BaseTransform):
         # the onset 0 .. N-1 frames into the stream (clipped to the clip)
         return int(np.clip(onset - random.randrange(self.window_size), 0, last))
 
+    def _hard_start(self, num_frames: int, hard_frame: int, length: int) -> int:
+        """Start of a segment one of whose windows (drawn at random) ends on
+        ``hard_frame``, clipped to the clip."""
+        last = max(num_frames - length, 0)
+        k = random.randrange(self.num_windows)
+        end_offset = self.context_frames + k * self.window_stride + self.window_size - 1
+        return int(np.clip(hard_frame - end_offset, 0, last))
+
     def transform(self, results: dict) -> dict:
         frames = np.load(results['cache_path'], mmap_mode='r')
         onset = results.get('onset_frame')
         length = self.context_frames + self.window_size + \
             (self.num_windows - 1) * self.window_stride
+        hard = results.get('hard_frames') or []
+        if onset is None and hard and random.random() < self.hard_fraction:
+            length = min(length, frames.shape[0])
+            start = self._hard_start(frames.shape[0], random.choice(hard), length)
+            results['window_start_min'] = 0 if start == 0 else min(
+                self.context_frames, max(length - self.window_size, 0))
+            results['frames'] = np.ascontiguousarray(frames[start:start + length])
+            results['segment_start'] = start
+            results['onset_index'] = None
+            return results
         step = random.choice(self.speeds)
         if step > 1 and frames.shape[0] >= length * step:
             # every step-th frame (phase drawn at random): a faster clip

@@ -1,0 +1,79 @@
+"""tools/analysis_tools/mine_hard_windows.py on the tiny synthetic preset, read back by
+BleedOnsetDataset(hard_windows=...)."""
+import json
+import os.path as osp
+
+import pytest
+from tool_loader import load_tool
+
+REPO_ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+CONFIG = osp.join(REPO_ROOT, 'configs', 'bleedorigin', 'detect.py')
+TOOL = 'tools/analysis_tools/mine_hard_windows.py'
+
+
+@pytest.fixture(scope='module')
+def tiny(tmp_path_factory):
+    import torch
+    from mmengine.config import Config
+
+    import bleedorigin  # noqa: F401
+    from bleedorigin.datasets.synthetic import ensure_synthetic
+    from bleedorigin.registry import MODELS
+
+    base = tmp_path_factory.mktemp('mine')
+    root = str(base / 'tiny')
+    ensure_synthetic(data_root=root, preset='tiny', seed=0, workers=1, progress=False)
+    # windows of 8 frames: the tiny clips are shorter than 60
+    config = str(base / 'detect_tiny.py')
+    with open(config, 'w') as f:
+        f.write(f'_base_ = [{CONFIG!r}]\nmodel = dict(onset_head=dict(window_size=8))\n')
+    torch.manual_seed(0)
+    model = MODELS.build(Config.fromfile(config).model)
+    ckpt = str(base / 'detect.pth')
+    torch.save({'state_dict': model.state_dict(), 'meta': {}}, ckpt)
+    return root, ckpt, config
+
+
+def test_mines_negative_clips_and_feeds_the_dataset(tiny, tmp_path, monkeypatch, capsys):
+    from bleedorigin.datasets import BleedOnsetDataset
+    from bleedorigin.datasets.bench import BenchIndex
+
+    root, ckpt, config = tiny
+    tool = load_tool(TOOL)
+    out = str(tmp_path / 'hard.json')
+    # S_conf is in (0, 1): a threshold below 0 records every frame a window ends on
+    tool.main([config, ckpt, f'{root}:train,val,test', '--out', out, '--threshold', '-1'])
+    assert 'negative clips' in capsys.readouterr().out
+    with open(out) as f:
+        mined = json.load(f)
+    negatives = {f'{c.patient_id}/{c.clip_id}': c.num_frames for c in BenchIndex(root).clips
+                 if c.onset_frame is None}
+    assert negatives and set(mined['clips']) == set(negatives)
+    for key, frames in mined['clips'].items():
+        # no window before frame N - 1 = 7 (no warm-up windows in detect.py)
+        assert frames == list(range(7, negatives[key]))
+    assert mined['data_root'] == osp.realpath(root) and mined['threshold'] == -1
+    # a rerun resumes: no clip is streamed again
+    monkeypatch.setattr(tool, 'confident_frames', lambda *a: pytest.fail('mined again'))
+    tool.main([config, ckpt, f'{root}:train,val,test', '--out', out, '--threshold', '-1'])
+    monkeypatch.undo()
+    # the dataset hands the frames of its negative clips to the sampler
+    split = next(s for s, ps in BenchIndex(root).splits.items()
+                 if any(k.split('/')[0] in ps for k in negatives))
+    data = BleedOnsetDataset(root, split, input_size=(32, 24), cache_dir=str(tmp_path / 'c'),
+                             cache_workers=1, hard_windows=out)
+    for info in data.data_list:
+        expected = mined['clips'].get(info['clip_id'], []) if info['onset_frame'] is None else []
+        assert info['hard_frames'] == expected
+    # a threshold above every S_conf records nothing
+    empty = str(tmp_path / 'none.json')
+    tool.main([config, ckpt, f'{root}:{split}', '--out', empty, '--threshold', '1'])
+    with open(empty) as f:
+        assert all(v == [] for v in json.load(f)['clips'].values())
+
+
+def test_bad_root_is_named(tiny, tmp_path):
+    root, ckpt, config = tiny
+    tool = load_tool(TOOL)
+    with pytest.raises(SystemExit, match='ROOT:SPLIT'):
+        tool.main([config, ckpt, root, '--out', str(tmp_path / 'x.json')])
