@@ -26,3 +26,32 @@ def tiny_detector(mdcfm_in_channels=None, mdg_in_channels=(3, 3, 2), **kwargs):
         source_input_size=SOURCE_SIZE, reference_offset=3)
     cfg.update(kwargs)
     return MODELS.build(cfg)
+
+
+def default_detector_on_tiny_data(base, model_overrides):
+    """The tiny synthetic preset rendered under ``base`` and the default detector config
+    (``configs/bleedorigin/detect.py``) with ``model_overrides`` (a config snippet such as
+    ``"dict(onset_head=dict(window_size=8))"``), built with seed 0 and saved untrained.
+
+    Returns:
+        tuple: (data root, checkpoint path, config path).
+    """
+    import os.path as osp
+
+    import torch
+    from mmengine.config import Config
+
+    from bleedorigin.datasets.synthetic import ensure_synthetic
+
+    detect = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs',
+                      'bleedorigin', 'detect.py')
+    root = str(base / 'tiny')
+    ensure_synthetic(data_root=root, preset='tiny', seed=0, workers=1, progress=False)
+    config = str(base / 'detect_tiny.py')
+    with open(config, 'w') as f:
+        f.write(f'_base_ = [{detect!r}]\nmodel = {model_overrides}\n')
+    torch.manual_seed(0)
+    model = MODELS.build(Config.fromfile(config).model)
+    ckpt = str(base / 'detect.pth')
+    torch.save({'state_dict': model.state_dict(), 'meta': {}}, ckpt)
+    return root, ckpt, config

@@ -4,34 +4,17 @@ import json
 import os.path as osp
 
 import pytest
+from tiny_models import default_detector_on_tiny_data
 from tool_loader import load_tool
 
-REPO_ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-CONFIG = osp.join(REPO_ROOT, 'configs', 'bleedorigin', 'detect.py')
 TOOL = 'tools/analysis_tools/mine_hard_windows.py'
 
 
 @pytest.fixture(scope='module')
 def tiny(tmp_path_factory):
-    import torch
-    from mmengine.config import Config
-
-    import bleedorigin  # noqa: F401
-    from bleedorigin.datasets.synthetic import ensure_synthetic
-    from bleedorigin.registry import MODELS
-
-    base = tmp_path_factory.mktemp('mine')
-    root = str(base / 'tiny')
-    ensure_synthetic(data_root=root, preset='tiny', seed=0, workers=1, progress=False)
     # windows of 8 frames: the tiny clips are shorter than 60
-    config = str(base / 'detect_tiny.py')
-    with open(config, 'w') as f:
-        f.write(f'_base_ = [{CONFIG!r}]\nmodel = dict(onset_head=dict(window_size=8))\n')
-    torch.manual_seed(0)
-    model = MODELS.build(Config.fromfile(config).model)
-    ckpt = str(base / 'detect.pth')
-    torch.save({'state_dict': model.state_dict(), 'meta': {}}, ckpt)
-    return root, ckpt, config
+    return default_detector_on_tiny_data(tmp_path_factory.mktemp('mine'),
+                                         'dict(onset_head=dict(window_size=8))')
 
 
 def test_mines_negative_clips_and_feeds_the_dataset(tiny, tmp_path, monkeypatch, capsys):
