@@ -18,7 +18,6 @@ Example:
 """
 import argparse
 import json
-import os
 import os.path as osp
 import sys
 
@@ -86,8 +85,7 @@ def main(argv=None):
         frames = (frame for _, frame in iter_frames(clip, 0, clip.num_frames, args.chunk))
         result['clips'][f'{clip.patient_id}/{clip.clip_id}'] = confident_frames(
             detector, frames, args.threshold)
-        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-        write_json_atomic(args.out, result)
+        write_json_atomic(args.out, result, make_dirs=True)
     total = sum(len(v) for v in result['clips'].values())
     print(f'{len(result["clips"])} negative clips, {total} frames with S_conf > '
           f'{args.threshold} -> {args.out}')

@@ -117,16 +117,9 @@ class SampleOnsetSegment(BaseTransform):
         length = self.context_frames + self.window_size + \
             (self.num_windows - 1) * self.window_stride
         hard = results.get('hard_frames') or []
-        if onset is None and hard and random.random() < self.hard_fraction:
-            length = min(length, frames.shape[0])
-            start = self._hard_start(frames.shape[0], random.choice(hard), length)
-            results['window_start_min'] = 0 if start == 0 else min(
-                self.context_frames, max(length - self.window_size, 0))
-            results['frames'] = np.ascontiguousarray(frames[start:start + length])
-            results['segment_start'] = start
-            results['onset_index'] = None
-            return results
-        step = random.choice(self.speeds)
+        # a hard segment: a negative clip at speed 1, no warm-up, one window on a hard frame
+        use_hard = onset is None and bool(hard) and random.random() < self.hard_fraction
+        step = 1 if use_hard else random.choice(self.speeds)
         if step > 1 and frames.shape[0] >= length * step:
             # every step-th frame (phase drawn at random): a faster clip
             phase = random.randrange(step)
@@ -135,7 +128,7 @@ class SampleOnsetSegment(BaseTransform):
             onset = None if onset is None else -(-(onset - phase) // step)
             onset = None if onset is not None and onset >= frames.shape[0] else onset
         num_frames = frames.shape[0]
-        if random.random() < self.warmup_fraction:
+        if not use_hard and random.random() < self.warmup_fraction:
             # num_windows windows, the first one starting up to N - 1 frames before the
             # stream; the segment ends with the last window
             first = random.randint(-(self.window_size - 1), 0)
@@ -145,7 +138,8 @@ class SampleOnsetSegment(BaseTransform):
             results['window_start_min'] = first
         else:
             length = min(length, num_frames)
-            start = self._segment_start(num_frames, onset, length)
+            start = (self._hard_start(num_frames, random.choice(hard), length) if use_hard
+                     else self._segment_start(num_frames, onset, length))
             # a segment at the very start of the clip has no context before its first
             # window, exactly as evaluation sees the first window of a clip
             results['window_start_min'] = 0 if start == 0 else min(
