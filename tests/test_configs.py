@@ -74,3 +74,28 @@ def test_hard_window_config_mines_only_negative_training_streams():
     assert all('hard_fraction' not in s for d in train if not d.get('hard_windows')
                for s in d.get('pipeline', []))
     assert cfg.val_dataloader == negft.val_dataloader and cfg.load_from == negft.load_from
+
+
+def test_wide_hard_window_config_adds_mining_streams_never_the_test_streams():
+    hardneg = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'bleedorigin', 'detect_hardneg.py'))
+    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'bleedorigin',
+                                   'detect_hardneg_wide.py'))
+    base_sets = hardneg.train_dataloader.dataset.datasets
+    train = cfg.train_dataloader.dataset.datasets
+    # detect_hardneg.py's sets first, unchanged; then every split of every mining root
+    assert train[:len(base_sets)] == base_sets
+    added = train[len(base_sets):]
+    assert {(d.data_root, d.split) for d in added} == {
+        (root, split) for root in cfg.mine_roots for split in ('train', 'val', 'test')}
+    for d in added:
+        assert d.type == 'BleedOnsetDataset' and d.samples_per_clip == cfg.mine_per_stream
+        assert d.hard_windows == f'{cfg.hard_windows_dir}/{osp.basename(d.data_root)}.json'
+        sampler = [s for s in d.pipeline if s['type'] == 'SampleOnsetSegment']
+        assert sampler[0]['hard_fraction'] == cfg.hard_fraction
+    # rendered on first use with seeds of their own; the seed-0 test streams stay unseen
+    seeds = [d['seed'] for d in cfg.synthetic_data]
+    assert len(seeds) == len(set(seeds)) and 0 in seeds  # seed 0: data/synthetic only
+    assert {d['data_root'] for d in cfg.synthetic_data if d['seed'] == 0} == {cfg.data_root}
+    roots = {d.data_root for d in train + cfg.val_dataloader.dataset.datasets}
+    assert 'data/negative_streams_long' not in roots and 'data/negative_streams' not in roots
+    assert cfg.val_dataloader == hardneg.val_dataloader and cfg.load_from == hardneg.load_from
