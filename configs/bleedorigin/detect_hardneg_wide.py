@@ -9,14 +9,19 @@
 # (instrument passes, flushes, smoke at other places and times). The seed-0 test streams
 # stay unseen; seeds 5-8 are used for mining and training only.
 #
-#   for s in 5 6 7 8; do python tools/analysis_tools/mine_hard_windows.py \
-#       configs/bleedorigin/detect.py CKPT data/negative_streams_mine_s$s:train,val,test \
-#       --out work_dirs/hard_windows/detect/negative_streams_mine_s$s.json; done
+#   for s in 5 6 7 8; do
+#     python tools/dataset_converters/make_synthetic.py data/negative_streams_mine_s$s \
+#         --preset negative_streams_long --seed $s
+#     python tools/analysis_tools/mine_hard_windows.py configs/bleedorigin/detect.py CKPT \
+#         data/negative_streams_mine_s$s:train,val,test \
+#         --out work_dirs/hard_windows/detect/negative_streams_mine_s$s.json
+#   done
 #   (and the two mining commands of detect_hardneg.py), then
 #   python tools/train.py configs/bleedorigin/detect_hardneg_wide.py \
 #       --work-dir work_dirs/detect_hardneg_wide --cfg-options load_from=CKPT
 #
-# The streams are rendered on first use (train.py renders every root of `synthetic_data`).
+# Mining needs the renders, so they are rendered explicitly above (train.py renders every root
+# of `synthetic_data` on first use too, but the mined files must exist before training).
 _base_ = ['./detect_hardneg.py']
 
 mine_seeds = (5, 6, 7, 8)
