@@ -99,3 +99,26 @@ def test_wide_hard_window_config_adds_mining_streams_never_the_test_streams():
     roots = {d.data_root for d in train + cfg.val_dataloader.dataset.datasets}
     assert 'data/negative_streams_long' not in roots and 'data/negative_streams' not in roots
     assert cfg.val_dataloader == hardneg.val_dataloader and cfg.load_from == hardneg.load_from
+
+
+def test_hard_positive_config_repeats_only_training_positives():
+    wide = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'bleedorigin',
+                                    'detect_hardneg_wide.py'))
+    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'bleedorigin', 'detect_hardpos.py'))
+    base_sets = wide.train_dataloader.dataset.datasets
+    train = cfg.train_dataloader.dataset.datasets
+    # the same sets as detect_hardneg_wide.py; only the two positive roots' onset
+    # training sets read a mined hard-positive file
+    assert len(train) == len(base_sets)
+    with_positives = [i for i, d in enumerate(train) if d.get('hard_positives')]
+    assert [(train[i].data_root, train[i].split) for i in with_positives] == [
+        (cfg.data_root, 'train'), (cfg.instrument_onsets_root, 'train')]
+    for i, (d, b) in enumerate(zip(train, base_sets)):
+        if i in with_positives:
+            assert d.type == 'BleedOnsetDataset'
+            assert d.hard_positives == (f'{cfg.hard_positives_dir}/'
+                                        f'{osp.basename(d.data_root)}_positives.json')
+            assert d.hard_positive_repeats == cfg.hard_positive_repeats > 0
+            d = {k: v for k, v in d.items() if not k.startswith('hard_positive')}
+        assert d == b
+    assert cfg.val_dataloader == wide.val_dataloader

@@ -152,6 +152,47 @@ def load_hard_windows(path: str, data_root: str, clips: Sequence[ClipRecord]) ->
     return hard
 
 
+def load_hard_positives(path: str, data_root: str, clips: Sequence[ClipRecord]) -> set:
+    """Read the hard positive clips of a mined file (``mine_hard_windows.py --positives``).
+
+    Args:
+        path (str): The JSON file: ``data_root`` (where it was mined) and ``positives``
+            (``"patient/clip"`` -> ``{"onset", "predicted", "max_confidence", "hard"}``).
+        data_root (str): The dataset's root; the file must have been mined on it.
+        clips (Sequence[ClipRecord]): The dataset's clips.
+
+    Returns:
+        set: ``"patient/clip"`` keys of the positive clips of ``clips`` marked hard whose
+        recorded onset is the clip's (a clip relabelled since mining is not trusted).
+
+    Raises:
+        ValueError: naming the file and the field that is wrong.
+    """
+    try:
+        with open(path) as f:
+            content = json.load(f)
+    except (OSError, json.JSONDecodeError) as err:
+        raise ValueError(f'{path}: cannot read the hard-positive file ({err})') from err
+    if not isinstance(content, dict) or not isinstance(content.get('positives'), dict):
+        raise ValueError(f'{path}: field "positives" must map "patient/clip" to records '
+                         '(mine_hard_windows.py --positives)')
+    mined_on = content.get('data_root')
+    if not isinstance(mined_on, str) or osp.realpath(mined_on) != osp.realpath(data_root):
+        raise ValueError(f'{path}: field "data_root" is {mined_on!r}, not this dataset\'s '
+                         f'root {osp.realpath(data_root)!r}')
+    onsets = {f'{c.patient_id}/{c.clip_id}': c.onset_frame for c in clips
+              if c.onset_frame is not None}
+    hard = set()
+    for key, record in content['positives'].items():
+        if key not in onsets:
+            continue  # a clip of another split, or a negative clip
+        if not isinstance(record, dict) or not isinstance(record.get('hard'), bool):
+            raise ValueError(f'{path}: field "positives.{key}.hard" must be true or false')
+        if record['hard'] and record.get('onset') == onsets[key]:
+            hard.add(key)
+    return hard
+
+
 def median_onset(clips) -> Optional[int]:
     """The constant onset prior fitted on ``clips``: their median onset frame, rounded to
     the nearest frame (``None`` without a positive clip).
@@ -202,9 +243,16 @@ class BleedOnsetDataset(BaseDataset):
     def __init__(self, data_root: str, split: str, input_size: Tuple[int, int] = (112, 96),
                  samples_per_clip: int = 1, cache_dir: Optional[str] = None,
                  cache_workers: int = 2, pipeline: Sequence = (), test_mode: bool = False,
-                 red_pool: int = 4, hard_windows: Optional[str] = None, **kwargs) -> None:
+                 red_pool: int = 4, hard_windows: Optional[str] = None,
+                 hard_positives: Optional[str] = None, hard_positive_repeats: int = 0,
+                 **kwargs) -> None:
+        if int(hard_positive_repeats) < 0:
+            raise ValueError(f'BleedOnsetDataset: hard_positive_repeats must be >= 0, got '
+                             f'{hard_positive_repeats}')
         self.split = split
         self.hard_windows = hard_windows
+        self.hard_positives = hard_positives
+        self.hard_positive_repeats = int(hard_positive_repeats)
         self.red_pool = int(red_pool)
         self.input_size = tuple(input_size)
         self.samples_per_clip = samples_per_clip
@@ -222,6 +270,8 @@ class BleedOnsetDataset(BaseDataset):
         self._metainfo['prior_onset_frame'] = median_train_onset(self.data_root)
         hard = {} if self.hard_windows is None else load_hard_windows(
             self.hard_windows, self.data_root, index.clips)
+        hard_pos = set() if self.hard_positives is None else load_hard_positives(
+            self.hard_positives, self.data_root, index.clips)
         paths = build_lowres_cache(index.clips, self.input_size, self.cache_dir,
                                    self.cache_workers, self.red_pool)
         data_list = []
@@ -230,12 +280,15 @@ class BleedOnsetDataset(BaseDataset):
             info = dict(clip_id=clip_id, cache_path=path,
                         num_frames=clip.num_frames, onset_frame=clip.onset_frame,
                         ori_shape=(clip.height, clip.width), hard_frames=hard.get(clip_id, []))
-            repeats = 1 if self.test_mode else self.samples_per_clip
+            repeats = 1 if self.test_mode else self.samples_per_clip + (
+                self.hard_positive_repeats if clip_id in hard_pos else 0)
             data_list += [dict(info) for _ in range(repeats)]
         MMLogger.get_current_instance().info(
             f'BleedOnsetDataset[{self.split}]: {len(index.clips)} clips '
             f'({sum(c.onset_frame is not None for c in index.clips)} positive), '
             f'{len(index.broken)} broken skipped, {len(data_list)} samples'
             + (f', {sum(map(len, hard.values()))} hard frames on {len(hard)} clips'
-               if self.hard_windows is not None else ''))
+               if self.hard_windows is not None else '')
+            + (f', {len(hard_pos)} hard positive clips (+{self.hard_positive_repeats} samples each)'
+               if self.hard_positives is not None else ''))
         return data_list

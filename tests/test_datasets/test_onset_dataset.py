@@ -179,3 +179,52 @@ def test_onset_dataset_hard_windows_file(tmp_path):
     with pytest.raises(ValueError, match='cannot read the hard-window file'):
         BleedOnsetDataset(root, 'train', cache_dir=cache, cache_workers=1,
                           hard_windows=str(hard))
+
+
+def test_onset_dataset_hard_positives_file(tmp_path):
+    import json
+    root = make_detect_tree(tmp_path / 'bench')
+    cache = str(tmp_path / 'cache')
+    hard = tmp_path / 'positives.json'
+    # written by hand as `mine_hard_windows.py --positives` writes it: P01_C1 (onset 20) and
+    # P02_C1 (25) are positive train clips, P01_C2 the negative one
+    records = {'P01/P01_C1': dict(onset=20, predicted=None, alarm=None, max_confidence=0.1,
+                                  hard=True),
+               'P02/P02_C1': dict(onset=25, predicted=25, alarm=30, max_confidence=0.99,
+                                  hard=False),
+               'P03/P03_C1': dict(onset=11, predicted=20, alarm=30, max_confidence=0.7,
+                                  hard=True),  # relabelled since mining: not trusted
+               'P01/P01_C2': dict(onset=3, predicted=None, alarm=None, max_confidence=0.0,
+                                  hard=True),  # negative clip: ignored
+               'P09/P09_C9': dict(onset=5, hard=True)}  # unknown clip: ignored
+    hard.write_text(json.dumps(dict(data_root=str(root), positives=records)))
+    train = BleedOnsetDataset(root, 'train', input_size=(32, 24), cache_dir=cache,
+                              cache_workers=1, pipeline=[], samples_per_clip=2,
+                              hard_positives=str(hard), hard_positive_repeats=3)
+    counts = {}
+    for info in train.data_list:
+        counts[info['clip_id']] = counts.get(info['clip_id'], 0) + 1
+    # the hard clip 2 + 3 times, every other clip samples_per_clip times
+    assert counts == {'P01/P01_C1': 5, 'P01/P01_C2': 2, 'P02/P02_C1': 2, 'P03/P03_C1': 2}
+    # test mode: one sample per clip whatever was mined
+    test = BleedOnsetDataset(root, 'train', input_size=(32, 24), cache_dir=cache,
+                             cache_workers=1, pipeline=[], test_mode=True,
+                             hard_positives=str(hard), hard_positive_repeats=3)
+    assert len(test.data_list) == 4
+    records['P01/P01_C1']['hard'] = 'yes'
+    hard.write_text(json.dumps(dict(data_root=str(root), positives=records)))
+    with pytest.raises(ValueError, match=r'positives.json: field "positives.P01/P01_C1.hard"'):
+        BleedOnsetDataset(root, 'train', cache_dir=cache, cache_workers=1,
+                          hard_positives=str(hard))
+    hard.write_text(json.dumps(dict(data_root=str(tmp_path), positives={})))
+    with pytest.raises(ValueError, match=r'positives.json: field "data_root"'):
+        BleedOnsetDataset(root, 'train', cache_dir=cache, cache_workers=1,
+                          hard_positives=str(hard))
+    # a negative-window file is not a positive one
+    hard.write_text(json.dumps(dict(data_root=str(root), clips={})))
+    with pytest.raises(ValueError, match=r'field "positives" must map'):
+        BleedOnsetDataset(root, 'train', cache_dir=cache, cache_workers=1,
+                          hard_positives=str(hard))
+    with pytest.raises(ValueError, match='hard_positive_repeats must be >= 0'):
+        BleedOnsetDataset(root, 'train', cache_dir=cache, cache_workers=1,
+                          hard_positives=str(hard), hard_positive_repeats=-1)
