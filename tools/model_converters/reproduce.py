@@ -4,9 +4,15 @@ Run through ``bash tools/reproduce.sh [--dry-run] [--work-root DIR] [--stages ..
 
 Stages, in the documented order (docs/model_zoo.md):
 
-1. ``detect``: ``tools/train.py configs/bleedorigin/detect.py``;
-   ``detect_negft`` (only if a shipped model uses its config): the detector's second stage,
-   fine-tuned from ``detect`` with more negative streams;
+1. ``detect``: ``tools/train.py configs/bleedorigin/detect.py``; then, only if a shipped
+   model uses their config (or a stage that does starts from them), the detector's later
+   stages, each fine-tuned from an earlier one: ``detect_negft`` (more negative streams),
+   ``detect_hardneg_wide`` (windows mined by ``detect`` on negative streams) and
+   ``detect_hardpos`` (the same windows plus the training onsets ``detect_hardneg_wide``
+   misses, finds off the exact frame or is unsure of). A stage with mined inputs first
+   renders the config's synthetic roots (``make_synthetic.py``, resumable) and mines them
+   (``mine_hard_windows.py``, resumable) with the named stage's checkpoint, into
+   ``WORK_ROOT/mined/<stage>/``; the training reads them through ``--cfg-options``;
 2. ``track_pretrain``: tracker pretraining on synthetic point tracks;
 3. ``pseudo_labels``: ``tools/gen_pseudo_labels.py`` with the pretrained tracker;
 4. ``track``: hybrid LoRA fine-tuning with the pseudo labels, from the pretrained tracker;
@@ -53,12 +59,19 @@ class Stage(NamedTuple):
     init_from: Optional[str] = None   # stage whose checkpoint initialises this one
     pseudo: bool = False              # the pseudo-label stage (no training)
     optional: bool = False
+    mine_negatives: Optional[str] = None  # stage whose checkpoint mines the hard windows
+    mine_positives: Optional[str] = None  # stage whose checkpoint mines the hard positives
 
 
 STAGES = (
     Stage('detect', 'configs/bleedorigin/detect.py'),
     Stage('detect_negft', 'configs/bleedorigin/detect_negft.py', init_from='detect',
           optional=True),
+    Stage('detect_hardneg_wide', 'configs/bleedorigin/detect_hardneg_wide.py',
+          init_from='detect', optional=True, mine_negatives='detect'),
+    Stage('detect_hardpos', 'configs/bleedorigin/detect_hardpos.py',
+          init_from='detect_hardneg_wide', optional=True, mine_negatives='detect',
+          mine_positives='detect_hardneg_wide'),
     Stage('track_pretrain', 'configs/bleedorigin/track_pretrain.py'),
     Stage('pseudo_labels', 'configs/bleedorigin/track_pretrain.py', init_from='track_pretrain',
           pseudo=True),
@@ -67,6 +80,7 @@ STAGES = (
           optional=True),
 )
 STAGE_NAMES = tuple(s.name for s in STAGES)
+MINE_TOOL = 'tools/analysis_tools/mine_hard_windows.py'
 
 
 def parse_args(argv=None):
@@ -91,6 +105,51 @@ def max_iters(config: str) -> int:
     return int(cfg.train_cfg['max_iters'])
 
 
+def with_dependencies(names) -> set:
+    """``names`` and every stage they start from or mine with, recursively."""
+    by_name = {s.name: s for s in STAGES}
+    todo, out = list(names), set()
+    while todo:
+        name = todo.pop()
+        if name in out or name not in by_name:
+            continue
+        out.add(name)
+        stage = by_name[name]
+        todo += [n for n in (stage.init_from, stage.mine_negatives, stage.mine_positives) if n]
+    return out
+
+
+def mining_plan(stage: Stage, work_root: str):
+    """Render, mine and override steps of a stage with mined inputs.
+
+    Returns:
+        tuple: ``renders`` (``(root, preset, seed)`` of the config's synthetic roots),
+        ``mines`` (``(mining stage, root, splits, positives, out)``) and ``overrides``
+        (``--cfg-options`` items pointing the config's datasets at the mined files).
+    """
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(REPO, stage.config))
+    synthetic = cfg.get('synthetic_data') or []
+    synthetic = [synthetic] if isinstance(synthetic, dict) else synthetic
+    renders = [(d['data_root'], d.get('preset', 'default'), int(d.get('seed', 0)))
+               for d in synthetic]
+    mines: Dict[str, list] = {}
+    overrides = []
+    for i, d in enumerate(cfg.train_dataloader.dataset.get('datasets', [])):
+        for key, source, suffix, positives in (
+                ('hard_windows', stage.mine_negatives, '', False),
+                ('hard_positives', stage.mine_positives, '_positives', True)):
+            if not d.get(key) or not source:
+                continue
+            out = osp.join(work_root, 'mined', source,
+                           f'{osp.basename(d.data_root.rstrip("/"))}{suffix}.json')
+            entry = mines.setdefault(out, [source, d.data_root, [], positives, out])
+            if d.split not in entry[2]:
+                entry[2].append(d.split)
+            overrides.append(f'train_dataloader.dataset.datasets.{i}.{key}={out}')
+    return renders, [tuple(m) for m in mines.values()], overrides
+
+
 def shipped_names(models: Dict[str, dict]) -> Dict[str, str]:
     """Stage name -> shipped model name, from the manifest's configs (defaults if empty)."""
     by_config = {s.config: s.name for s in STAGES if not s.pseudo}
@@ -111,8 +170,11 @@ def plan(args, models: Dict[str, dict]) -> List[dict]:
     names = shipped_names(models)
     # an optional stage runs when a shipped model uses its config (or, for the tracker's
     # self-training, with --selftrain)
-    optional = set(names) | ({'track_selftrain'} if args.selftrain else set())
+    optional = with_dependencies(set(names) | ({'track_selftrain'} if args.selftrain
+                                               else set()))
     wanted = args.stages or [s.name for s in STAGES if not s.optional or s.name in optional]
+    by_name = {s.name: s for s in STAGES}
+    mined_steps = set()
     py = sys.executable
     steps = []
     for stage in STAGES:
@@ -131,13 +193,38 @@ def plan(args, models: Dict[str, dict]) -> List[dict]:
                           'started': started})
             continue
         final = osp.join(work_dir, f'iter_{max_iters(stage.config)}.pth')
+        overrides = []
+        if stage.mine_negatives or stage.mine_positives:
+            renders, mines, overrides = mining_plan(stage, args.work_root)
+            finished = osp.isfile(final)
+            for root, preset, seed in renders:
+                if (root, preset, seed) in mined_steps:
+                    continue
+                mined_steps.add((root, preset, seed))
+                steps.append({'stage': stage.name, 'action': 'render',
+                              'cmd': [py, 'tools/dataset_converters/make_synthetic.py', root,
+                                      '--preset', preset, '--seed', str(seed)],
+                              'skip': 'done' if finished or osp.isfile(
+                                  osp.join(root, '.complete')) else None})
+            for source, root, splits, positives, out in mines:
+                if out in mined_steps:
+                    continue
+                mined_steps.add(out)
+                cmd = [py, MINE_TOOL, by_name[source].config, f'{{checkpoint:{source}}}',
+                       f'{root}:{",".join(splits)}', '--out', out]
+                steps.append({'stage': stage.name, 'action': 'mine',
+                              'cmd': cmd + (['--positives'] if positives else []),
+                              'skip': 'done' if finished else None})
         cmd = [py, 'tools/train.py', stage.config, '--work-dir', work_dir]
         if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
             cmd.append('--resume')
-        elif stage.init_from:
+            if overrides:
+                cmd += ['--cfg-options'] + overrides
+        elif stage.init_from or overrides:
             # the initialisation is passed on a fresh start only (a resumed run restores
-            # its own weights and optimiser)
-            cmd += ['--cfg-options', f'load_from={{checkpoint:{stage.init_from}}}']
+            # its own weights and optimiser); the mined files every time
+            cmd += ['--cfg-options'] + overrides + (
+                [f'load_from={{checkpoint:{stage.init_from}}}'] if stage.init_from else [])
         steps.append({'stage': stage.name, 'action': 'train', 'cmd': cmd, 'work_dir': work_dir,
                       'skip': f'done ({final} exists)' if osp.isfile(final) else None})
         if stage.name in names and not args.no_test:
