@@ -122,3 +122,9 @@ def test_hard_positive_config_repeats_only_training_positives():
             d = {k: v for k, v in d.items() if not k.startswith('hard_positive')}
         assert d == b
     assert cfg.val_dataloader == wide.val_dataloader
+    # the chain: round 2 repeats round 1 from its work dir, this stage starts from round 2
+    r2 = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'bleedorigin',
+                                  'detect_hardneg_wide_r2.py'))
+    assert r2.train_dataloader == wide.train_dataloader and r2.train_cfg == wide.train_cfg
+    assert r2.load_from == 'work_dirs/detect_hardneg_wide'
+    assert cfg.load_from == 'work_dirs/detect_hardneg_wide_r2'

@@ -5,6 +5,7 @@ Example:
     python tools/train.py configs/bleedorigin/detect.py --resume auto
 """
 import argparse
+import os.path as osp
 import sys
 
 from mmengine.config import Config
@@ -45,6 +46,16 @@ def merge_args(cfg, args):
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    if cfg.get('load_from') and osp.isdir(cfg.load_from):
+        # a work dir: the checkpoint that run ended with (best on validation, else last),
+        # so a later stage names the stage it starts from, not an iteration
+        from bleedorigin.utils.model_zoo import find_checkpoint
+        try:
+            cfg.load_from = find_checkpoint(cfg.load_from)
+        except FileNotFoundError as err:
+            raise CheckpointError(cfg.load_from, 'load_from names a work dir without a '
+                                  'checkpoint (best_*.pth, last_checkpoint or iter_*.pth); '
+                                  'did that training run finish?') from err
     if args.resume == 'auto':
         cfg.resume = True
         # a fine-tuning config's load_from (e.g. detect_negft.py) starts the run while the

@@ -16,16 +16,18 @@
 #         CKPT data/$root:train --positives \
 #         --out work_dirs/hard_windows/hardpos/${root}_positives.json
 #   done
-#   python tools/train.py configs/bleedorigin/detect_hardpos.py --work-dir work_dirs/detect_hardpos \
-#       --cfg-options load_from=CKPT
+#   python tools/train.py configs/bleedorigin/detect_hardpos.py --work-dir work_dirs/detect_hardpos
 #
-# CKPT: the checkpoint the stage starts from (mine with it; only the training splits). The
+# CKPT: the checkpoint the stage starts from, round 2 of the mined negatives
+# (detect_hardneg_wide_r2.py; `load_from` names its work dir, tools/train.py takes the
+# checkpoint that run ended with); mine with it, on the training splits only. The
 # negative windows stay those of detect_hardneg_wide.py (`hard_windows_dir`, mined by its
 # starting checkpoint). The mined paths are fixed when the config is parsed: mine into
 # `hard_positives_dir` (or override `train_dataloader.dataset.datasets.0.hard_positives` and
 # `.3.hard_positives`).
 _base_ = ['./detect_hardneg_wide.py']
 
+load_from = 'work_dirs/detect_hardneg_wide_r2'
 hard_positives_dir = 'work_dirs/hard_windows/hardpos'
 hard_positive_repeats = 4  # extra samples per hard positive clip and epoch
 

@@ -221,6 +221,32 @@ def test_tools_train_py_resume_file_one_line(tmp_path, kind, capsys):
     assert_one_line(err[0], f'error: {path}', reason)
 
 
+def test_tools_train_py_load_from_work_dir(tmp_path, capsys):
+    """``load_from=WORK_DIR`` starts from the checkpoint that run ended with (its best);
+    a work dir without one is named in one line."""
+    config = osp.join(REPO, 'configs', 'bleedorigin', 'detect_negft.py')
+    empty = tmp_path / 'empty_run'
+    empty.mkdir()
+    code, err = run_tool(osp.join(REPO, 'tools', 'train.py'),
+                         [config, '--work-dir', str(tmp_path / 'work'), '--cfg-options',
+                          f'load_from={empty}'], capsys)
+    assert code == 2 and len(err) == 1
+    assert_one_line(err[0], f'error: {empty}', 'load_from names a work dir without a checkpoint')
+    # the best checkpoint of the run is the one loaded (here a truncated file: its path is
+    # named, so it was the one picked over iter_400.pth)
+    run = tmp_path / 'run'
+    run.mkdir()
+    torch.save({'state_dict': {}}, str(run / 'iter_400.pth'))
+    best = make_fault('truncated', str(run))
+    os.replace(best, str(run / 'best_onset_select_err_iter_400.pth'))
+    code, err = run_tool(osp.join(REPO, 'tools', 'train.py'),
+                         [config, '--work-dir', str(tmp_path / 'work'), '--cfg-options',
+                          f'load_from={run}'], capsys)
+    assert code == 2 and len(err) == 1
+    assert_one_line(err[0], f'error: {run}/best_onset_select_err_iter_400.pth',
+                    FAULTS['truncated'][1])
+
+
 def test_gen_pseudo_labels_checkpoint_one_line(tmp_path, capsys):
     path = make_fault('truncated', str(tmp_path))
     code, err = run_tool(osp.join(REPO, 'tools', 'gen_pseudo_labels.py'),

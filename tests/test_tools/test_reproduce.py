@@ -157,12 +157,13 @@ def test_a_shipped_hard_positive_detector_mines_with_the_stages_it_builds_on(tmp
     lines = _lines(capsys.readouterr().out)
     steps = [line.split(':')[0].replace('[reproduce] ', '') for line in lines]
     detect_steps = [s for s in steps if s.startswith(('detect', 'skip detect'))]
-    # detect, then the stage it starts from (renders, mines with detect, trains), then
-    # the shipped stage (mines positives with detect_hardneg_wide, trains, tests)
+    # detect, then the stages it starts from (renders, mines with detect, two rounds), then
+    # the shipped stage (mines positives with round 2, trains, tests)
     order = [s.replace('skip ', '') for s in detect_steps]
     assert order[0] == 'detect (train)' and order[-2:] == ['detect_hardpos (train)',
                                                            'detect_hardpos (test)']
-    assert order.index('detect_hardneg_wide (train)') < order.index('detect_hardpos (mine)')
+    assert order.index('detect_hardneg_wide (train)') < order.index(
+        'detect_hardneg_wide_r2 (train)') < order.index('detect_hardpos (mine)')
     assert 'detect_negft (train)' not in order and 'detect (test)' not in order
     mines = [line for line in lines if '(mine)' in line]
     negatives = [m for m in mines if '--positives' not in m]
@@ -171,17 +172,22 @@ def test_a_shipped_hard_positive_detector_mines_with_the_stages_it_builds_on(tmp
     assert len(negatives) == 6 and all(
         f'configs/bleedorigin/detect.py {root}/detect/CHECKPOINT.pth' in m for m in negatives)
     assert any('data/negative_streams_mine_s5:train,val,test' in m for m in negatives)
-    # positives: the two positive roots' training splits, with detect_hardneg_wide
+    # positives: the two positive roots' training splits, with round 2
     assert len(positives) == 2
     for m, name in zip(positives, ('synthetic', 'instrument_onsets')):
-        assert (f'configs/bleedorigin/detect_hardneg_wide.py '
-                f'{root}/detect_hardneg_wide/CHECKPOINT.pth data/{name}:train '
-                f'--out {root}/mined/detect_hardneg_wide/{name}_positives.json') in m
+        assert (f'configs/bleedorigin/detect_hardneg_wide_r2.py '
+                f'{root}/detect_hardneg_wide_r2/CHECKPOINT.pth data/{name}:train '
+                f'--out {root}/mined/detect_hardneg_wide_r2/{name}_positives.json') in m
     train = next(line for line in lines if line.startswith('[reproduce] detect_hardpos (train)'))
     assert (f'train_dataloader.dataset.datasets.0.hard_positives='
-            f'{root}/mined/detect_hardneg_wide/synthetic_positives.json') in train
+            f'{root}/mined/detect_hardneg_wide_r2/synthetic_positives.json') in train
     assert (f'train_dataloader.dataset.datasets.2.hard_windows='
             f'{root}/mined/detect/negative_streams_train.json') in train
-    assert train.endswith(f'load_from={root}/detect_hardneg_wide/CHECKPOINT.pth')
+    assert train.endswith(f'load_from={root}/detect_hardneg_wide_r2/CHECKPOINT.pth')
+    # round 2 reads the files round 1 read, from round 1's checkpoint
+    r2 = next(line for line in lines
+              if line.startswith('[reproduce] detect_hardneg_wide_r2 (train)'))
+    assert f'{root}/mined/detect/negative_streams_mine_s8.json' in r2
+    assert r2.endswith(f'load_from={root}/detect_hardneg_wide/CHECKPOINT.pth')
     # nothing is mined into the configs' default folders
     assert 'work_dirs/hard_windows' not in '\n'.join(lines)

@@ -7,9 +7,10 @@ Stages, in the documented order (docs/model_zoo.md):
 1. ``detect``: ``tools/train.py configs/bleedorigin/detect.py``; then, only if a shipped
    model uses their config (or a stage that does starts from them), the detector's later
    stages, each fine-tuned from an earlier one: ``detect_negft`` (more negative streams),
-   ``detect_hardneg_wide`` (windows mined by ``detect`` on negative streams) and
-   ``detect_hardpos`` (the same windows plus the training onsets ``detect_hardneg_wide``
-   misses, finds off the exact frame or is unsure of). A stage with mined inputs first
+   ``detect_hardneg_wide`` (windows mined by ``detect`` on negative streams), its second
+   round ``detect_hardneg_wide_r2`` (the same windows) and ``detect_hardpos`` (the same
+   windows plus the training onsets ``detect_hardneg_wide_r2`` misses, finds off the exact
+   frame or is unsure of). A stage with mined inputs first
    renders the config's synthetic roots (``make_synthetic.py``, resumable) and mines them
    (``mine_hard_windows.py``, resumable) with the named stage's checkpoint, into
    ``WORK_ROOT/mined/<stage>/``; the training reads them through ``--cfg-options``;
@@ -69,9 +70,11 @@ STAGES = (
           optional=True),
     Stage('detect_hardneg_wide', 'configs/bleedorigin/detect_hardneg_wide.py',
           init_from='detect', optional=True, mine_negatives='detect'),
+    Stage('detect_hardneg_wide_r2', 'configs/bleedorigin/detect_hardneg_wide_r2.py',
+          init_from='detect_hardneg_wide', optional=True, mine_negatives='detect'),
     Stage('detect_hardpos', 'configs/bleedorigin/detect_hardpos.py',
-          init_from='detect_hardneg_wide', optional=True, mine_negatives='detect',
-          mine_positives='detect_hardneg_wide'),
+          init_from='detect_hardneg_wide_r2', optional=True, mine_negatives='detect',
+          mine_positives='detect_hardneg_wide_r2'),
     Stage('track_pretrain', 'configs/bleedorigin/track_pretrain.py'),
     Stage('pseudo_labels', 'configs/bleedorigin/track_pretrain.py', init_from='track_pretrain',
           pseudo=True),
