@@ -17,7 +17,7 @@
 #   python tools/train.py configs/bleedorigin/detect_hardneg.py --work-dir work_dirs/detect_hardneg \
 #       --cfg-options load_from=CKPT
 #
-# CKPT defaults to checkpoints/detect.pth (load_from of detect_negft.py); mine with the
+# CKPT defaults to checkpoints/detect_stage1.pth (load_from of detect_negft.py); mine with the
 # checkpoint the stage starts from. Another folder of mined files: --cfg-options
 # train_dataloader.dataset.datasets.2.hard_windows=... (and .5, .6 for the long streams).
 _base_ = ['./detect_negft.py']

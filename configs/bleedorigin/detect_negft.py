@@ -14,10 +14,11 @@
 #   python tools/train.py configs/bleedorigin/detect_negft.py \
 #       --work-dir work_dirs/detect_negft --cfg-options load_from=CKPT
 #
-# CKPT: a detect.py checkpoint (default: checkpoints/detect.pth, the shipped one).
+# CKPT: a detect.py checkpoint (default: checkpoints/detect_stage1.pth, the shipped stage 1;
+# checkpoints/detect.pth is the last stage of the chain since session 10, detect_hardpos.py).
 _base_ = ['./detect.py']
 
-load_from = 'checkpoints/detect.pth'
+load_from = 'checkpoints/detect_stage1.pth'
 
 negative_long_root = 'data/negative_streams_train_long'
 synthetic_data = _base_.synthetic_data + [
