@@ -110,6 +110,22 @@ def detect_collate(data_batch: Sequence[dict]) -> dict:
                 data_samples=[item['data_samples'] for item in data_batch])
 
 
+def _read_mined_file(path: str, data_root: str, field: str, kind: str, shape: str) -> dict:
+    """The ``field`` mapping of a mined JSON file, checked to be mined on ``data_root``."""
+    try:
+        with open(path) as f:
+            content = json.load(f)
+    except (OSError, json.JSONDecodeError) as err:
+        raise ValueError(f'{path}: cannot read the {kind} file ({err})') from err
+    if not isinstance(content, dict) or not isinstance(content.get(field), dict):
+        raise ValueError(f'{path}: field "{field}" must map "patient/clip" to {shape}')
+    mined_on = content.get('data_root')
+    if not isinstance(mined_on, str) or osp.realpath(mined_on) != osp.realpath(data_root):
+        raise ValueError(f'{path}: field "data_root" is {mined_on!r}, not this dataset\'s '
+                         f'root {osp.realpath(data_root)!r}')
+    return content[field]
+
+
 def load_hard_windows(path: str, data_root: str, clips: Sequence[ClipRecord]) -> dict:
     """Read a mined hard-window file (``tools/analysis_tools/mine_hard_windows.py``).
 
@@ -126,21 +142,11 @@ def load_hard_windows(path: str, data_root: str, clips: Sequence[ClipRecord]) ->
     Raises:
         ValueError: naming the file and the field that is wrong.
     """
-    try:
-        with open(path) as f:
-            content = json.load(f)
-    except (OSError, json.JSONDecodeError) as err:
-        raise ValueError(f'{path}: cannot read the hard-window file ({err})') from err
-    if not isinstance(content, dict) or not isinstance(content.get('clips'), dict):
-        raise ValueError(f'{path}: field "clips" must map "patient/clip" to frame lists')
-    mined_on = content.get('data_root')
-    if not isinstance(mined_on, str) or osp.realpath(mined_on) != osp.realpath(data_root):
-        raise ValueError(f'{path}: field "data_root" is {mined_on!r}, not this dataset\'s '
-                         f'root {osp.realpath(data_root)!r}')
+    mined = _read_mined_file(path, data_root, 'clips', 'hard-window', 'frame lists')
     lengths = {f'{c.patient_id}/{c.clip_id}': c.num_frames for c in clips
                if c.onset_frame is None}
     hard = {}
-    for key, frames in content['clips'].items():
+    for key, frames in mined.items():
         if key not in lengths:
             continue  # a clip of another split, or a positive clip
         if not isinstance(frames, list) or not all(
@@ -168,22 +174,12 @@ def load_hard_positives(path: str, data_root: str, clips: Sequence[ClipRecord]) 
     Raises:
         ValueError: naming the file and the field that is wrong.
     """
-    try:
-        with open(path) as f:
-            content = json.load(f)
-    except (OSError, json.JSONDecodeError) as err:
-        raise ValueError(f'{path}: cannot read the hard-positive file ({err})') from err
-    if not isinstance(content, dict) or not isinstance(content.get('positives'), dict):
-        raise ValueError(f'{path}: field "positives" must map "patient/clip" to records '
-                         '(mine_hard_windows.py --positives)')
-    mined_on = content.get('data_root')
-    if not isinstance(mined_on, str) or osp.realpath(mined_on) != osp.realpath(data_root):
-        raise ValueError(f'{path}: field "data_root" is {mined_on!r}, not this dataset\'s '
-                         f'root {osp.realpath(data_root)!r}')
+    mined = _read_mined_file(path, data_root, 'positives', 'hard-positive',
+                             'records (mine_hard_windows.py --positives)')
     onsets = {f'{c.patient_id}/{c.clip_id}': c.onset_frame for c in clips
               if c.onset_frame is not None}
     hard = set()
-    for key, record in content['positives'].items():
+    for key, record in mined.items():
         if key not in onsets:
             continue  # a clip of another split, or a negative clip
         if not isinstance(record, dict) or not isinstance(record.get('hard'), bool):
