@@ -22,6 +22,16 @@ def _zoo(path, **configs):
     return path
 
 
+def _dry_run_shipping(tmp_path, capsys, detect_config):
+    """Dry run with a zoo shipping ``detect_config`` and the tracker:
+    (tool module, work root, zoo folder, printed step lines)."""
+    reproduce = load_tool('tools/model_converters/reproduce.py')
+    root = tmp_path / 'runs'
+    zoo = _zoo(tmp_path / 'zoo', detect=detect_config, track='configs/bleedorigin/track.py')
+    assert reproduce.main(['--dry-run', '--work-root', str(root), '--zoo', str(zoo)]) == 0
+    return reproduce, root, zoo, _lines(capsys.readouterr().out)
+
+
 def test_dry_run_prints_the_stages_in_order(tmp_path):
     root = tmp_path / 'runs'
     env = dict(os.environ, PY=sys.executable, BLEEDORIGIN_CHECKPOINTS=str(tmp_path / 'zoo'),
@@ -82,12 +92,8 @@ def test_finished_stages_are_skipped_and_interrupted_ones_resumed(tmp_path, caps
 
 
 def test_a_shipped_second_stage_detector_is_fine_tuned_from_the_first(tmp_path, capsys):
-    reproduce = load_tool('tools/model_converters/reproduce.py')
-    root = tmp_path / 'runs'
-    zoo = _zoo(tmp_path / 'zoo', detect='configs/bleedorigin/detect_negft.py',
-               track='configs/bleedorigin/track.py')
-    assert reproduce.main(['--dry-run', '--work-root', str(root), '--zoo', str(zoo)]) == 0
-    lines = _lines(capsys.readouterr().out)
+    reproduce, root, zoo, lines = _dry_run_shipping(tmp_path, capsys,
+                                                    'configs/bleedorigin/detect_negft.py')
     stages = [line.split(':')[0].replace('[reproduce] ', '') for line in lines]
     # stage 1 trains (not tested: not shipped), stage 2 starts from its checkpoint and is tested
     assert stages[:3] == ['detect (train)', 'detect_negft (train)', 'detect_negft (test)']
@@ -149,12 +155,8 @@ def test_full_run_chains_checkpoints_and_compares_with_the_zoo(tmp_path, monkeyp
 
 
 def test_a_shipped_hard_positive_detector_mines_with_the_stages_it_builds_on(tmp_path, capsys):
-    reproduce = load_tool('tools/model_converters/reproduce.py')
-    root = tmp_path / 'runs'
-    zoo = _zoo(tmp_path / 'zoo', detect='configs/bleedorigin/detect_hardpos.py',
-               track='configs/bleedorigin/track.py')
-    assert reproduce.main(['--dry-run', '--work-root', str(root), '--zoo', str(zoo)]) == 0
-    lines = _lines(capsys.readouterr().out)
+    _, root, _, lines = _dry_run_shipping(tmp_path, capsys,
+                                          'configs/bleedorigin/detect_hardpos.py')
     steps = [line.split(':')[0].replace('[reproduce] ', '') for line in lines]
     detect_steps = [s for s in steps if s.startswith(('detect', 'skip detect'))]
     # detect, then the stages it starts from (renders, mines with detect, two rounds), then

@@ -83,6 +83,7 @@ STAGES = (
           optional=True),
 )
 STAGE_NAMES = tuple(s.name for s in STAGES)
+STAGE_BY_NAME = {s.name: s for s in STAGES}
 MINE_TOOL = 'tools/analysis_tools/mine_hard_windows.py'
 
 
@@ -110,14 +111,13 @@ def max_iters(config: str) -> int:
 
 def with_dependencies(names) -> set:
     """``names`` and every stage they start from or mine with, recursively."""
-    by_name = {s.name: s for s in STAGES}
     todo, out = list(names), set()
     while todo:
         name = todo.pop()
-        if name in out or name not in by_name:
+        if name in out or name not in STAGE_BY_NAME:
             continue
         out.add(name)
-        stage = by_name[name]
+        stage = STAGE_BY_NAME[name]
         todo += [n for n in (stage.init_from, stage.mine_negatives, stage.mine_positives) if n]
     return out
 
@@ -176,7 +176,6 @@ def plan(args, models: Dict[str, dict]) -> List[dict]:
     optional = with_dependencies(set(names) | ({'track_selftrain'} if args.selftrain
                                                else set()))
     wanted = args.stages or [s.name for s in STAGES if not s.optional or s.name in optional]
-    by_name = {s.name: s for s in STAGES}
     mined_steps = set()
     py = sys.executable
     steps = []
@@ -213,21 +212,21 @@ def plan(args, models: Dict[str, dict]) -> List[dict]:
                 if out in mined_steps:
                     continue
                 mined_steps.add(out)
-                cmd = [py, MINE_TOOL, by_name[source].config, f'{{checkpoint:{source}}}',
+                cmd = [py, MINE_TOOL, STAGE_BY_NAME[source].config, f'{{checkpoint:{source}}}',
                        f'{root}:{",".join(splits)}', '--out', out]
                 steps.append({'stage': stage.name, 'action': 'mine',
                               'cmd': cmd + (['--positives'] if positives else []),
                               'skip': 'done' if finished else None})
         cmd = [py, 'tools/train.py', stage.config, '--work-dir', work_dir]
-        if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
+        resume = osp.isfile(osp.join(work_dir, 'last_checkpoint'))
+        if resume:
             cmd.append('--resume')
-            if overrides:
-                cmd += ['--cfg-options'] + overrides
-        elif stage.init_from or overrides:
-            # the initialisation is passed on a fresh start only (a resumed run restores
-            # its own weights and optimiser); the mined files every time
-            cmd += ['--cfg-options'] + overrides + (
-                [f'load_from={{checkpoint:{stage.init_from}}}'] if stage.init_from else [])
+        # the mined files every time; the initialisation on a fresh start only (a resumed
+        # run restores its own weights and optimiser)
+        options = overrides + ([f'load_from={{checkpoint:{stage.init_from}}}']
+                               if stage.init_from and not resume else [])
+        if options:
+            cmd += ['--cfg-options'] + options
         steps.append({'stage': stage.name, 'action': 'train', 'cmd': cmd, 'work_dir': work_dir,
                       'skip': f'done ({final} exists)' if osp.isfile(final) else None})
         if stage.name in names and not args.no_test:
