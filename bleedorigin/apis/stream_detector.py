@@ -55,9 +55,11 @@ class StreamDetector:
         from bleedorigin.models.necks.mdcfm import CleanViewMemory
         from bleedorigin.models.utils.onset_stream import OnsetStreamState
         model = self.model
-        self.state = OnsetStreamState(CleanViewMemory(model.mdcfm.memory_size),
-                                      model.window_size,
-                                      model.reference_offset + model.window_size + 1)
+        size = model.mdcfm.memory_size
+        self.state = OnsetStreamState(
+            CleanViewMemory(size), model.window_size,
+            model.reference_offset + model.window_size + 1,
+            [CleanViewMemory(size) for _ in getattr(model, 'onset_views', ())])
 
     @torch.no_grad()
     def step(self, frame: np.ndarray) -> dict:

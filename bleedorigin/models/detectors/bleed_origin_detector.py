@@ -21,7 +21,10 @@ from ..utils import (
     align_to,
     avg_max_pool,
     check_rgb_frame,
+    check_views,
+    combine_views,
     dis_flow,
+    flip_onset_sequence,
     onset_frame_input,
     onset_from_states,
     onset_stream_update,
@@ -134,6 +137,13 @@ class BleedOriginDetector(BaseModel):
             once this many consecutive windows were confident, offline and in the stream
             alike; its frame is eq. 2's, the earliest over that run. Defaults to
             ``ONSET_CONFIRM_WINDOWS`` (1: eq. 2 as printed, the first confident window).
+        onset_views (Sequence[str]): Flip views of the onset branch run beside the video
+            (test-time augmentation; ``'horizontal'``, ``'vertical'``, ``'both'``):
+            each has its own clean-view memory and window, and eq. 2 decides on the
+            combined window (``models.utils.onset_views``), offline and in the stream
+            alike. Empty (default): the video only, as the paper.
+        onset_view_reduce (str): How the views' S_conf combine: ``'mean'`` (default)
+            or ``'min'``; theta is always their mean.
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -152,6 +162,7 @@ class BleedOriginDetector(BaseModel):
                  state_thr: float = 0.5, state_run: int = 5, onset_decoder: str = 'window',
                  warmup_windows: bool = False, warmup_min_frames: int = 1,
                  onset_confirm: int = ONSET_CONFIRM_WINDOWS,
+                 onset_views: Sequence[str] = (), onset_view_reduce: str = 'mean',
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
             data_preprocessor = dict(type='BleedDataPreprocessor')
@@ -200,6 +211,8 @@ class BleedOriginDetector(BaseModel):
             raise ValueError(f'BleedOriginDetector: onset_confirm must be >= 1, got '
                              f'{onset_confirm}')
         self.onset_confirm = int(onset_confirm)
+        self.onset_views = check_views(onset_views, onset_view_reduce)
+        self.onset_view_reduce = onset_view_reduce
         expected = 4 if red_domain else 3
         if self.mdg.in_channels[0] != expected:
             raise ValueError(f'BleedOriginDetector: red_domain={red_domain} needs '
@@ -524,6 +537,15 @@ class BleedOriginDetector(BaseModel):
                 num = int(meta.get('num_frames', feats.shape[0]))
                 starts = self._clip_windows(feats.shape[0])
                 theta, conf = self.onset_head.predict(self._windows(feats, starts))
+                if self.onset_views:
+                    thetas, confs = [theta], [conf]
+                    for view in self.onset_views:
+                        view_feats, _ = self.extract_frame_features(
+                            **flip_onset_sequence(item, view))
+                        th, cf = self.onset_head.predict(self._windows(view_feats, starts))
+                        thetas.append(th)
+                        confs.append(cf)
+                    theta, conf = combine_views(thetas, confs, self.onset_view_reduce)
                 start0 = int(meta.get('segment_start', 0))
                 # eq. 2 window by window with the online step's rule (update_window_onset,
                 # what StreamDetector runs per frame); the windows are the stream's
@@ -633,9 +655,11 @@ class BleedOriginDetector(BaseModel):
             warnings.warn('BleedOriginDetector.reset_stream/stream_step/locate_source on the '
                           'model are deprecated: wrap it in bleedorigin.apis.StreamDetector',
                           DeprecationWarning, stacklevel=3)
-            self._stream = OnsetStreamState(CleanViewMemory(self.mdcfm.memory_size),
-                                            self.window_size,
-                                            self.reference_offset + self.window_size + 1)
+            size = self.mdcfm.memory_size
+            self._stream = OnsetStreamState(
+                CleanViewMemory(size), self.window_size,
+                self.reference_offset + self.window_size + 1,
+                [CleanViewMemory(size) for _ in self.onset_views])
         return self._stream
 
     def stream_step(self, frame: np.ndarray) -> dict:

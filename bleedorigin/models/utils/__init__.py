@@ -25,6 +25,13 @@ from .onset_input import (
     onset_frame_input,
 )
 from .onset_stream import OnsetStreamState, onset_stream_update, pick_reference
+from .onset_views import (
+    VIEW_AXES,
+    check_views,
+    combine_views,
+    flip_onset_inputs,
+    flip_onset_sequence,
+)
 from .pooling import avg_max_pool
 from .positional_encoding import SinusoidalPositionalEncoding
 from .red_mask import RedMask, red_difference_argmax, red_mask
@@ -37,5 +44,6 @@ __all__ = [
     'onset_stream_update', 'pick_reference', 'update_state_run', 'update_window_onset',
     'WindowRun',
     'lucas_kanade', 'forward_backward_lucas_kanade', 'window_starts', 'window_frame_index',
-    'newest_window'
+    'newest_window', 'VIEW_AXES', 'check_views', 'combine_views', 'flip_onset_inputs',
+    'flip_onset_sequence'
 ]

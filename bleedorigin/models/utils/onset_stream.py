@@ -16,6 +16,17 @@ import numpy as np
 import torch
 
 from .onset_decoding import WindowRun, newest_window, update_state_run, update_window_onset
+from .onset_views import combine_views, flip_onset_inputs
+
+
+class OnsetViewState:
+    """The per-view part of the stream: previous frame, clean-view memory, the newest
+    window of frame features (one per flip view of ``onset_views``)."""
+
+    def __init__(self, memory: Any, window_size: int) -> None:
+        self.prev: Optional[tuple] = None
+        self.memory = memory
+        self.feats: deque = deque(maxlen=window_size)
 
 
 class OnsetStreamState:
@@ -26,9 +37,12 @@ class OnsetStreamState:
         window_size (int): N: frame features kept for the newest window.
         buffer_size (int): Source-size frames kept for the reference of the source
             branch (``reference_offset + N + 1``).
+        view_memories (Sequence, optional): One more clean-view memory per flip view of
+            the model's ``onset_views`` (:class:`OnsetViewState` each, in ``views``).
     """
 
-    def __init__(self, memory: Any, window_size: int, buffer_size: int) -> None:
+    def __init__(self, memory: Any, window_size: int, buffer_size: int,
+                 view_memories: Sequence[Any] = ()) -> None:
         if window_size < 1 or buffer_size < 1:
             raise ValueError(f'OnsetStreamState: window_size and buffer_size must be >= 1, '
                              f'got {window_size}, {buffer_size}')
@@ -43,6 +57,7 @@ class OnsetStreamState:
         self.state_count = 0  # consecutive frames above the state threshold
         self.state_onset: Optional[int] = None
         self.frames: deque = deque(maxlen=buffer_size)  # (t, source-size frame)
+        self.views = [OnsetViewState(m, window_size) for m in view_memories]
 
 
 def pick_reference(frames: Sequence[Tuple[int, np.ndarray]], anchor: int, offset: int
@@ -75,24 +90,25 @@ def onset_stream_update(model, state: OnsetStreamState, frame: np.ndarray,
         ``onset_decoder='state'`` the state decoder's onset, and eq. 2's moves to
         ``window_onset_frame``), ``confidence`` (S_conf of the newest window; 0 before N
         frames without warm-up windows), ``theta`` (its theta; None before the first
-        window) and ``state_onset_frame`` (None without a state head).
+        window) and ``state_onset_frame`` (None without a state head). With flip views
+        (``model.onset_views``) ``confidence`` and ``theta`` are the views' combined
+        window (``combine_views``), the one eq. 2 decides on.
     """
     state.index += 1
     t = state.index
-    if state.prev is None:
-        state.prev = current
-        state.memory.push(current)
-    memory = state.memory.padded() if model.use_memory else None
-    feat, logits = model.frame_feature(current, state.prev, memory)
-    state.feats.append(feat)
+    feat = _view_update(model, state, current, t)
     if state.state_onset is None:
         prob = model.state_probability(feat)
         if prob is not None:
             state.state_count, state.state_onset = update_state_run(
                 state.state_count, prob, model.state_thr, model.state_run, t)
-    if t > 0 and model.is_clean_view(logits):
-        state.memory.push(state.prev)
-    state.prev = current
+    views = getattr(model, 'onset_views', ())
+    if len(state.views) < len(views):
+        raise ValueError(f'onset_stream_update: the model has {len(views)} flip view(s) '
+                         f'{tuple(views)} but the stream state holds {len(state.views)}; '
+                         'build it with one view memory per view (StreamDetector does)')
+    for name, view in zip(views, state.views):
+        _view_update(model, view, flip_onset_inputs(current, name), t)
     state.frames.append((t, model.buffer_frame(frame)))
     window = model.window_size
     # the window ending at t, gathered as predict gathers it (warm-up windows repeat
@@ -101,7 +117,9 @@ def onset_stream_update(model, state: OnsetStreamState, frame: np.ndarray,
                            getattr(model, 'warmup_min_frames', 1))
     if newest is not None:
         start, tokens = newest
-        theta, conf = model.window_prediction(torch.stack(list(state.feats))[tokens][None])
+        thetas, confs = zip(*[model.window_prediction(torch.stack(list(v.feats))[tokens][None])
+                              for v in [state] + state.views[:len(views)]])
+        theta, conf = combine_views(thetas, confs, getattr(model, 'onset_view_reduce', 'mean'))
         state.confidence = float(conf[0])
         state.theta = float(theta[0])
         if state.run is None:
@@ -114,3 +132,18 @@ def onset_stream_update(model, state: OnsetStreamState, frame: np.ndarray,
                     state_onset_frame=state.state_onset)
     return dict(frame_index=t, onset_frame=state.onset, confidence=state.confidence,
                 theta=state.theta, state_onset_frame=state.state_onset)
+
+
+def _view_update(model, view, current: tuple, t: int) -> torch.Tensor:
+    """One view's frame feature of frame ``t``; updates its memory, previous frame and
+    window (``view``: the :class:`OnsetStreamState` itself or an :class:`OnsetViewState`)."""
+    if view.prev is None:
+        view.prev = current
+        view.memory.push(current)
+    memory = view.memory.padded() if model.use_memory else None
+    feat, logits = model.frame_feature(current, view.prev, memory)
+    view.feats.append(feat)
+    if t > 0 and model.is_clean_view(logits):
+        view.memory.push(view.prev)
+    view.prev = current
+    return feat

@@ -193,3 +193,56 @@ def test_mdcfm_targets_horizon_weights():
     assert motion.tolist() == [0, 0, 0, 0, 0, 1, 0, 0]
     appearance, _, weight = mdcfm_targets(flow, None, 0.5, appearance_horizon=2)
     assert appearance.sum() == 0 and weight.sum() == 8
+
+
+def streamed_windows(model, frames):
+    stream = StreamDetector(model)
+    states = [stream.step(np.ascontiguousarray(f)) for f in frames]
+    return states, stream
+
+
+@pytest.mark.parametrize('views,reduce', [(('horizontal',), 'mean'), (('vertical',), 'min'),
+                                          (('horizontal', 'both'), 'mean')])
+def test_flip_views_are_the_same_offline_and_streaming(views, reduce):
+    torch.manual_seed(0)
+    plain = tiny_detector().eval()
+    model = tiny_detector(onset_views=views, onset_view_reduce=reduce).eval()
+    model.load_state_dict(plain.state_dict())
+    # an onset off the clip's mirror axis: the mirror image is another input
+    inputs, sample = onset_item(num_frames=14, onset=9)
+    frames = inputs['rgb'].permute(0, 2, 3, 1).numpy()
+    data = model.data_preprocessor(dict(inputs=[inputs], data_samples=[sample]))
+    offline = model(**data, mode='predict')[0]
+    states, stream = streamed_windows(model, frames)
+    confs = [s['confidence'] for s in states[WINDOW - 1:]]
+    assert len(stream.state.views) == len(views)
+    assert all(len(v.feats) == WINDOW for v in stream.state.views)
+    assert max(confs) == pytest.approx(offline.max_confidence, abs=1e-6)
+    assert states[-1]['onset_frame'] == offline.pred_onset
+    # each view is its own input: the combined window is not the video's alone
+    plain_confs = [s['confidence'] for s in streamed_windows(plain, frames)[0][WINDOW - 1:]]
+    assert not np.allclose(confs, plain_confs)
+    # a view is the plain detector on the flipped frames (its flow from the flipped pair)
+    axes = {'horizontal': (1,), 'vertical': (0,), 'both': (0, 1)}
+    view_confs = [[s['confidence'] for s in streamed_windows(
+        plain, [np.flip(f, axes[v]) for f in frames])[0][WINDOW - 1:]] for v in views]
+    stacked = np.array([plain_confs] + view_confs)
+    expected = stacked.mean(0) if reduce == 'mean' else stacked.min(0)
+    assert np.allclose(confs, expected, atol=1e-6)
+
+
+def test_flip_views_reject_unknown_names():
+    with pytest.raises(ValueError, match="onset_views must be a subset of"):
+        tiny_detector(onset_views=('diagonal',))
+    with pytest.raises(ValueError, match="onset_view_reduce must be one of"):
+        tiny_detector(onset_views=('horizontal',), onset_view_reduce='max')
+
+
+def test_combine_views_hand_computed():
+    from bleedorigin.models.utils import combine_views
+    thetas = [torch.tensor([0.2, 0.4]), torch.tensor([0.4, 0.8])]
+    confs = [torch.tensor([0.9, 0.3]), torch.tensor([0.3, 0.5])]
+    theta, conf = combine_views(thetas, confs, 'mean')
+    assert torch.allclose(theta, torch.tensor([0.3, 0.6]))
+    assert torch.allclose(conf, torch.tensor([0.6, 0.4]))
+    assert torch.allclose(combine_views(thetas, confs, 'min')[1], torch.tensor([0.3, 0.3]))
