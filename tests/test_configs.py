@@ -128,3 +128,17 @@ def test_hard_positive_config_repeats_only_training_positives():
     assert r2.train_dataloader == wide.train_dataloader and r2.train_cfg == wide.train_cfg
     assert r2.load_from == 'work_dirs/detect_hardneg_wide'
     assert cfg.load_from == 'work_dirs/detect_hardneg_wide_r2'
+
+
+def test_every_detector_config_decides_on_the_video_and_its_mirror():
+    # the shipped detector's decision (eq. 2 on the mean window of the video and its
+    # horizontal mirror) is the default's, and every stage inherits it; the command line
+    # returns to the video alone
+    for path in CONFIGS:
+        cfg = Config.fromfile(path)
+        if cfg.model.type == 'BleedOriginDetector':
+            assert tuple(cfg.model.onset_views) == ('horizontal',), path
+            assert cfg.model.onset_view_reduce == 'mean', path
+    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'bleedorigin', 'detect.py'))
+    cfg.merge_from_dict({'model.onset_views': ()})
+    assert MODELS.build(cfg.model).onset_views == ()

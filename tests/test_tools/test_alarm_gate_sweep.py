@@ -70,3 +70,18 @@ def test_bad_arguments_are_named(tiny, tmp_path):
         tool.main([CONFIG, ckpt, '--negative', str(tmp_path), '--out-dir', str(tmp_path)])
     with pytest.raises(SystemExit, match='at least one'):
         tool.main([CONFIG, ckpt, '--out-dir', str(tmp_path)])
+
+
+def test_cfg_options_turn_the_flip_view_off(tiny, tmp_path, capsys):
+    root, ckpt, config = tiny
+    tool = load_tool(TOOL)
+    common = [config, ckpt, '--positive', f'{root}:train', '--gates', '1', '--no-progress']
+    with_view = tool.main(common + ['--out-dir', str(tmp_path / 'views')])
+    assert with_view['onset_views'] == ['horizontal'] and 'flip views: horizontal' in (
+        capsys.readouterr().out)
+    alone = tool.main(common + ['--out-dir', str(tmp_path / 'alone'),
+                                '--cfg-options', 'model.onset_views=()'])
+    assert alone['onset_views'] == [] and alone['cfg_options'] == {'model.onset_views': ()}
+    assert 'flip views: none' in capsys.readouterr().out
+    # each view is traced: the combined trace is not the video's alone
+    assert traces_of(str(tmp_path / 'views')) != traces_of(str(tmp_path / 'alone'))

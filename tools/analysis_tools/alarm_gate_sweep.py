@@ -26,6 +26,8 @@ import os.path as osp
 import sys
 import time
 
+from mmengine.config import Config, DictAction
+
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Alarm gate K: accuracy against alarms/hour')
@@ -40,6 +42,9 @@ def parse_args(argv=None):
     parser.add_argument('--chunk', type=int, default=32, help='frames decoded at a time')
     parser.add_argument('--out-dir', required=True)
     parser.add_argument('--no-progress', action='store_true')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+                        help='override config keys, e.g. model.onset_views="()" for eq. 2 '
+                             'on the video alone (no flip view)')
     return parser.parse_args(argv)
 
 
@@ -140,20 +145,27 @@ def main(argv=None):
 
     torch.set_num_threads(args.threads)
     os.makedirs(args.out_dir, exist_ok=True)
-    model = build_stream_model(args.config, args.checkpoint, 'detector')
+    if not osp.isfile(args.config):
+        sys.exit(f'{args.config}: config file not found')
+    cfg = Config.fromfile(args.config)
+    cfg.merge_from_dict(args.cfg_options)
+    model = build_stream_model(cfg, args.checkpoint, 'detector')
     window, conf_thr = model.window_size, model.conf_thr
     blind = (model.warmup_min_frames - 1) if model.warmup_windows else window - 1
     start = time.time()
     traces = collect_traces(StreamDetector(model), sets, args.chunk,
                             osp.join(args.out_dir, 'trace.json'), not args.no_progress)
-    result = dict(config=args.config, checkpoint=args.checkpoint, conf_thr=conf_thr,
+    result = dict(config=args.config, cfg_options=args.cfg_options,
+                  onset_views=list(model.onset_views), checkpoint=args.checkpoint,
+                  conf_thr=conf_thr,
                   configured_gate=model.onset_confirm, seconds=time.time() - start, gates={})
     for gate in args.gates:
         result['gates'][gate] = {name: gate_figures(traces, name, window, conf_thr, gate, blind)
                                  for name, _, _ in sets}
     lines = []
     for name, _, _ in sets:
-        lines += ['', f'**{name}** (configured gate: K = {model.onset_confirm})', '']
+        lines += ['', f'**{name}** (configured gate: K = {model.onset_confirm}; flip views: '
+                  f'{", ".join(model.onset_views) or "none"})', '']
         if name.startswith('negative:'):
             lines += ['| K | alarms | minutes | false alarms / hour |', '|---:|---:|---:|---:|']
             for gate in args.gates:
