@@ -12,10 +12,10 @@ Example (from the repository root)::
     python projects/yolo_baselines/tools/test_yolo.py checkpoints/yolo11n.pth \\
         checkpoints/yolo12n.pth --split val --out work_dirs/yolo_val.json
     python projects/yolo_baselines/tools/select_yolo_setting.py work_dirs/yolo_val.json \\
-        work_dirs/benchmark/metrics.json --criterion acc_8
+        work_dirs/benchmark/results.json --criterion acc_8
 
 Both files hold flat metrics (``test_yolo.py --out``, ``tools/benchmark.py``'s
-``metrics.json``): ``yolo_onset/<method>/c<thr>_<metric>`` (K = 1) and
+``results.json``): ``yolo_onset/<method>/c<thr>_<metric>`` (K = 1) and
 ``yolo_gate/<method>@k<K>/c<thr>_<metric>``.
 """
 import argparse
