@@ -139,6 +139,7 @@ def test_every_detector_config_decides_on_the_video_and_its_mirror():
         if cfg.model.type == 'BleedOriginDetector':
             assert tuple(cfg.model.onset_views) == ('horizontal',), path
             assert cfg.model.onset_view_reduce == 'mean', path
+            assert cfg.model.onset_view_theta == 'confident', path
     cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'bleedorigin', 'detect.py'))
     cfg.merge_from_dict({'model.onset_views': ()})
     assert MODELS.build(cfg.model).onset_views == ()

@@ -56,12 +56,14 @@ model = dict(
     branch_clip=5.0,
     source_input_size={{_base_.source_input_size}},
     reference_offset={{_base_.reference_offset}},
-    # eq. 2 decides on the mean window of the video and its horizontal mirror image
-    # (flip test-time augmentation, issue 11 eleventh step, docs/detect.md): the branch
-    # is trained on mirrored clips, and a mirror keeps blood flowing down. Chosen on
-    # design sets (validation splits, mining streams), 2x the onset branch's cost.
+    # eq. 2 decides on the combined window of the video and its horizontal mirror image
+    # (flip test-time augmentation, issue 11 eleventh step, docs/detect.md): mean S_conf,
+    # theta of the more confident view. The branch is trained on mirrored clips, and a
+    # mirror keeps blood flowing down. Chosen on design sets (validation splits, mining
+    # streams), 2x the onset branch's cost.
     onset_views=('horizontal',),
     onset_view_reduce='mean',
+    onset_view_theta='confident',
 )
 
 # Hard negatives (issue 11, fourth step, docs/detect.md): the train streams of a seed-1

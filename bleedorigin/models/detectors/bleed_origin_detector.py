@@ -143,7 +143,9 @@ class BleedOriginDetector(BaseModel):
             combined window (``models.utils.onset_views``), offline and in the stream
             alike. Empty (default): the video only, as the paper.
         onset_view_reduce (str): How the views' S_conf combine: ``'mean'`` (default)
-            or ``'min'``; theta is always their mean.
+            or ``'min'``.
+        onset_view_theta (str): Which theta a combined window keeps: ``'confident'``
+            (default), the most confident view's, or ``'mean'``, the views' mean.
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -163,6 +165,7 @@ class BleedOriginDetector(BaseModel):
                  warmup_windows: bool = False, warmup_min_frames: int = 1,
                  onset_confirm: int = ONSET_CONFIRM_WINDOWS,
                  onset_views: Sequence[str] = (), onset_view_reduce: str = 'mean',
+                 onset_view_theta: str = 'confident',
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
             data_preprocessor = dict(type='BleedDataPreprocessor')
@@ -211,8 +214,9 @@ class BleedOriginDetector(BaseModel):
             raise ValueError(f'BleedOriginDetector: onset_confirm must be >= 1, got '
                              f'{onset_confirm}')
         self.onset_confirm = int(onset_confirm)
-        self.onset_views = check_views(onset_views, onset_view_reduce)
+        self.onset_views = check_views(onset_views, onset_view_reduce, onset_view_theta)
         self.onset_view_reduce = onset_view_reduce
+        self.onset_view_theta = onset_view_theta
         expected = 4 if red_domain else 3
         if self.mdg.in_channels[0] != expected:
             raise ValueError(f'BleedOriginDetector: red_domain={red_domain} needs '
@@ -545,7 +549,8 @@ class BleedOriginDetector(BaseModel):
                         th, cf = self.onset_head.predict(self._windows(view_feats, starts))
                         thetas.append(th)
                         confs.append(cf)
-                    theta, conf = combine_views(thetas, confs, self.onset_view_reduce)
+                    theta, conf = combine_views(thetas, confs, self.onset_view_reduce,
+                                                self.onset_view_theta)
                 start0 = int(meta.get('segment_start', 0))
                 # eq. 2 window by window with the online step's rule (update_window_onset,
                 # what StreamDetector runs per frame); the windows are the stream's

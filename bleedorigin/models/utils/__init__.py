@@ -27,6 +27,7 @@ from .onset_input import (
 from .onset_stream import OnsetStreamState, onset_stream_update, pick_reference
 from .onset_views import (
     VIEW_AXES,
+    VIEW_THETAS,
     check_views,
     combine_views,
     flip_onset_inputs,
@@ -44,6 +45,6 @@ __all__ = [
     'onset_stream_update', 'pick_reference', 'update_state_run', 'update_window_onset',
     'WindowRun',
     'lucas_kanade', 'forward_backward_lucas_kanade', 'window_starts', 'window_frame_index',
-    'newest_window', 'VIEW_AXES', 'check_views', 'combine_views', 'flip_onset_inputs',
-    'flip_onset_sequence'
+    'newest_window', 'VIEW_AXES', 'VIEW_THETAS', 'check_views', 'combine_views',
+    'flip_onset_inputs', 'flip_onset_sequence'
 ]

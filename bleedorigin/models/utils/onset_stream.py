@@ -119,7 +119,8 @@ def onset_stream_update(model, state: OnsetStreamState, frame: np.ndarray,
         start, tokens = newest
         thetas, confs = zip(*[model.window_prediction(torch.stack(list(v.feats))[tokens][None])
                               for v in [state] + state.views[:len(views)]])
-        theta, conf = combine_views(thetas, confs, getattr(model, 'onset_view_reduce', 'mean'))
+        theta, conf = combine_views(thetas, confs, getattr(model, 'onset_view_reduce', 'mean'),
+                                    getattr(model, 'onset_view_theta', 'confident'))
         state.confidence = float(conf[0])
         state.theta = float(theta[0])
         if state.run is None:

@@ -5,7 +5,7 @@ The onset branch is trained on horizontally and vertically flipped clips
 With ``BleedOriginDetector(onset_views=('horizontal',))`` the detector runs the branch on
 the video and on its mirror image, each view with its own clean-view memory and window
 of frame features, and eq. 2 decides on the views' combined window: the mean (or the
-minimum) of their S_conf and the mean of their theta.
+minimum) of their S_conf, and the theta of the most confident view (or their mean).
 
 A view is made from the *preprocessed* onset input (``onset_frame_input``, then the
 HSV of ``onset_inputs``), not from the full frame, so the dataset path and the
@@ -27,13 +27,16 @@ VIEW_AXES = dict(horizontal=-1, vertical=-2)
 #: How the views' S_conf of one window are combined.
 VIEW_REDUCTIONS = ('mean', 'min')
 
+#: Which theta the combined window keeps: the most confident view's, or the views' mean.
+VIEW_THETAS = ('confident', 'mean')
 
-def check_views(views: Sequence[str], reduce: str, owner: str = 'BleedOriginDetector'
-                ) -> Tuple[str, ...]:
+
+def check_views(views: Sequence[str], reduce: str, theta: str = 'confident',
+                owner: str = 'BleedOriginDetector') -> Tuple[str, ...]:
     """Validated flip views (duplicates removed, order kept).
 
     Raises:
-        ValueError: naming ``owner``, for an unknown view or reduction.
+        ValueError: naming ``owner``, for an unknown view, reduction or theta rule.
     """
     if isinstance(views, str):
         views = (views,)
@@ -44,6 +47,9 @@ def check_views(views: Sequence[str], reduce: str, owner: str = 'BleedOriginDete
     if reduce not in VIEW_REDUCTIONS:
         raise ValueError(f'{owner}: onset_view_reduce must be one of {VIEW_REDUCTIONS}, '
                          f'got {reduce!r}')
+    if theta not in VIEW_THETAS:
+        raise ValueError(f'{owner}: onset_view_theta must be one of {VIEW_THETAS}, '
+                         f'got {theta!r}')
     return tuple(dict.fromkeys(views))
 
 
@@ -75,15 +81,22 @@ def flip_onset_sequence(item: Dict[str, torch.Tensor], view: str) -> Dict[str, t
 
 
 def combine_views(thetas: Sequence[torch.Tensor], confs: Sequence[torch.Tensor],
-                  reduce: str = 'mean') -> Tuple[torch.Tensor, torch.Tensor]:
-    """The windows' theta and S_conf over views: mean theta, mean (or minimum) S_conf.
+                  reduce: str = 'mean', theta: str = 'confident'
+                  ) -> Tuple[torch.Tensor, torch.Tensor]:
+    """The windows' theta and S_conf over views.
 
     Args:
         thetas, confs (Sequence[torch.Tensor]): One (W,) tensor per view, same windows.
-        reduce (str): ``'mean'`` or ``'min'`` for S_conf.
+        reduce (str): ``'mean'`` or ``'min'`` of the views' S_conf.
+        theta (str): ``'confident'``: each window keeps the theta of its most confident
+            view (the first one on a tie); ``'mean'``: the views' mean theta.
     """
     if len(thetas) == 1:
         return thetas[0], confs[0]
     conf = torch.stack(list(confs))
-    conf = conf.mean(0) if reduce == 'mean' else conf.amin(0)
-    return torch.stack(list(thetas)).mean(0), conf
+    stacked = torch.stack(list(thetas))
+    if theta == 'mean':
+        position = stacked.mean(0)
+    else:
+        position = stacked.gather(0, conf.argmax(0, keepdim=True))[0]
+    return position, conf.mean(0) if reduce == 'mean' else conf.amin(0)

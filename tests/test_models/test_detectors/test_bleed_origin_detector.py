@@ -201,12 +201,14 @@ def streamed_windows(model, frames):
     return states, stream
 
 
-@pytest.mark.parametrize('views,reduce', [(('horizontal',), 'mean'), (('vertical',), 'min'),
-                                          (('horizontal', 'both'), 'mean')])
-def test_flip_views_are_the_same_offline_and_streaming(views, reduce):
+@pytest.mark.parametrize('views,reduce,theta', [(('horizontal',), 'mean', 'confident'),
+                                                (('vertical',), 'min', 'mean'),
+                                                (('horizontal', 'both'), 'mean', 'confident')])
+def test_flip_views_are_the_same_offline_and_streaming(views, reduce, theta):
     torch.manual_seed(0)
     plain = tiny_detector().eval()
-    model = tiny_detector(onset_views=views, onset_view_reduce=reduce).eval()
+    model = tiny_detector(onset_views=views, onset_view_reduce=reduce,
+                          onset_view_theta=theta).eval()
     model.load_state_dict(plain.state_dict())
     # an onset off the clip's mirror axis: the mirror image is another input
     inputs, sample = onset_item(num_frames=14, onset=9)
@@ -224,11 +226,16 @@ def test_flip_views_are_the_same_offline_and_streaming(views, reduce):
     assert not np.allclose(confs, plain_confs)
     # a view is the plain detector on the flipped frames (its flow from the flipped pair)
     axes = {'horizontal': (1,), 'vertical': (0,), 'both': (0, 1)}
-    view_confs = [[s['confidence'] for s in streamed_windows(
-        plain, [np.flip(f, axes[v]) for f in frames])[0][WINDOW - 1:]] for v in views]
-    stacked = np.array([plain_confs] + view_confs)
+    view_states = [streamed_windows(plain, [np.flip(f, axes[v]) for f in frames])[0][WINDOW - 1:]
+                   for v in views]
+    plain_states = streamed_windows(plain, frames)[0][WINDOW - 1:]
+    stacked = np.array([[s['confidence'] for s in run] for run in [plain_states] + view_states])
     expected = stacked.mean(0) if reduce == 'mean' else stacked.min(0)
     assert np.allclose(confs, expected, atol=1e-6)
+    thetas = np.array([[s['theta'] for s in run] for run in [plain_states] + view_states])
+    expected = (thetas.mean(0) if theta == 'mean'
+                else thetas[stacked.argmax(0), np.arange(thetas.shape[1])])
+    assert np.allclose([s['theta'] for s in states[WINDOW - 1:]], expected, atol=1e-6)
 
 
 def test_flip_views_reject_unknown_names():
@@ -236,13 +243,18 @@ def test_flip_views_reject_unknown_names():
         tiny_detector(onset_views=('diagonal',))
     with pytest.raises(ValueError, match="onset_view_reduce must be one of"):
         tiny_detector(onset_views=('horizontal',), onset_view_reduce='max')
+    with pytest.raises(ValueError, match="onset_view_theta must be one of"):
+        tiny_detector(onset_views=('horizontal',), onset_view_theta='median')
 
 
 def test_combine_views_hand_computed():
     from bleedorigin.models.utils import combine_views
     thetas = [torch.tensor([0.2, 0.4]), torch.tensor([0.4, 0.8])]
     confs = [torch.tensor([0.9, 0.3]), torch.tensor([0.3, 0.5])]
+    # default: each window keeps the theta of its more confident view (0.9 > 0.3, 0.5 > 0.3)
     theta, conf = combine_views(thetas, confs, 'mean')
-    assert torch.allclose(theta, torch.tensor([0.3, 0.6]))
+    assert torch.allclose(theta, torch.tensor([0.2, 0.8]))
     assert torch.allclose(conf, torch.tensor([0.6, 0.4]))
+    assert torch.allclose(combine_views(thetas, confs, 'mean', 'mean')[0],
+                          torch.tensor([0.3, 0.6]))
     assert torch.allclose(combine_views(thetas, confs, 'min')[1], torch.tensor([0.3, 0.3]))
