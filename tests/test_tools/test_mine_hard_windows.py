@@ -121,3 +121,21 @@ def test_positives_need_a_positive_clip(tiny, tmp_path):
     with pytest.raises(SystemExit, match='holds no positive clip'):
         load_tool(TOOL).main([config, ckpt, f'{root}:train', '--positives',
                               '--out', str(tmp_path / 'x.json')])
+
+
+def test_cfg_options_are_recorded_and_a_different_decision_mines_again(tiny, tmp_path,
+                                                                      monkeypatch):
+    root, ckpt, config = tiny
+    tool = load_tool(TOOL)
+    out = str(tmp_path / 'alone.json')
+    args = [config, ckpt, f'{root}:train,val,test', '--out', out, '--threshold', '-1']
+    tool.main(args + ['--cfg-options', 'model.onset_views=()'])
+    with open(out) as f:
+        assert json.load(f)['cfg_options'] == {'model.onset_views': []}
+    # the same decision resumes; another decision (the config's mirror view) mines again
+    monkeypatch.setattr(tool, 'confident_frames', lambda *a: pytest.fail('mined again'))
+    tool.main(args + ['--cfg-options', 'model.onset_views=()'])
+    with pytest.raises(pytest.fail.Exception, match='mined again'):
+        tool.main(args)
+    with pytest.raises(SystemExit, match='config file not found'):
+        tool.main([str(tmp_path / 'nope.py')] + args[1:])

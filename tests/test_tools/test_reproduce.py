@@ -97,8 +97,11 @@ def test_a_shipped_second_stage_detector_is_fine_tuned_from_the_first(tmp_path, 
     stages = [line.split(':')[0].replace('[reproduce] ', '') for line in lines]
     # stage 1 trains (not tested: not shipped), stage 2 starts from its checkpoint and is tested
     assert stages[:3] == ['detect (train)', 'detect_negft (train)', 'detect_negft (test)']
+    # every command of the chain keeps the decision the shipped chain was built with
     assert (f'configs/bleedorigin/detect_negft.py --work-dir {root}/detect_negft '
-            f'--cfg-options load_from={root}/detect/CHECKPOINT.pth') in lines[1]
+            f"--cfg-options 'model.onset_views=()' load_from={root}/detect/CHECKPOINT.pth"
+            ) in lines[1]
+    assert lines[2].endswith("--cfg-options 'model.onset_views=()'")  # its test
     # a manifest shipping the first stage leaves the second one out
     _zoo(zoo, detect='configs/bleedorigin/detect.py')
     reproduce.main(['--dry-run', '--work-root', str(root), '--zoo', str(zoo)])
@@ -180,6 +183,8 @@ def test_a_shipped_hard_positive_detector_mines_with_the_stages_it_builds_on(tmp
         assert (f'configs/bleedorigin/detect_hardneg_wide_r2.py '
                 f'{root}/detect_hardneg_wide_r2/CHECKPOINT.pth data/{name}:train '
                 f'--out {root}/mined/detect_hardneg_wide_r2/{name}_positives.json') in m
+    # mined as the shipped chain was: eq. 2 on the video alone
+    assert all(m.endswith("--cfg-options 'model.onset_views=()'") for m in mines)
     train = next(line for line in lines if line.startswith('[reproduce] detect_hardpos (train)'))
     assert (f'train_dataloader.dataset.datasets.0.hard_positives='
             f'{root}/mined/detect_hardneg_wide_r2/synthetic_positives.json') in train

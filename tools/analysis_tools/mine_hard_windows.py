@@ -33,6 +33,8 @@ import json
 import os.path as osp
 import sys
 
+from mmengine.config import Config, DictAction
+
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Hard negative windows of a detector')
@@ -51,6 +53,9 @@ def parse_args(argv=None):
                              'S_conf is hard')
     parser.add_argument('--chunk', type=int, default=32, help='frames decoded at a time')
     parser.add_argument('--threads', type=int, default=1)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+                        help='override config keys, e.g. model.onset_views="()" to mine with '
+                             'eq. 2 on the video alone (how the shipped chain was mined)')
     return parser.parse_args(argv)
 
 
@@ -116,13 +121,20 @@ def main(argv=None):
     settings = (dict(max_error=args.max_error, min_confidence=args.min_confidence)
                 if args.positives else dict(threshold=args.threshold))
     result = dict(config=args.config, checkpoint=args.checkpoint,
+                  cfg_options={k: list(v) if isinstance(v, tuple) else v
+                               for k, v in args.cfg_options.items()},
                   data_root=osp.realpath(root), splits=splits, **settings, **{field: {}})
     if osp.exists(args.out):
         with open(args.out) as f:
             old = json.load(f)
-        if all(old.get(k) == result[k] for k in ('checkpoint', 'data_root', *settings)):
+        if all(old.get(k, {} if k == 'cfg_options' else None) == result[k]
+               for k in ('checkpoint', 'cfg_options', 'data_root', *settings)):
             result[field] = old.get(field, {})
-    detector = StreamDetector(build_stream_model(args.config, args.checkpoint, 'detector'))
+    if not osp.isfile(args.config):
+        raise SystemExit(f'mine_hard_windows: {args.config}: config file not found')
+    cfg = Config.fromfile(args.config)
+    cfg.merge_from_dict(args.cfg_options)
+    detector = StreamDetector(build_stream_model(cfg, args.checkpoint, 'detector'))
     todo = [c for c in clips if f'{c.patient_id}/{c.clip_id}' not in result[field]]
     for clip in tqdm(todo, desc='mining', unit='clip'):
         frames = (frame for _, frame in iter_frames(clip, 0, clip.num_frames, args.chunk))

@@ -85,6 +85,16 @@ STAGES = (
 STAGE_NAMES = tuple(s.name for s in STAGES)
 STAGE_BY_NAME = {s.name: s for s in STAGES}
 MINE_TOOL = 'tools/analysis_tools/mine_hard_windows.py'
+# The decision the shipped detector chain was trained, validated, mined and published with
+# (sessions 1-10): eq. 2 on the video alone. Since session 11 the configs add the mirror view
+# (onset_views); the chain keeps its own decision so that it reproduces the shipped weights
+# and the manifest's metrics.
+CHAIN_OPTIONS = ('model.onset_views=()',)
+
+
+def chain_options(stage: 'Stage') -> List[str]:
+    """``--cfg-options`` items every command of a detector stage gets."""
+    return list(CHAIN_OPTIONS) if 'detect' in osp.basename(stage.config) else []
 
 
 def parse_args(argv=None):
@@ -214,8 +224,10 @@ def plan(args, models: Dict[str, dict]) -> List[dict]:
                 mined_steps.add(out)
                 cmd = [py, MINE_TOOL, STAGE_BY_NAME[source].config, f'{{checkpoint:{source}}}',
                        f'{root}:{",".join(splits)}', '--out', out]
+                cmd += ['--positives'] if positives else []
+                mined_with = chain_options(STAGE_BY_NAME[source])
                 steps.append({'stage': stage.name, 'action': 'mine',
-                              'cmd': cmd + (['--positives'] if positives else []),
+                              'cmd': cmd + (['--cfg-options'] + mined_with if mined_with else []),
                               'skip': 'done' if finished else None})
         cmd = [py, 'tools/train.py', stage.config, '--work-dir', work_dir]
         resume = osp.isfile(osp.join(work_dir, 'last_checkpoint'))
@@ -223,8 +235,9 @@ def plan(args, models: Dict[str, dict]) -> List[dict]:
             cmd.append('--resume')
         # the mined files every time; the initialisation on a fresh start only (a resumed
         # run restores its own weights and optimiser)
-        options = overrides + ([f'load_from={{checkpoint:{stage.init_from}}}']
-                               if stage.init_from and not resume else [])
+        options = chain_options(stage) + overrides + (
+            [f'load_from={{checkpoint:{stage.init_from}}}'] if stage.init_from and not resume
+            else [])
         if options:
             cmd += ['--cfg-options'] + options
         steps.append({'stage': stage.name, 'action': 'train', 'cmd': cmd, 'work_dir': work_dir,
@@ -235,7 +248,9 @@ def plan(args, models: Dict[str, dict]) -> List[dict]:
                           'out': out, 'work_dir': work_dir,
                           'cmd': [py, 'tools/test.py', stage.config,
                                   f'{{checkpoint:{stage.name}}}', '--work-dir',
-                                  osp.join(work_dir, 'test'), '--out', out]})
+                                  osp.join(work_dir, 'test'), '--out', out]
+                          + (['--cfg-options'] + chain_options(stage)
+                             if chain_options(stage) else [])})
     return steps
 
 
