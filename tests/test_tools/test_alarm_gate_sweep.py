@@ -20,8 +20,11 @@ def tiny(tmp_path_factory):
 
 
 def traces_of(out):
+    """The cached traces of a sweep, without the detector signature stored beside them."""
     with open(osp.join(out, 'trace.json')) as f:
-        return json.load(f)
+        traces = json.load(f)
+    assert set(traces.pop('__detector__')) == {'config', 'checkpoint', 'cfg_options'}
+    return traces
 
 
 def test_sweep_tables_json_plot_and_resume(tiny, tmp_path, monkeypatch, capsys):
@@ -84,4 +87,10 @@ def test_cfg_options_turn_the_flip_view_off(tiny, tmp_path, capsys):
     assert alone['onset_views'] == [] and alone['cfg_options'] == {'model.onset_views': ()}
     assert 'flip views: none' in capsys.readouterr().out
     # each view is traced: the combined trace is not the video's alone
-    assert traces_of(str(tmp_path / 'views')) != traces_of(str(tmp_path / 'alone'))
+    views, alone_traces = traces_of(str(tmp_path / 'views')), traces_of(str(tmp_path / 'alone'))
+    assert views != alone_traces
+    # the cache of one decision is not reused for another one in the same folder
+    again = tool.main(common + ['--out-dir', str(tmp_path / 'views'),
+                                '--cfg-options', 'model.onset_views=()'])
+    assert 'tracing again' in capsys.readouterr().out
+    assert json.dumps(again['gates']) == json.dumps(alone['gates'])

@@ -60,16 +60,29 @@ def trace_clip(detector, clip, chunk: int) -> dict:
     return dict(onset=clip.onset_frame, fps=float(clip.fps), theta=thetas, conf=confs)
 
 
-def collect_traces(detector, sets, chunk, path, progress=True) -> dict:
-    """Traces of every clip of ``sets`` ((name, root, splits)), cached in ``path``."""
+SIGNATURE_KEY = '__detector__'
+
+
+def collect_traces(detector, sets, chunk, path, progress=True, signature=None) -> dict:
+    """Traces of every clip of ``sets`` ((name, root, splits)), cached in ``path``.
+
+    ``signature`` (JSON-able: config, checkpoint, overrides) is stored with the cache; a
+    cache written for another signature is not reused (another decision, another trace).
+    """
     from tqdm import tqdm
 
     from bleedorigin.datasets.bench import BenchIndex
 
-    traces = {}
+    signature = json.loads(json.dumps(signature))
+    traces = {SIGNATURE_KEY: signature}
     if osp.isfile(path):
         with open(path) as f:
-            traces = json.load(f)
+            cached = json.load(f)
+        if cached.get(SIGNATURE_KEY) == signature:
+            traces = cached
+        else:
+            print(f'{path}: traced by another detector or decision '
+                  f'({cached.get(SIGNATURE_KEY)}); tracing again')
     todo = []
     for name, root, splits in sets:
         for split in splits:
@@ -154,7 +167,9 @@ def main(argv=None):
     blind = (model.warmup_min_frames - 1) if model.warmup_windows else window - 1
     start = time.time()
     traces = collect_traces(StreamDetector(model), sets, args.chunk,
-                            osp.join(args.out_dir, 'trace.json'), not args.no_progress)
+                            osp.join(args.out_dir, 'trace.json'), not args.no_progress,
+                            dict(config=args.config, checkpoint=args.checkpoint,
+                                 cfg_options=args.cfg_options))
     result = dict(config=args.config, cfg_options=args.cfg_options,
                   onset_views=list(model.onset_views), checkpoint=args.checkpoint,
                   conf_thr=conf_thr,
