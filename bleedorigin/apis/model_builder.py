@@ -1,4 +1,5 @@
 """Build the detector and the tracker of the pipeline from configs and checkpoints."""
+import copy
 import os.path as osp
 from typing import Optional, Sequence, Tuple, Union
 
@@ -67,8 +68,8 @@ def load_weights(model: nn.Module, checkpoint: str, origin: str) -> None:
 
 
 def build_stream_model(config: Union[str, Config], checkpoint: Optional[str],
-                       methods: Union[str, Sequence[str]], device: Union[str, torch.device] = 'cpu'
-                       ) -> nn.Module:
+                       methods: Union[str, Sequence[str]], device: Union[str, torch.device] = 'cpu',
+                       cfg_options: Optional[dict] = None) -> nn.Module:
     """Build ``cfg.model`` of a config, load its weights and check its interface.
 
     Args:
@@ -82,6 +83,8 @@ def build_stream_model(config: Union[str, Config], checkpoint: Optional[str],
         methods (str | Sequence[str]): ``'detector'`` or ``'tracker'`` (see
             :func:`require_methods`), or the method names the model must have.
         device: Device to run on. Defaults to ``'cpu'``.
+        cfg_options (dict, optional): Overrides merged into the config first (the
+            ``--cfg-options`` of a tool, e.g. ``{'model.onset_views': ()}``).
 
     Returns:
         nn.Module: The model in eval mode.
@@ -94,6 +97,10 @@ def build_stream_model(config: Union[str, Config], checkpoint: Optional[str],
         if not osp.isfile(config):
             raise FileNotFoundError(f'{config}: config file not found')
         config = Config.fromfile(config)
+    elif cfg_options:
+        config = copy.deepcopy(config)  # the caller's config stays as it was
+    if cfg_options:
+        config.merge_from_dict(cfg_options)
     if 'model' not in config:
         raise KeyError(f'{origin}: config has no "model" field')
     checkpoint = resolve_checkpoint(checkpoint)

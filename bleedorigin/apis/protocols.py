@@ -70,7 +70,7 @@ class OnsetStepModel(Protocol):
         """(D,) feature and MDCFM logits of one frame."""
 
     def window_prediction(self, window):
-        """theta and S_conf of a (1, N, D) window."""
+        """theta (B,) and S_conf (B,) of (B, N, D) windows (B = 1, or one per flip view)."""
 
     def locate(self, frame: np.ndarray, reference: Optional[np.ndarray] = None,
                reference_small: Optional[np.ndarray] = None) -> Tuple[float, float, float]:

@@ -26,7 +26,7 @@ import os.path as osp
 import sys
 import time
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 
 
 def parse_args(argv=None):
@@ -152,17 +152,16 @@ def main(argv=None):
             sys.exit(f'{root}: not a bench root (splits.json missing)')
     if min(args.gates) < 1:
         sys.exit(f'--gates must be >= 1, got {args.gates}')
+    if not osp.isfile(args.config):
+        sys.exit(f'{args.config}: config file not found')
     import torch
 
     from bleedorigin.apis import StreamDetector, build_stream_model
 
     torch.set_num_threads(args.threads)
     os.makedirs(args.out_dir, exist_ok=True)
-    if not osp.isfile(args.config):
-        sys.exit(f'{args.config}: config file not found')
-    cfg = Config.fromfile(args.config)
-    cfg.merge_from_dict(args.cfg_options)
-    model = build_stream_model(cfg, args.checkpoint, 'detector')
+    model = build_stream_model(args.config, args.checkpoint, 'detector',
+                               cfg_options=args.cfg_options)
     window, conf_thr = model.window_size, model.conf_thr
     blind = (model.warmup_min_frames - 1) if model.warmup_windows else window - 1
     start = time.time()

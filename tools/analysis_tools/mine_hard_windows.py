@@ -33,7 +33,7 @@ import json
 import os.path as osp
 import sys
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 
 
 def parse_args(argv=None):
@@ -110,6 +110,8 @@ def main(argv=None):
     from bleedorigin.evaluation.clips import iter_frames
     from bleedorigin.utils.io import write_json_atomic
 
+    if not osp.isfile(args.config):
+        raise SystemExit(f'mine_hard_windows: {args.config}: config file not found')
     root, splits = parse_root(args.root)
     torch.set_num_threads(args.threads)
     wanted = 'positive' if args.positives else 'negative'
@@ -130,11 +132,8 @@ def main(argv=None):
         if all(old.get(k, {} if k == 'cfg_options' else None) == result[k]
                for k in ('checkpoint', 'cfg_options', 'data_root', *settings)):
             result[field] = old.get(field, {})
-    if not osp.isfile(args.config):
-        raise SystemExit(f'mine_hard_windows: {args.config}: config file not found')
-    cfg = Config.fromfile(args.config)
-    cfg.merge_from_dict(args.cfg_options)
-    detector = StreamDetector(build_stream_model(cfg, args.checkpoint, 'detector'))
+    detector = StreamDetector(build_stream_model(args.config, args.checkpoint, 'detector',
+                                                 cfg_options=args.cfg_options))
     todo = [c for c in clips if f'{c.patient_id}/{c.clip_id}' not in result[field]]
     for clip in tqdm(todo, desc='mining', unit='clip'):
         frames = (frame for _, frame in iter_frames(clip, 0, clip.num_frames, args.chunk))

@@ -97,6 +97,11 @@ def chain_options(stage: 'Stage') -> List[str]:
     return list(CHAIN_OPTIONS) if 'detect' in osp.basename(stage.config) else []
 
 
+def cfg_options_args(items: List[str]) -> List[str]:
+    """``['--cfg-options', *items]``, or nothing without items."""
+    return ['--cfg-options'] + items if items else []
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Reproduce the model zoo from scratch')
     parser.add_argument('--work-root', default='work_dirs/reproduce',
@@ -225,9 +230,8 @@ def plan(args, models: Dict[str, dict]) -> List[dict]:
                 cmd = [py, MINE_TOOL, STAGE_BY_NAME[source].config, f'{{checkpoint:{source}}}',
                        f'{root}:{",".join(splits)}', '--out', out]
                 cmd += ['--positives'] if positives else []
-                mined_with = chain_options(STAGE_BY_NAME[source])
                 steps.append({'stage': stage.name, 'action': 'mine',
-                              'cmd': cmd + (['--cfg-options'] + mined_with if mined_with else []),
+                              'cmd': cmd + cfg_options_args(chain_options(STAGE_BY_NAME[source])),
                               'skip': 'done' if finished else None})
         cmd = [py, 'tools/train.py', stage.config, '--work-dir', work_dir]
         resume = osp.isfile(osp.join(work_dir, 'last_checkpoint'))
@@ -238,8 +242,7 @@ def plan(args, models: Dict[str, dict]) -> List[dict]:
         options = chain_options(stage) + overrides + (
             [f'load_from={{checkpoint:{stage.init_from}}}'] if stage.init_from and not resume
             else [])
-        if options:
-            cmd += ['--cfg-options'] + options
+        cmd += cfg_options_args(options)
         steps.append({'stage': stage.name, 'action': 'train', 'cmd': cmd, 'work_dir': work_dir,
                       'skip': f'done ({final} exists)' if osp.isfile(final) else None})
         if stage.name in names and not args.no_test:
@@ -249,8 +252,7 @@ def plan(args, models: Dict[str, dict]) -> List[dict]:
                           'cmd': [py, 'tools/test.py', stage.config,
                                   f'{{checkpoint:{stage.name}}}', '--work-dir',
                                   osp.join(work_dir, 'test'), '--out', out]
-                          + (['--cfg-options'] + chain_options(stage)
-                             if chain_options(stage) else [])})
+                          + cfg_options_args(chain_options(stage))})
     return steps
 
 

@@ -536,21 +536,18 @@ class BleedOriginDetector(BaseModel):
             meta = sample.metainfo
             out = BaseDataElement(metainfo=dict(task=meta['task'], clip_id=meta.get('clip_id')))
             if meta['task'] == 'onset':
-                feats, _ = self.extract_frame_features(item['rgb'], item['hsv'], item['flow'],
-                                                       item['rgb_uint8'])
+                # the video and its flip views (onset_views) in one batched pass
+                views = [dict(rgb=item['rgb'], hsv=item['hsv'], flow=item['flow'],
+                              rgb_uint8=item['rgb_uint8'])]
+                views += [flip_onset_sequence(item, view) for view in self.onset_views]
+                view_feats = [f for f, _ in self.extract_batch_features(views)]
+                feats = view_feats[0]
                 num = int(meta.get('num_frames', feats.shape[0]))
                 starts = self._clip_windows(feats.shape[0])
-                theta, conf = self.onset_head.predict(self._windows(feats, starts))
-                if self.onset_views:
-                    thetas, confs = [theta], [conf]
-                    for view in self.onset_views:
-                        view_feats, _ = self.extract_frame_features(
-                            **flip_onset_sequence(item, view))
-                        th, cf = self.onset_head.predict(self._windows(view_feats, starts))
-                        thetas.append(th)
-                        confs.append(cf)
-                    theta, conf = combine_views(thetas, confs, self.onset_view_reduce,
-                                                self.onset_view_theta)
+                thetas, confs = zip(*[self.onset_head.predict(self._windows(f, starts))
+                                      for f in view_feats])
+                theta, conf = combine_views(thetas, confs, self.onset_view_reduce,
+                                            self.onset_view_theta)
                 start0 = int(meta.get('segment_start', 0))
                 # eq. 2 window by window with the online step's rule (update_window_onset,
                 # what StreamDetector runs per frame); the windows are the stream's
@@ -641,7 +638,7 @@ class BleedOriginDetector(BaseModel):
         return bool(self.mdcfm.is_clean(logits)[0])
 
     def window_prediction(self, window: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-        """(1, N, D) window -> theta (1,) and S_conf (1,)."""
+        """(B, N, D) windows (B = 1, or one per flip view) -> theta (B,) and S_conf (B,)."""
         return self.onset_head.predict(window)
 
     def buffer_frame(self, frame: np.ndarray) -> np.ndarray:

@@ -117,9 +117,11 @@ def onset_stream_update(model, state: OnsetStreamState, frame: np.ndarray,
                            getattr(model, 'warmup_min_frames', 1))
     if newest is not None:
         start, tokens = newest
-        thetas, confs = zip(*[model.window_prediction(torch.stack(list(v.feats))[tokens][None])
-                              for v in [state] + state.views[:len(views)]])
-        theta, conf = combine_views(thetas, confs, getattr(model, 'onset_view_reduce', 'mean'),
+        # every view's newest window in one call of the temporal transformer
+        theta, conf = model.window_prediction(torch.stack(
+            [torch.stack(list(v.feats))[tokens] for v in [state] + state.views[:len(views)]]))
+        theta, conf = combine_views(theta.split(1), conf.split(1),
+                                    getattr(model, 'onset_view_reduce', 'mean'),
                                     getattr(model, 'onset_view_theta', 'confident'))
         state.confidence = float(conf[0])
         state.theta = float(theta[0])
