@@ -27,6 +27,9 @@ def test_config_builds_its_model(path):
     if cfg.model.type == 'BleedOriginDetector':
         assert cfg.model.onset_head.window_size == 60 and cfg.model.conf_thr == 0.5
         assert cfg.model.mdcfm.alpha == 0.5 and cfg.model.mdcfm.gamma == 0.5
+    elif cfg.model.type == 'OnsetRefiner':
+        # the detector's refiner: its radius is the Acc±8 tolerance
+        assert cfg.model.radius == 8
     else:
         assert cfg.model.type == 'BleedTrackOn'
 
@@ -143,3 +146,22 @@ def test_every_detector_config_decides_on_the_video_and_its_mirror():
     cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'bleedorigin', 'detect.py'))
     cfg.merge_from_dict({'model.onset_views': ()})
     assert MODELS.build(cfg.model).onset_views == ()
+
+
+def test_every_detector_config_refines_with_the_shipped_refiner():
+    # the refiner's own config trains it with the detector's radius, crop and frame size
+    refiner = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'bleedorigin', 'onset_refiner.py'))
+    for path in CONFIGS:
+        cfg = Config.fromfile(path)
+        if cfg.model.type == 'BleedOriginDetector':
+            assert cfg.model.onset_refiner.radius == refiner.model.radius, path
+            assert cfg.model.onset_refiner.crop == refiner.model.crop, path
+            assert tuple(cfg.model.onset_refine_size) == tuple(
+                refiner.train_dataloader.dataset.datasets[0].input_size), path
+            assert cfg.model.onset_refiner_checkpoint == 'checkpoints/onset_refiner.pth', path
+    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'bleedorigin', 'detect.py'))
+    cfg.merge_from_dict({'model.onset_refiner': None, 'model.onset_refiner_checkpoint': None})
+    assert MODELS.build(cfg.model).onset_refiner is None
+    with pytest.raises(ValueError, match='onset_refiner_checkpoint .* without an onset_refiner'):
+        cfg.merge_from_dict({'model.onset_refiner_checkpoint': 'checkpoints/onset_refiner.pth'})
+        MODELS.build(cfg.model)

@@ -251,7 +251,8 @@ class BleedOriginNet:
             self._alert(index)
             self._locate(frame, latency)
             self._start_tracking(frame, self._gt_points, latency)
-        elif self.mode == 'deployment' and self.state == BLEEDING:
+        elif (self.mode == 'deployment' and self.state == BLEEDING
+              and self.detected_onset_frame is not None):
             # Locating or initialising failed at the alert (a model error): retry here.
             self._locate(frame, latency)
             self._start_tracking(frame, self.source_point[None], latency)
@@ -264,7 +265,12 @@ class BleedOriginNet:
             if self.mode == 'deployment':
                 self._recent.append((index, frame))
             self._detector_to_stream.append((detector_index, index))
-            if out.get('onset_frame') is not None:
+            if out.get('onset_frame') is not None and not out.get('onset_refined', True):
+                # an onset refiner will move eq. 2's onset once the frames up to onset + R
+                # are in: the alarm is raised now, the source and the tracker wait for it
+                if self.mode == 'deployment':
+                    self._alert(index)
+            elif out.get('onset_frame') is not None:
                 self.detected_onset_frame = self._to_stream_index(int(out['onset_frame']))
                 if self.mode == 'deployment':
                     refreshed = self._on_detected_onset(frame, index, latency) or refreshed

@@ -61,7 +61,9 @@ def load_weights(model: nn.Module, checkpoint: str, origin: str) -> None:
         CheckpointError: if it cannot be loaded or its weights do not fit the
             model built from ``origin`` (a ``ValueError``).
     """
-    result = load_state_dict_checked(model, checkpoint, origin=origin, allow_missing=False)
+    # parts loaded from their own file at build (a detector's onset refiner) may be absent
+    result = load_state_dict_checked(model, checkpoint, origin=origin,
+                                     allow_missing=tuple(getattr(model, 'weights_elsewhere', ())))
     if result['unexpected']:
         print_log(f'{checkpoint}: ignored {len(result["unexpected"])} unexpected keys, e.g. '
                   f'{result["unexpected"][:3]}', logger='current', level=30)

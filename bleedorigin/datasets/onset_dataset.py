@@ -275,7 +275,8 @@ class BleedOnsetDataset(BaseDataset):
             clip_id = f'{clip.patient_id}/{clip.clip_id}'
             info = dict(clip_id=clip_id, cache_path=path,
                         num_frames=clip.num_frames, onset_frame=clip.onset_frame,
-                        ori_shape=(clip.height, clip.width), hard_frames=hard.get(clip_id, []))
+                        ori_shape=(clip.height, clip.width), hard_frames=hard.get(clip_id, []),
+                        clip=clip)
             repeats = 1 if self.test_mode else self.samples_per_clip + (
                 self.hard_positive_repeats if clip_id in hard_pos else 0)
             data_list += [dict(info) for _ in range(repeats)]

@@ -125,6 +125,9 @@ class BleedOriginRunner(Runner):
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
         model = self.model.module if is_model_wrapper(self.model) else self.model
         allow_missing = self.allow_missing_weights and not (strict or self._resuming)
+        if not allow_missing and not self._resuming:
+            # parts with weights of their own (a detector's onset refiner)
+            allow_missing = tuple(getattr(model, 'weights_elsewhere', ()))
         fit = check_state_dict_fits(model, state_dict_of(checkpoint, filename), filename,
                                     origin=osp.basename(self.cfg.filename or '') or None,
                                     allow_missing=allow_missing)

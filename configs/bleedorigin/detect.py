@@ -64,6 +64,17 @@ model = dict(
     onset_views=('horizontal',),
     onset_view_reduce='mean',
     onset_view_theta='confident',
+    # the onset refiner (issue 11 twelfth step, docs/detect.md): once eq. 2 has an onset
+    # theta and frames up to theta + R, a small model of its own looks again at frames
+    # theta - R .. theta + R at 384 x 320 in a crop around the bleeding source and names
+    # the first bleeding frame (or none: theta stays). Trained by
+    # configs/bleedorigin/onset_refiner.py, shipped as checkpoints/onset_refiner.pth,
+    # frozen here; `--cfg-options model.onset_refiner=None` gives eq. 2's onset.
+    onset_refiner=dict(type='OnsetRefiner', radius={{_base_.refine_radius}},
+                       crop={{_base_.refine_crop}}, channels=(16, 32, 32, 64),
+                       temporal_channels=64, dropout=0.1),
+    onset_refiner_checkpoint='checkpoints/onset_refiner.pth',
+    onset_refine_size={{_base_.refine_size}},
 )
 
 # Hard negatives (issue 11, fourth step, docs/detect.md): the train streams of a seed-1

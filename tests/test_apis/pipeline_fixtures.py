@@ -33,7 +33,9 @@ def stream_frames(count, height=48, width=64, onset=None, seed=0):
     return frames
 
 
-def build_models(window=TEST_WINDOW, conf_thr=0.0):
+def build_models(window=TEST_WINDOW, conf_thr=0.0, refiner=None):
+    """The default detector (without its onset refiner unless ``refiner``, a dict of
+    ``OnsetRefiner`` arguments for a random-weight one) and tracker, small windows."""
     from bleedorigin.registry import MODELS
     from bleedorigin.utils import register_all_modules
 
@@ -42,6 +44,9 @@ def build_models(window=TEST_WINDOW, conf_thr=0.0):
     detect = Config.fromfile(osp.join(REPO, 'configs/bleedorigin/detect.py'))
     detect.model.onset_head.window_size = window
     detect.model.conf_thr = conf_thr
+    detect.model.onset_refiner_checkpoint = None
+    detect.model.onset_refiner = None if refiner is None else dict(
+        detect.model.onset_refiner, **refiner)
     track = Config.fromfile(osp.join(REPO, 'configs/bleedorigin/track.py'))
     return MODELS.build(detect.model).eval(), MODELS.build(track.model).eval()
 

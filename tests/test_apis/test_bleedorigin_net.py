@@ -178,3 +178,30 @@ def test_from_config_loads_checkpoints_and_rejects_bad_ones(models, tmp_path):
         BleedOriginNet.from_config(str(small), f'{REPO}/configs/bleedorigin/track.py',
                                    detect_checkpoint=None,
                                    track_checkpoint=str(tmp_path / 'missing.pth'))
+
+
+def test_deployment_with_an_onset_refiner_alerts_at_once_and_locates_at_the_refined_onset():
+    from pipeline_fixtures import build_models
+    detector, tracker = build_models(refiner=dict(radius=2, crop=16))
+    with torch.no_grad():
+        detector.onset_refiner.none_fc.bias[0] = -5.0  # it always names a candidate
+    net = BleedOriginNet(detector, tracker, mode='deployment', refresh_policy='none')
+    frames = stream_frames(TEST_WINDOW + 12, onset=2)
+    results = [net.step(f) for f in frames]
+    alert = TEST_WINDOW - 1
+    assert results[alert].state == 'bleeding' and results[alert].alert_frame == alert
+    # the alarm is raised at once; the source and the tracker wait for the refined onset
+    first = next(t for t, r in enumerate(results) if r.detected_onset_frame is not None)
+    assert first > alert
+    for r in results[alert:first]:
+        assert r.state == 'bleeding' and r.source_point is None and r.alert_frame == alert
+    fired = results[first]
+    assert fired.alert_frame == alert and fired.source_point is not None
+    # the refiner answered when the frames up to eq. 2's onset + R were in
+    coarse = net.detector.state.refined_for
+    assert first == coarse + 2 and coarse <= alert
+    assert fired.onset_frame == fired.detected_onset_frame == net.detector.state.refined
+    assert coarse - 2 <= fired.onset_frame <= coarse + 2
+    summary = net.summary()
+    assert summary['detector_frames'] == first + 1  # the detector stops once refined
+    assert summary['tracker_frames'] == len(frames) - 1 - fired.onset_frame

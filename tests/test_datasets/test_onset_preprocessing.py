@@ -180,3 +180,47 @@ def test_warmup_windows_fire_on_a_clip_shorter_than_the_window(tmp_path):
     assert short.pred_onset is None and short.max_confidence == 0.0
     stream.reset()
     assert all(stream.step(frame)['onset_frame'] is None for frame in frames)
+
+
+def test_onset_refiner_is_the_same_offline_and_streaming(tmp_path):
+    """The refiner reads the clip's frames offline (``metainfo['clip']``) and the
+    buffered stream frames online: the same refined onset on every clip."""
+    root = make_detect_tree(tmp_path / 'bench')
+    dataset = BleedOnsetDataset(root, 'train', input_size=ONSET_SIZE, red_pool=4,
+                                cache_dir=str(tmp_path / 'cache'), cache_workers=1,
+                                pipeline=TEST_PIPELINE, test_mode=True)
+    clips = {f'{c.patient_id}/{c.clip_id}': c for c in BenchIndex(root, 'train').clips}
+    torch.manual_seed(0)
+    model = build_tiny_detector(
+        mdcfm_in_channels=7, mdg_in_channels=(4, 3, 2), red_domain=True, onset_red_pool=4,
+        warmup_windows=True,
+        onset_refiner=dict(type='OnsetRefiner', radius=2, crop=16, channels=(8, 8),
+                           temporal_channels=8),
+        onset_refine_size=(48, 40)).eval()
+    with torch.no_grad():
+        model.onset_head.fc2.bias[1] = 3.0  # eq. 2 fires
+        model.onset_refiner.none_fc.bias[0] = -5.0  # the refiner always names a candidate
+    moved = 0
+    for index in range(len(dataset)):
+        item = dataset[index]
+        meta = item['data_samples'].metainfo
+        data = model.data_preprocessor(dict(inputs=[item['inputs']],
+                                            data_samples=[item['data_samples']]))
+        result = model(**data, mode='predict')[0]
+        stream = StreamDetector(model)
+        for frame in clips[meta['clip_id']].load_frames():
+            state = stream.step(frame)
+        assert result.pred_onset_coarse is not None
+        assert state['coarse_onset_frame'] == result.pred_onset_coarse
+        assert state['onset_frame'] == result.pred_onset
+        assert state['onset_refined']
+        assert abs(result.pred_onset - result.pred_onset_coarse) <= 2
+        moved += result.pred_onset != result.pred_onset_coarse
+    assert moved  # the refiner's answer, not eq. 2's, is reported
+    # without the clip's frames the offline path cannot refine: one clear error
+    item = dataset[0]
+    item['data_samples'].set_metainfo(dict(clip=None))
+    data = model.data_preprocessor(dict(inputs=[item['inputs']],
+                                        data_samples=[item['data_samples']]))
+    with pytest.raises(ValueError, match="needs the clip's frames"):
+        model(**data, mode='predict')

@@ -14,6 +14,11 @@ def _lines(text):
     return [line for line in text.splitlines() if line.startswith('[reproduce]')]
 
 
+# the --cfg-options every command of the detector chain gets (reproduce.CHAIN_OPTIONS)
+CHAIN = ("--cfg-options 'model.onset_views=()' model.onset_refiner=None "
+         'model.onset_refiner_checkpoint=None')
+
+
 def _zoo(path, **configs):
     """A model zoo folder whose manifest ships ``name=config`` (a config path, or an entry)."""
     path.mkdir(exist_ok=True)
@@ -99,9 +104,9 @@ def test_a_shipped_second_stage_detector_is_fine_tuned_from_the_first(tmp_path, 
     assert stages[:3] == ['detect (train)', 'detect_negft (train)', 'detect_negft (test)']
     # every command of the chain keeps the decision the shipped chain was built with
     assert (f'configs/bleedorigin/detect_negft.py --work-dir {root}/detect_negft '
-            f"--cfg-options 'model.onset_views=()' load_from={root}/detect/CHECKPOINT.pth"
+            f"{CHAIN} load_from={root}/detect/CHECKPOINT.pth"
             ) in lines[1]
-    assert lines[2].endswith("--cfg-options 'model.onset_views=()'")  # its test
+    assert lines[2].endswith(CHAIN)  # its test
     # a manifest shipping the first stage leaves the second one out
     _zoo(zoo, detect='configs/bleedorigin/detect.py')
     reproduce.main(['--dry-run', '--work-root', str(root), '--zoo', str(zoo)])
@@ -184,7 +189,7 @@ def test_a_shipped_hard_positive_detector_mines_with_the_stages_it_builds_on(tmp
                 f'{root}/detect_hardneg_wide_r2/CHECKPOINT.pth data/{name}:train '
                 f'--out {root}/mined/detect_hardneg_wide_r2/{name}_positives.json') in m
     # mined as the shipped chain was: eq. 2 on the video alone
-    assert all(m.endswith("--cfg-options 'model.onset_views=()'") for m in mines)
+    assert all(m.endswith(CHAIN) for m in mines)
     train = next(line for line in lines if line.startswith('[reproduce] detect_hardpos (train)'))
     assert (f'train_dataloader.dataset.datasets.0.hard_positives='
             f'{root}/mined/detect_hardneg_wide_r2/synthetic_positives.json') in train
@@ -198,3 +203,20 @@ def test_a_shipped_hard_positive_detector_mines_with_the_stages_it_builds_on(tmp
     assert r2.endswith(f'load_from={root}/detect_hardneg_wide/CHECKPOINT.pth')
     # nothing is mined into the configs' default folders
     assert 'work_dirs/hard_windows' not in '\n'.join(lines)
+
+
+def test_a_shipped_onset_refiner_is_trained_first_without_the_chain_options(tmp_path, capsys):
+    reproduce = load_tool('tools/model_converters/reproduce.py')
+    root = tmp_path / 'runs'
+    zoo = _zoo(tmp_path / 'zoo', onset_refiner='configs/bleedorigin/onset_refiner.py',
+               detect='configs/bleedorigin/detect.py')
+    assert reproduce.main(['--dry-run', '--work-root', str(root), '--zoo', str(zoo)]) == 0
+    lines = _lines(capsys.readouterr().out)
+    stages = [line.split(':')[0].replace('[reproduce] ', '') for line in lines]
+    assert stages[:4] == ['onset_refiner (train)', 'onset_refiner (test)', 'detect (train)',
+                          'detect (test)']
+    assert (f'tools/train.py configs/bleedorigin/onset_refiner.py --work-dir '
+            f'{root}/onset_refiner') in lines[0]
+    assert '--cfg-options' not in lines[0] and '--cfg-options' not in lines[1]
+    # the detector chain is reproduced without the refiner (its shipped decision)
+    assert 'model.onset_refiner=None' in lines[2]

@@ -4,6 +4,9 @@ Run through ``bash tools/reproduce.sh [--dry-run] [--work-root DIR] [--stages ..
 
 Stages, in the documented order (docs/model_zoo.md):
 
+0. ``onset_refiner`` (only if a shipped model uses its config):
+   ``tools/train.py configs/bleedorigin/onset_refiner.py``, the detector's fine-resolution
+   second look at eq. 2's onset (a model of its own);
 1. ``detect``: ``tools/train.py configs/bleedorigin/detect.py``; then, only if a shipped
    model uses their config (or a stage that does starts from them), the detector's later
    stages, each fine-tuned from an earlier one: ``detect_negft`` (more negative streams),
@@ -65,6 +68,7 @@ class Stage(NamedTuple):
 
 
 STAGES = (
+    Stage('onset_refiner', 'configs/bleedorigin/onset_refiner.py', optional=True),
     Stage('detect', 'configs/bleedorigin/detect.py'),
     Stage('detect_negft', 'configs/bleedorigin/detect_negft.py', init_from='detect',
           optional=True),
@@ -88,8 +92,10 @@ MINE_TOOL = 'tools/analysis_tools/mine_hard_windows.py'
 # The decision the shipped detector chain was trained, validated, mined and published with
 # (sessions 1-10): eq. 2 on the video alone. Since session 11 the configs add the mirror view
 # (onset_views); the chain keeps its own decision so that it reproduces the shipped weights
-# and the manifest's metrics.
-CHAIN_OPTIONS = ('model.onset_views=()',)
+# and the manifest's metrics. Since session 12 the configs add the onset refiner, a model of
+# its own (stage onset_refiner); the chain runs without it for the same reason.
+CHAIN_OPTIONS = ('model.onset_views=()', 'model.onset_refiner=None',
+                 'model.onset_refiner_checkpoint=None')
 
 
 def chain_options(stage: 'Stage') -> List[str]:

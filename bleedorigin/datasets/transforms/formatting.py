@@ -14,7 +14,8 @@ class PackOnsetInputs(BaseTransform):
     Red-Mask of ``onset_frame_input``, else 3), hsv (T, 3, h, w), flow
     (T, 2, h, w)) and a data sample with metainfo ``task='onset'``, ``clip_id``,
     ``num_frames`` (clip), ``segment_start``, ``window_start_min``, ``onset_index``
-    (in segment frames) and ``gt_onset`` (in clip frames)."""
+    (in segment frames), ``gt_onset`` (in clip frames) and ``clip`` (its ``ClipRecord``,
+    from which the onset refiner reads frames; None without one)."""
 
     def transform(self, results: dict) -> dict:
         def chw(array):
@@ -26,7 +27,8 @@ class PackOnsetInputs(BaseTransform):
             task='onset', clip_id=results.get('clip_id'), num_frames=results['num_frames'],
             segment_start=results['segment_start'],
             window_start_min=results['window_start_min'],
-            onset_index=results['onset_index'], gt_onset=results.get('onset_frame')))
+            onset_index=results['onset_index'], gt_onset=results.get('onset_frame'),
+            clip=results.get('clip')))
         return dict(inputs=inputs, data_samples=sample)
 
 

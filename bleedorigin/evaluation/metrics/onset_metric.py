@@ -64,6 +64,7 @@ class OnsetMetric(BaseMetric):
                 gt_onset=sample['gt_onset'],
                 max_confidence=float(sample.get('max_confidence', 0.0) or 0.0),
                 pred_onset_state=sample.get('pred_onset_state', 'absent'),
+                pred_onset_coarse=sample.get('pred_onset_coarse', 'absent'),
                 num_frames=int(sample['num_frames'])))
 
     def _prior(self) -> Optional[int]:
@@ -88,6 +89,12 @@ class OnsetMetric(BaseMetric):
                                              lengths, self.tolerances).items():
                 if not key.startswith('num_'):
                     metrics[f'state_decoder/{key}'] = value
+        if all(r.get('pred_onset_coarse', 'absent') != 'absent' for r in results):
+            # eq. 2 before the onset refiner moved it, a row beside the refined onset
+            for key, value in onset_accuracy([r['pred_onset_coarse'] for r in results], gts,
+                                             lengths, self.tolerances).items():
+                if not key.startswith('num_'):
+                    metrics[f'eq2_unrefined/{key}'] = value
         prior = self._prior()
         if prior is not None:
             prior_preds = prior_onset_predictions(prior, lengths)

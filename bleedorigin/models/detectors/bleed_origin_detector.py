@@ -13,6 +13,7 @@ from torch import nn
 
 from bleedorigin.constants import ONSET_CONF_THRESHOLD, ONSET_CONFIRM_WINDOWS
 from bleedorigin.registry import MODELS
+from bleedorigin.utils.checkpoint import load_state_dict_checked
 
 from ..necks.mdcfm import CleanViewMemory, mdcfm_targets
 from ..utils import (
@@ -35,6 +36,14 @@ from ..utils import (
     update_window_onset,
     window_frame_index,
     window_starts,
+)
+from ..utils.onset_refine import (
+    refine_crops,
+    refine_frame,
+    refine_frame_indices,
+    refine_input,
+    refine_ready,
+    refined_onset,
 )
 
 
@@ -146,6 +155,18 @@ class BleedOriginDetector(BaseModel):
             or ``'min'``.
         onset_view_theta (str): Which theta a combined window keeps: ``'confident'``
             (default), the most confident view's, or ``'mean'``, the views' mean.
+        onset_refiner (dict, optional): An ``OnsetRefiner``: once eq. 2 has an onset
+            theta and the frames up to theta + R exist, it looks again at the candidates
+            theta - R .. theta + R at ``onset_refine_size`` in a crop around the bleeding
+            source (the source branch on frame theta + R against frame theta - R - 1) and
+            moves the onset to the frame it names (:meth:`refine_onset`), offline and in
+            the stream alike. None (default): eq. 2's onset.
+        onset_refiner_checkpoint (str, optional): The refiner's own weights (trained by
+            ``configs/bleedorigin/onset_refiner.py``), loaded at build; the refiner is
+            then frozen and a detector checkpoint may lack its weights
+            (``weights_elsewhere``).
+        onset_refine_size (tuple): (w, h) of every frame the refiner sees
+            (``refine_frame``); must be the refiner's training size.
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -166,6 +187,9 @@ class BleedOriginDetector(BaseModel):
                  onset_confirm: int = ONSET_CONFIRM_WINDOWS,
                  onset_views: Sequence[str] = (), onset_view_reduce: str = 'mean',
                  onset_view_theta: str = 'confident',
+                 onset_refiner: Optional[dict] = None,
+                 onset_refiner_checkpoint: Optional[str] = None,
+                 onset_refine_size: Tuple[int, int] = (384, 320),
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
             data_preprocessor = dict(type='BleedDataPreprocessor')
@@ -228,6 +252,18 @@ class BleedOriginDetector(BaseModel):
             nn.LayerNorm(frame_embed_dims))
         self.state_fc = nn.Linear(frame_embed_dims, 1) if state_loss_weight > 0 else None
         self._stream = None  # deprecated own stream, see reset_stream
+        self.onset_refine_size = tuple(int(v) for v in onset_refine_size)
+        self.onset_refiner = None if onset_refiner is None else MODELS.build(onset_refiner)
+        #: weight prefixes a detector checkpoint may lack (they come from another file)
+        self.weights_elsewhere: Tuple[str, ...] = ()
+        if onset_refiner_checkpoint is not None:
+            if self.onset_refiner is None:
+                raise ValueError('BleedOriginDetector: onset_refiner_checkpoint '
+                                 f'{onset_refiner_checkpoint!r} without an onset_refiner')
+            load_state_dict_checked(self.onset_refiner, onset_refiner_checkpoint,
+                                    origin='model.onset_refiner', allow_unexpected=False)
+            self.onset_refiner.requires_grad_(False)
+            self.weights_elsewhere = ('onset_refiner.', )
 
     # ------------------------------------------------------------------ onset branch
     def _with_red(self, rgb: torch.Tensor) -> torch.Tensor:
@@ -556,6 +592,19 @@ class BleedOriginDetector(BaseModel):
                     onset = update_window_onset(onset, start + start0, th, cf,
                                                 self.window_size, self.conf_thr, run)
                 out.pred_onset = None if onset is None else min(onset, num - 1)
+                if self.onset_refiner is not None:
+                    # the refiner reads the clip's frames as the stream receives them
+                    clip = meta.get('clip')
+                    if clip is None:
+                        raise ValueError('BleedOriginDetector.predict: the onset refiner needs '
+                                         "the clip's frames (metainfo 'clip', set by "
+                                         'BleedOnsetDataset)')
+                    out.pred_onset_coarse = out.pred_onset
+                    if onset is not None and refine_ready(
+                            out.pred_onset, self.onset_refiner.radius,
+                            start0 + feats.shape[0] - 1):
+                        out.pred_onset = self.refine_onset(out.pred_onset,
+                                                           self._clip_refine_reader(clip))
                 out.max_confidence = float(conf.max()) if conf.numel() else 0.0
                 if self.state_fc is not None:
                     probs = self.state_fc(feats)[:num, 0].sigmoid().tolist()
@@ -640,6 +689,41 @@ class BleedOriginDetector(BaseModel):
     def window_prediction(self, window: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """(B, N, D) windows (B = 1, or one per flip view) -> theta (B,) and S_conf (B,)."""
         return self.onset_head.predict(window)
+
+    def _clip_refine_reader(self, clip):
+        """Frame indices -> :func:`refine_frame` images of ``clip`` (a ``ClipRecord``),
+        decoded in full as the stream receives them."""
+        return lambda indices: [refine_frame(f, self.onset_refine_size)
+                                for f in clip.load_frames(indices)]
+
+    @torch.no_grad()
+    def refine_onset(self, onset: int, read_frames) -> int:
+        """The onset refiner's answer for eq. 2's ``onset`` (the offline and the streaming
+        path both call this).
+
+        Args:
+            onset (int): Eq. 2's onset frame theta.
+            read_frames (callable): Frame indices -> their :func:`refine_frame` images
+                (``onset_refine_size``), in order.
+
+        Returns:
+            int: The frame of theta - R .. theta + R the refiner names, or theta when it
+            names none of them.
+        """
+        radius = self.onset_refiner.radius
+        frames = read_frames(refine_frame_indices(onset, radius))
+        # where: the source branch on the last candidate against the frame before the first
+        cur = cv2.resize(frames[-1], self.source_input_size, interpolation=cv2.INTER_AREA)
+        ref = cv2.resize(frames[0], self.source_input_size, interpolation=cv2.INTER_AREA)
+        if self.align_reference:
+            ref = align_to(ref, cur)
+        device = next(self.parameters()).device
+        x, y, _ = self.source_point(self.source_input(cur, ref).to(device))
+        center = (x * self.onset_refine_size[0] / self.source_input_size[0],
+                  y * self.onset_refine_size[1] / self.source_input_size[1])
+        crops = refine_crops(frames, center, self.onset_refiner.crop)
+        position, _ = self.onset_refiner.refine(refine_input(crops).to(device))
+        return refined_onset(onset, radius, position)
 
     def buffer_frame(self, frame: np.ndarray) -> np.ndarray:
         """A streamed frame at the source size, kept as a possible reference (bilinear:

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from .onset_decoding import WindowRun, newest_window, update_state_run, update_window_onset
+from .onset_refine import refine_frame, refine_ready
 from .onset_views import combine_views, flip_onset_inputs
 
 
@@ -58,6 +59,11 @@ class OnsetStreamState:
         self.state_onset: Optional[int] = None
         self.frames: deque = deque(maxlen=buffer_size)  # (t, source-size frame)
         self.views = [OnsetViewState(m, window_size) for m in view_memories]
+        # the onset refiner (model.onset_refiner): refiner-size frames of the last
+        # N + 2R + 2 frames, and its answer for the eq. 2 onset it last looked at
+        self.refine_frames: Optional[deque] = None
+        self.refined_for: Optional[int] = None
+        self.refined: Optional[int] = None
 
 
 def pick_reference(frames: Sequence[Tuple[int, np.ndarray]], anchor: int, offset: int
@@ -90,7 +96,10 @@ def onset_stream_update(model, state: OnsetStreamState, frame: np.ndarray,
         ``onset_decoder='state'`` the state decoder's onset, and eq. 2's moves to
         ``window_onset_frame``), ``confidence`` (S_conf of the newest window; 0 before N
         frames without warm-up windows), ``theta`` (its theta; None before the first
-        window) and ``state_onset_frame`` (None without a state head). With flip views
+        window) and ``state_onset_frame`` (None without a state head). With an onset
+        refiner (``model.onset_refiner``) ``onset_frame`` is the refined onset once the
+        frames up to eq. 2's onset + R have arrived (``onset_refined`` True), eq. 2's
+        until then, and ``coarse_onset_frame`` is eq. 2's. With flip views
         (``model.onset_views``) ``confidence`` and ``theta`` are the views' combined
         window (``combine_views``), the one eq. 2 decides on.
     """
@@ -129,12 +138,40 @@ def onset_stream_update(model, state: OnsetStreamState, frame: np.ndarray,
             state.run = WindowRun(getattr(model, 'onset_confirm', 1))
         state.onset = update_window_onset(state.onset, start, float(theta[0]),
                                           float(conf[0]), window, model.conf_thr, state.run)
+    refined = _refine_update(model, state, frame, t)
     if model.onset_decoder == 'state':
         return dict(frame_index=t, onset_frame=state.state_onset, confidence=state.confidence,
                     theta=state.theta, window_onset_frame=state.onset,
                     state_onset_frame=state.state_onset)
-    return dict(frame_index=t, onset_frame=state.onset, confidence=state.confidence,
-                theta=state.theta, state_onset_frame=state.state_onset)
+    out = dict(frame_index=t, onset_frame=state.onset, confidence=state.confidence,
+               theta=state.theta, state_onset_frame=state.state_onset)
+    if refined is not None:
+        out.update(coarse_onset_frame=state.onset, onset_refined=refined[1],
+                   onset_frame=refined[0])
+    return out
+
+
+def _refine_update(model, state: OnsetStreamState, frame: np.ndarray, t: int
+                   ) -> Optional[Tuple[Optional[int], bool]]:
+    """Buffer the frame for the onset refiner and, once the frames up to eq. 2's onset
+    + R exist, ask it (again when eq. 2's onset moves). Returns None without a refiner,
+    else (the onset to report, whether the refiner has answered for it)."""
+    refiner = getattr(model, 'onset_refiner', None)
+    if refiner is None:
+        return None
+    if state.refine_frames is None:
+        state.refine_frames = deque(maxlen=model.window_size + 2 * refiner.radius + 2)
+    state.refine_frames.append((t, refine_frame(frame, model.onset_refine_size)))
+    onset = state.onset
+    if onset is None:
+        return None, False
+    if state.refined_for != onset and refine_ready(onset, refiner.radius, t):
+        kept = dict(state.refine_frames)
+        state.refined = model.refine_onset(onset, lambda idx: [kept[i] for i in idx])
+        state.refined_for = onset
+    if state.refined_for == onset:
+        return state.refined, True
+    return onset, False
 
 
 def _view_update(model, view, current: tuple, t: int) -> torch.Tensor:

@@ -8,6 +8,11 @@ onset_input_size = (64, 48)  # (w, h) of the onset branch
 # the onset input's 4th channel: max of the Red-Mask computed at 4x the onset grid
 # (256 x 192), one value per grid cell (bleedorigin.models.utils.onset_frame_input)
 onset_red_pool = 4
+# the onset refiner (configs/bleedorigin/onset_refiner.py): candidates theta - R .. theta + R,
+# every frame resized to refine_size (w, h), crops of refine_crop pixels around the source
+refine_radius = 8
+refine_size = (384, 320)
+refine_crop = 96
 source_input_size = (160, 128)  # (W, H) of the source branch
 reference_offset = 15        # frames between the pre-onset reference and the onset frame
 pseudo_offset = 10           # n of the optical-flow pseudo-labels (paper)
