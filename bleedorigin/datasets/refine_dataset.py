@@ -16,6 +16,7 @@ import os
 import os.path as osp
 from typing import List, Optional, Sequence, Tuple
 
+import cv2
 import numpy as np
 from mmengine.dataset import BaseDataset
 from mmengine.logging import MMLogger
@@ -53,14 +54,22 @@ class OnsetRefineDataset(BaseDataset):
             (one window each, centred on the labelled source). Defaults to -R, -R/2, -2,
             -1, 0, 1, 2, R/2, R.
         colour (float): Largest per-channel gain change (training only).
+        scale (tuple): Range of the crop's zoom: the crop covers ``s * crop`` refiner
+            pixels, resized to ``crop`` (training only; (1, 1): no zoom).
+        degrade_prob (float): Share of training windows down- and upsampled by a factor
+            drawn from ``degrade_factor`` (a coarser or smaller video).
+        noise_prob (float): Share of training windows with Gaussian noise of a standard
+            deviation drawn up to ``noise_std``.
         cache_dir (str, optional): Cache folder (default: the detection datasets').
     """
 
     def __init__(self, data_root: str, split: str, input_size: Tuple[int, int] = (384, 320),
                  radius: int = 8, crop: int = 96, jitter: float = 24.0, none_prob: float = 0.1,
                  samples_per_clip: int = 8, test_offsets: Optional[Sequence[int]] = None,
-                 colour: float = 0.15, cache_dir: Optional[str] = None,
-                 test_mode: bool = False, **kwargs) -> None:
+                 colour: float = 0.15, scale: Tuple[float, float] = (1.0, 1.0),
+                 degrade_prob: float = 0.0, degrade_factor: Tuple[float, float] = (1.5, 4.0),
+                 noise_prob: float = 0.0, noise_std: float = 6.0,
+                 cache_dir: Optional[str] = None, test_mode: bool = False, **kwargs) -> None:
         if test_offsets is None:
             test_offsets = sorted({o for o in (-radius, -(radius // 2), -2, -1, 0, 1, 2,
                                                radius // 2, radius) if abs(o) <= radius})
@@ -76,6 +85,13 @@ class OnsetRefineDataset(BaseDataset):
         self.samples_per_clip = int(samples_per_clip)
         self.test_offsets = [int(o) for o in test_offsets]
         self.colour = float(colour)
+        self.scale = (float(scale[0]), float(scale[1]))
+        if not 0 < self.scale[0] <= self.scale[1]:
+            raise ValueError(f'OnsetRefineDataset: scale must be 0 < low <= high, got {scale}')
+        self.degrade_prob = float(degrade_prob)
+        self.degrade_factor = (float(degrade_factor[0]), float(degrade_factor[1]))
+        self.noise_prob = float(noise_prob)
+        self.noise_std = float(noise_std)
         self.cache_dir = cache_dir or default_cache_dir(data_root)
         self._cache = {}
         super().__init__(data_root=data_root, test_mode=test_mode, serialize_data=False,
@@ -90,7 +106,7 @@ class OnsetRefineDataset(BaseDataset):
     @property
     def region(self) -> int:
         """Side of the cached square (the crop plus the jitter on both sides)."""
-        return self.crop + 2 * int(np.ceil(self.jitter))
+        return int(np.ceil(self.crop * self.scale[1])) + 2 * int(np.ceil(self.jitter))
 
     def _cache_clip(self, clip: ClipRecord, center: Tuple[float, float], path: str) -> None:
         onset = int(clip.onset_frame)
@@ -155,7 +171,25 @@ class OnsetRefineDataset(BaseDataset):
         frames = np.arange(offset - radius - 1, offset + radius + 1) + self.span
         window = region[np.clip(frames, 0, len(region) - 1)]
         center = np.array([self.region / 2, self.region / 2]) + shift
-        crops = refine_crops(list(window), center, self.crop)
+        side = self.crop
+        if not self.test_mode and self.scale != (1.0, 1.0):
+            # another zoom: the crop covers scale x its area of tissue
+            side = max(int(round(self.crop * rng.uniform(*self.scale))), 8)
+        crops = refine_crops(list(window), center, side)
+        if side != self.crop:
+            crops = np.stack([cv2.resize(c, (self.crop, self.crop), interpolation=cv2.INTER_AREA
+                                         if side > self.crop else cv2.INTER_LINEAR)
+                              for c in crops])
+        if not self.test_mode and rng.rand() < self.degrade_prob:
+            # a coarser camera or video: down- and upsampled, the same for every frame
+            small = max(int(round(self.crop / rng.uniform(*self.degrade_factor))), 4)
+            crops = np.stack([cv2.resize(cv2.resize(c, (small, small),
+                                                    interpolation=cv2.INTER_AREA),
+                                         (self.crop, self.crop),
+                                         interpolation=cv2.INTER_LINEAR) for c in crops])
+        if not self.test_mode and rng.rand() < self.noise_prob:
+            noise = rng.normal(0, rng.uniform(0, self.noise_std), size=crops.shape)
+            crops = np.clip(crops + noise, 0, 255).astype(np.uint8)
         if not self.test_mode:
             if rng.rand() < 0.5:
                 crops = crops[:, :, ::-1]

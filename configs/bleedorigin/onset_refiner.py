@@ -16,29 +16,30 @@ refine_jitter = 24.0
 model = dict(type='OnsetRefiner', radius=refine_radius, crop=refine_crop,
              channels=(16, 32, 32, 64), temporal_channels=64, dropout=0.1)
 
+# generalisation beyond the renderer: another zoom (0.8-1.25x the crop), a coarser video
+# (half the windows down- and upsampled 1.5-4x: the reference clips are 112 px), sensor
+# noise, per-channel colour gains, flips and the crop-centre noise above
 _train = dict(type='OnsetRefineDataset', split='train', input_size=refine_size,
               radius=refine_radius, crop=refine_crop, jitter=refine_jitter, none_prob=0.1,
-              samples_per_clip=8)
+              samples_per_clip=8, colour=0.15, scale=(0.8, 1.25), degrade_prob=0.5,
+              degrade_factor=(1.5, 4.0), noise_prob=0.3, noise_std=6.0)
 _val = dict(type='OnsetRefineDataset', split='val', input_size=refine_size,
             radius=refine_radius, crop=refine_crop, test_mode=True)
 synthetic_data = [
     dict(data_root='data/synthetic', preset='default', seed=0),
     dict(data_root='data/instrument_onsets', preset='instrument_onsets', seed=2),
 ]
-train_dataloader = dict(
-    batch_size=16, num_workers=0, persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(type='ConcatDataset', datasets=[
-        dict(_train, data_root='data/synthetic'),
-        dict(_train, data_root='data/instrument_onsets', samples_per_clip=16)]))
-val_dataloader = dict(
-    batch_size=16, num_workers=0, persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(type='ConcatDataset', datasets=[
-        dict(_val, data_root='data/synthetic'),
-        dict(_val, data_root='data/instrument_onsets')]))
+_loader = dict(batch_size=16, num_workers=0, persistent_workers=False,
+               collate_fn=dict(type='pseudo_collate'))
+train_dataloader = dict(_loader, sampler=dict(type='DefaultSampler', shuffle=True),
+                        dataset=dict(type='ConcatDataset', datasets=[
+                            dict(_train, data_root='data/synthetic'),
+                            dict(_train, data_root='data/instrument_onsets',
+                                 samples_per_clip=16)]))
+val_dataloader = dict(_loader, sampler=dict(type='DefaultSampler', shuffle=False),
+                      dataset=dict(type='ConcatDataset', datasets=[
+                          dict(_val, data_root='data/synthetic'),
+                          dict(_val, data_root='data/instrument_onsets')]))
 # tools/test.py: the same windows on the test splits (reported, never selected on)
 test_dataloader = dict(val_dataloader, dataset=dict(type='ConcatDataset', datasets=[
     dict(_val, data_root='data/synthetic', split='test'),

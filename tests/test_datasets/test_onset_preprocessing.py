@@ -217,6 +217,19 @@ def test_onset_refiner_is_the_same_offline_and_streaming(tmp_path):
         assert abs(result.pred_onset - result.pred_onset_coarse) <= 2
         moved += result.pred_onset != result.pred_onset_coarse
     assert moved  # the refiner's answer, not eq. 2's, is reported
+    # the refiner moves the onset frame only: S_conf, hence every alarm and its time, is
+    # the same without it (alarms per hour and alert latency do not change)
+    frames = clips[dataset[0]['data_samples'].metainfo['clip_id']].load_frames()
+    with_refiner = [StreamDetector(model)]
+    states = [with_refiner[0].step(f) for f in frames]
+    refiner, model.onset_refiner = model.onset_refiner, None
+    plain = StreamDetector(model)
+    plain_states = [plain.step(f) for f in frames]
+    model.onset_refiner = refiner
+    assert [s['confidence'] for s in states] == [s['confidence'] for s in plain_states]
+    assert [s['onset_frame'] is None for s in states] == [
+        s['onset_frame'] is None for s in plain_states]
+    assert [s['coarse_onset_frame'] for s in states] == [s['onset_frame'] for s in plain_states]
     # without the clip's frames the offline path cannot refine: one clear error
     item = dataset[0]
     item['data_samples'].set_metainfo(dict(clip=None))

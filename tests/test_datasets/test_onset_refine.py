@@ -113,11 +113,18 @@ def test_refine_dataset_labels_the_frame_where_the_spot_appears(tmp_path):
         # labelled candidate (the spot appears there; the texture's drift changes it less)
         red_change = item['inputs'][:, 6, 6:10, 6:10].mean(dim=(1, 2))
         assert int(torch.nonzero(red_change > 0.2)[0]) == meta['target']
-    train = OnsetRefineDataset(root, 'train', samples_per_clip=5, none_prob=0.5, **kwargs)
+    train = OnsetRefineDataset(root, 'train', samples_per_clip=5, none_prob=0.5,
+                               scale=(0.8, 1.25), degrade_prob=0.5, noise_prob=0.5, **kwargs)
     assert len(train) == 15
     np.random.seed(0)
-    targets = [train[i]['data_samples'].metainfo['target'] for i in range(len(train))]
+    items = [train[i] for i in range(len(train))]
+    assert all(item['inputs'].shape == (5, 7, 16, 16) for item in items)
+    assert all(item['inputs'][:, :3].min() >= 0 and item['inputs'][:, :3].max() <= 1
+               for item in items)
+    targets = [item['data_samples'].metainfo['target'] for item in items]
     assert 5 in targets and any(t < 5 for t in targets)  # "none" and candidates
+    with pytest.raises(ValueError, match='scale must be'):
+        OnsetRefineDataset(root, 'train', scale=(1.2, 0.8), **kwargs)
     with pytest.raises(ValueError, match='test_offsets'):
         OnsetRefineDataset(root, 'train', test_offsets=(3, ), test_mode=True, **kwargs)
     negatives = make_detect_tree(tmp_path / 'neg', onsets={
@@ -156,3 +163,16 @@ def test_onset_metric_reports_eq2_before_the_refiner():
     metric = OnsetMetric()
     metric.process(None, [dict(pred_onset=12, gt_onset=12, num_frames=100)])
     assert not any(k.startswith('eq2_unrefined') for k in metric.compute_metrics(metric.results))
+
+
+def test_refiner_test_flip_is_invariant_to_mirroring_the_window():
+    torch.manual_seed(0)
+    model = OnsetRefiner(radius=2, crop=16, channels=(8, 8), temporal_channels=16,
+                         test_flip=True).eval()
+    x, _ = spot_windows(3, seed=1)
+    for window in x:
+        crops_flipped = window.flip(-1)
+        prob = model.logits(torch.stack([window, crops_flipped])).softmax(1).mean(0)
+        best = int(prob.argmax())
+        assert model.refine(window) == model.refine(crops_flipped)
+        assert model.refine(window)[0] == (None if best == 5 else best)

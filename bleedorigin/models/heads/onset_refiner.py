@@ -42,13 +42,15 @@ class OnsetRefiner(BaseModel):
         channels (Sequence[int]): Widths of the stride-2 convolution blocks.
         temporal_channels (int): Width of the temporal convolutions.
         dropout (float): Dropout before the classifier.
+        test_flip (bool): :meth:`refine` averages the window and its mirror image.
         data_preprocessor (dict, optional): mmengine data preprocessor.
         init_cfg (dict, optional): Initialisation config.
     """
 
     def __init__(self, radius: int = 8, crop: int = 96, in_channels: int = 7,
                  channels: Sequence[int] = (16, 32, 32, 64), temporal_channels: int = 64,
-                 dropout: float = 0.1, data_preprocessor: Optional[dict] = None,
+                 dropout: float = 0.1, test_flip: bool = False,
+                 data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if radius < 1 or crop < 8:
@@ -57,6 +59,7 @@ class OnsetRefiner(BaseModel):
         self.radius = int(radius)
         self.crop = int(crop)
         self.num_positions = 2 * self.radius + 1
+        self.test_flip = bool(test_flip)
         blocks, cin = [], in_channels
         for cout in channels:
             blocks.append(_block(cin, cout))
@@ -110,7 +113,12 @@ class OnsetRefiner(BaseModel):
 
     @torch.no_grad()
     def refine(self, x: torch.Tensor) -> Tuple[Optional[int], float]:
-        """One window (P, C, S, S) -> (candidate position in 0 .. 2R or None, its prob)."""
-        prob = self.logits(x[None])[0].softmax(dim=0)
+        """One window (P, C, S, S) -> (candidate position in 0 .. 2R or None, its prob).
+
+        With ``test_flip`` the probabilities are the mean over the window and its mirror
+        image (every input channel is per pixel, so flipping the input tensor is the
+        input of the flipped crops)."""
+        batch = torch.stack([x, x.flip(-1)]) if self.test_flip else x[None]
+        prob = self.logits(batch).softmax(dim=1).mean(dim=0)
         best = int(prob.argmax())
         return (None if best == self.num_positions else best), float(prob[best])
