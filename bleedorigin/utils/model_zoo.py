@@ -41,6 +41,8 @@ ZOO_METRICS = (
     ('track/err_le_100', 'track Err≤100 %'),
     ('track/err_avg', 'track Err_avg px'),
     ('track_dense/delta_avg', 'δ_avg %'),
+    ('refine/acc_0', 'refiner windows exact %'),
+    ('refine/select_err', 'refiner windows error (frames)'),
 )
 _NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]*$')
 _NO_CHECKPOINT = ('none', '')
