@@ -122,12 +122,11 @@ class BleedOriginRunner(Runner):
             checkpoint = load_checkpoint_safely(filename, map_location=map_location)
         if self._resuming:
             check_resumable(checkpoint, filename)
-        self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
         model = self.model.module if is_model_wrapper(self.model) else self.model
+        if not self._resuming:
+            self._fill_weights_elsewhere(model, checkpoint, filename)
+        self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
         allow_missing = self.allow_missing_weights and not (strict or self._resuming)
-        if not allow_missing and not self._resuming:
-            # parts with weights of their own (a detector's onset refiner)
-            allow_missing = tuple(getattr(model, 'weights_elsewhere', ()))
         fit = check_state_dict_fits(model, state_dict_of(checkpoint, filename), filename,
                                     origin=osp.basename(self.cfg.filename or '') or None,
                                     allow_missing=allow_missing)
@@ -139,6 +138,23 @@ class BleedOriginRunner(Runner):
         self._has_loaded = True
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint
+
+    def _fill_weights_elsewhere(self, model, checkpoint: Any, filename: str) -> None:
+        """Hand the weights of a part that loaded its own file at build (a detector's onset
+        refiner, ``model.weights_elsewhere``) to a checkpoint that lacks them, so that the
+        model, the EMA copy and mmengine's loader keep them without reporting them missing."""
+        elsewhere = tuple(getattr(model, 'weights_elsewhere', ()))
+        target = checkpoint.get('state_dict', checkpoint) if isinstance(checkpoint, dict) else None
+        if not elsewhere or not isinstance(target, dict):
+            return
+        current = model.state_dict()
+        filled = [k for k in current if k.startswith(elsewhere) and k not in target
+                  and f'module.{k}' not in target]
+        for key in filled:
+            target[key] = current[key]
+        if filled:
+            self.logger.info(f'{filename}: {len(filled)} weights ({", ".join(elsewhere)}) come '
+                             'from their own checkpoint')
 
     def save_checkpoint(self, out_dir: str, filename: str, *args, **kwargs):
         """As mmengine's, but written to a temporary file and renamed into place."""

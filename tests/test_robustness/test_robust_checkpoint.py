@@ -309,3 +309,50 @@ def test_runner_is_registered():
     from bleedorigin.registry import RUNNERS
 
     assert RUNNERS.get('BleedOriginRunner') is BleedOriginRunner
+
+
+def test_weights_of_a_part_with_its_own_file_may_be_absent(tmp_path):
+    """A detector's onset refiner loads its own checkpoint at build (``weights_elsewhere``):
+    a detector checkpoint without its weights loads, any other missing weight is refused."""
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Linear(3, 2)
+            self.b = nn.Linear(2, 1)
+            self.weights_elsewhere = ('b.', )
+
+    model = Model()
+    kept = model.b.weight.detach().clone()
+    only_a = tmp_path / 'only_a.pth'
+    torch.save({'state_dict': {f'a.{k}': torch.ones_like(v)
+                               for k, v in model.a.state_dict().items()}}, only_a)
+    load_weights(model, str(only_a), 'configs/x.py')
+    assert torch.equal(model.a.weight, torch.ones(2, 3)) and torch.equal(model.b.weight, kept)
+    only_b = tmp_path / 'only_b.pth'
+    torch.save({'state_dict': {f'b.{k}': v for k, v in model.b.state_dict().items()}}, only_b)
+    with pytest.raises(CheckpointError, match=r"2 missing keys, e.g. \['a.weight', 'a.bias'\]"):
+        load_weights(model, str(only_b), 'configs/x.py')
+
+
+def test_runner_keeps_the_weights_of_a_part_with_its_own_file(tmp_path):
+    """``tools/test.py`` (no missing weight allowed) on a detector checkpoint without the
+    refiner's weights: they come from the refiner's own file, any other gap is refused."""
+    class WithPart(LinearRegressor):
+        def __init__(self):
+            super().__init__()
+            self.part = nn.Linear(2, 2)
+            self.weights_elsewhere = ('part.', )
+
+    model = WithPart()
+    kept = model.part.weight.detach().clone()
+    ckpt = tmp_path / 'no_part.pth'
+    torch.save({'state_dict': {'linear.weight': torch.ones(1, 2), 'linear.bias': torch.ones(1)}},
+               ckpt)
+    runner = build_runner(tmp_path / 'work', 1, model=model, name='part')
+    runner.allow_missing_weights = False
+    runner.load_checkpoint(str(ckpt))
+    assert torch.equal(model.linear.weight, torch.ones(1, 2))
+    assert torch.equal(model.part.weight, kept)
+    torch.save({'state_dict': {'linear.weight': torch.ones(1, 2)}}, ckpt)
+    with pytest.raises(CheckpointError, match=r"1 missing keys, e.g. \['linear.bias'\]"):
+        runner.load_checkpoint(str(ckpt))

@@ -160,7 +160,8 @@ class BleedOriginDetector(BaseModel):
             theta - R .. theta + R at ``onset_refine_size`` in a crop around the bleeding
             source (the source branch on frame theta + R against frame theta - R - 1) and
             moves the onset to the frame it names (:meth:`refine_onset`), offline and in
-            the stream alike. None (default): eq. 2's onset.
+            the stream alike (with ``onset_decoder='window'``). None (default): eq. 2's
+            onset.
         onset_refiner_checkpoint (str, optional): The refiner's own weights (trained by
             ``configs/bleedorigin/onset_refiner.py``), loaded at build; the refiner is
             then frozen and a detector checkpoint may lack its weights
@@ -592,7 +593,7 @@ class BleedOriginDetector(BaseModel):
                     onset = update_window_onset(onset, start + start0, th, cf,
                                                 self.window_size, self.conf_thr, run)
                 out.pred_onset = None if onset is None else min(onset, num - 1)
-                if self.onset_refiner is not None:
+                if self.onset_refiner is not None and self.onset_decoder == 'window':
                     # the refiner reads the clip's frames as the stream receives them
                     clip = meta.get('clip')
                     if clip is None:

@@ -138,11 +138,11 @@ def onset_stream_update(model, state: OnsetStreamState, frame: np.ndarray,
             state.run = WindowRun(getattr(model, 'onset_confirm', 1))
         state.onset = update_window_onset(state.onset, start, float(theta[0]),
                                           float(conf[0]), window, model.conf_thr, state.run)
-    refined = _refine_update(model, state, frame, t)
     if model.onset_decoder == 'state':
         return dict(frame_index=t, onset_frame=state.state_onset, confidence=state.confidence,
                     theta=state.theta, window_onset_frame=state.onset,
                     state_onset_frame=state.state_onset)
+    refined = _refine_update(model, state, frame, t)
     out = dict(frame_index=t, onset_frame=state.onset, confidence=state.confidence,
                theta=state.theta, state_onset_frame=state.state_onset)
     if refined is not None:
