@@ -77,8 +77,9 @@ def run_stream(net: BleedOriginNet, frames: Iterable[Optional[np.ndarray]], fps:
         source_stats (SourceStats | None): Decoding statistics of the source
             (``VideoSource.stats``), read when the stream ends and merged into
             the summary.
-        screenshot (str | None): PNG of the annotated frame right after the
-            alert (the alert box is on), or of the last frame without alert.
+        screenshot (str | None): PNG of the first annotated frame after the alert
+            that shows the located source (the alert box is on), or of the last frame
+            without one.
 
     Returns:
         dict: The summary (frames, onset, FPS, dropped/black/resized frames...).
@@ -105,8 +106,11 @@ def run_stream(net: BleedOriginNet, frames: Iterable[Optional[np.ndarray]], fps:
                 annotated = draw_bleeding_overlay(last_frame, result, fps=fps)
                 if screenshot and (shot is None or not shot_final):
                     shot = annotated
+                    # after the alert, once the source is shown (an onset refiner
+                    # locates it up to R frames after the alert)
                     shot_final = (result.alert_frame is not None
-                                  and result.frame_index > result.alert_frame)
+                                  and result.frame_index > result.alert_frame
+                                  and getattr(result, 'source_point', None) is not None)
                 if out_video:
                     if sink is None:
                         sink = VideoSink(out_video, fps, net.guard.frame_size)
