@@ -158,10 +158,10 @@ def test_every_detector_config_refines_with_the_shipped_refiner():
             assert cfg.model.onset_refiner.crop == refiner.model.crop, path
             assert tuple(cfg.model.onset_refine_size) == tuple(
                 refiner.train_dataloader.dataset.datasets[0].input_size), path
-            assert cfg.model.onset_refiner_checkpoint == 'checkpoints/onset_refiner.pth', path
+            assert cfg.model.onset_refiner_checkpoint == 'onset_refiner', path
     cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'bleedorigin', 'detect.py'))
     cfg.merge_from_dict({'model.onset_refiner': None, 'model.onset_refiner_checkpoint': None})
     assert MODELS.build(cfg.model).onset_refiner is None
     with pytest.raises(ValueError, match='onset_refiner_checkpoint .* without an onset_refiner'):
-        cfg.merge_from_dict({'model.onset_refiner_checkpoint': 'checkpoints/onset_refiner.pth'})
+        cfg.merge_from_dict({'model.onset_refiner_checkpoint': 'onset_refiner'})
         MODELS.build(cfg.model)

@@ -137,7 +137,10 @@ def get_checkpoint(name: str, root: Optional[str] = None, verify: bool = True) -
         raise ModelZooError(
             f'no shipped checkpoint named {name!r} in {manifest_path(root)} (shipped: '
             f'{shipped}); train one (bash tools/reproduce.sh, see docs/model_zoo.md) and pass '
-            f'its file, e.g. --{name.split("_")[0]} work_dirs/{name}/CHECKPOINT.pth')
+            f'its file, e.g. ' + (f'--{name} work_dirs/{name}/CHECKPOINT.pth'
+                                  if name in ('detect', 'track') else
+                                  f'work_dirs/{name}/CHECKPOINT.pth where the config names '
+                                  f'{name!r}'))
     entry = models[name]
     for field in ('file', 'sha256'):
         if not entry.get(field):

@@ -73,7 +73,8 @@ model = dict(
     onset_refiner=dict(type='OnsetRefiner', radius={{_base_.refine_radius}},
                        crop={{_base_.refine_crop}}, channels=(16, 32, 32, 64),
                        temporal_channels=64, dropout=0.1),
-    onset_refiner_checkpoint='checkpoints/onset_refiner.pth',
+    # the shipped name: sha256-checked against checkpoints/manifest.json, found from any cwd
+    onset_refiner_checkpoint='onset_refiner',
     onset_refine_size={{_base_.refine_size}},
 )
 

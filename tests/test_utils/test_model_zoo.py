@@ -212,6 +212,12 @@ def test_from_config_defaults_to_the_shipped_checkpoints(tmp_path, monkeypatch):
     detect_cfg = osp.join(REPO, 'configs', 'bleedorigin', 'detect.py')
     with pytest.raises(ModelZooError, match="no shipped checkpoint named 'detect'"):
         BleedOriginNet.from_config(detect_cfg, track_cfg)
+    # the detector config names the shipped onset refiner: without it in the zoo, one error
+    with pytest.raises(ModelZooError, match="no shipped checkpoint named 'onset_refiner'"):
+        BleedOriginNet.from_config(detect_cfg, track_cfg, detect_checkpoint=None,
+                                   track_checkpoint=None)
+    publish.main([osp.join(REPO, 'checkpoints', 'onset_refiner.pth'), 'onset_refiner',
+                  '--config', osp.join(REPO, 'configs', 'bleedorigin', 'onset_refiner.py')])
     random = BleedOriginNet.from_config(detect_cfg, track_cfg, detect_checkpoint=None,
                                         track_checkpoint=None)
     ckpt = tmp_path / 'track_run.pth'

@@ -14,6 +14,7 @@ from torch import nn
 from bleedorigin.constants import ONSET_CONF_THRESHOLD, ONSET_CONFIRM_WINDOWS
 from bleedorigin.registry import MODELS
 from bleedorigin.utils.checkpoint import load_state_dict_checked
+from bleedorigin.utils.model_zoo import resolve_checkpoint
 
 from ..necks.mdcfm import CleanViewMemory, mdcfm_targets
 from ..utils import (
@@ -163,7 +164,9 @@ class BleedOriginDetector(BaseModel):
             the stream alike (with ``onset_decoder='window'``). None (default): eq. 2's
             onset.
         onset_refiner_checkpoint (str, optional): The refiner's own weights (trained by
-            ``configs/bleedorigin/onset_refiner.py``), loaded at build; the refiner is
+            ``configs/bleedorigin/onset_refiner.py``): a file, or the name of a shipped
+            checkpoint (``'onset_refiner'``, sha256-checked, found in the model zoo whatever
+            the working directory), loaded at build; the refiner is
             then frozen and a detector checkpoint may lack its weights
             (``weights_elsewhere``).
         onset_refine_size (tuple): (w, h) of every frame the refiner sees
@@ -261,7 +264,10 @@ class BleedOriginDetector(BaseModel):
             if self.onset_refiner is None:
                 raise ValueError('BleedOriginDetector: onset_refiner_checkpoint '
                                  f'{onset_refiner_checkpoint!r} without an onset_refiner')
-            load_state_dict_checked(self.onset_refiner, onset_refiner_checkpoint,
+            # a shipped name ('onset_refiner') is sha256-checked and found wherever the
+            # tool runs from; a path is loaded as it is
+            load_state_dict_checked(self.onset_refiner,
+                                    resolve_checkpoint(onset_refiner_checkpoint),
                                     origin='model.onset_refiner', allow_unexpected=False)
             self.onset_refiner.requires_grad_(False)
             self.weights_elsewhere = ('onset_refiner.', )
