@@ -110,7 +110,7 @@ def run_stream(net: BleedOriginNet, frames: Iterable[Optional[np.ndarray]], fps:
                     # locates it up to R frames after the alert)
                     shot_final = (result.alert_frame is not None
                                   and result.frame_index > result.alert_frame
-                                  and getattr(result, 'source_point', None) is not None)
+                                  and result.source_point is not None)
                 if out_video:
                     if sink is None:
                         sink = VideoSink(out_video, fps, net.guard.frame_size)

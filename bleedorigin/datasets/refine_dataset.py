@@ -153,6 +153,35 @@ class OnsetRefineDataset(BaseDataset):
         return self._cache[path]
 
     # ------------------------------------------------------------------ samples
+    def _augmented_crops(self, window: list, center: np.ndarray, rng) -> np.ndarray:
+        """Training crops of one window: zoom, a coarser video, noise, flips and colour
+        gains, each the same for every frame."""
+        side = self.crop
+        if self.scale != (1.0, 1.0):
+            # another zoom: the crop covers scale x its area of tissue
+            side = max(int(round(self.crop * rng.uniform(*self.scale))), 8)
+        crops = refine_crops(window, center, side)
+        if side != self.crop:
+            crops = np.stack([cv2.resize(c, (self.crop, self.crop), interpolation=cv2.INTER_AREA
+                                         if side > self.crop else cv2.INTER_LINEAR)
+                              for c in crops])
+        if rng.rand() < self.degrade_prob:
+            # a coarser camera or video: down- and upsampled
+            small = max(int(round(self.crop / rng.uniform(*self.degrade_factor))), 4)
+            crops = np.stack([cv2.resize(cv2.resize(c, (small, small),
+                                                    interpolation=cv2.INTER_AREA),
+                                         (self.crop, self.crop),
+                                         interpolation=cv2.INTER_LINEAR) for c in crops])
+        if rng.rand() < self.noise_prob:
+            noise = rng.normal(0, rng.uniform(0, self.noise_std), size=crops.shape)
+            crops = np.clip(crops + noise, 0, 255).astype(np.uint8)
+        if rng.rand() < 0.5:
+            crops = crops[:, :, ::-1]
+        if rng.rand() < 0.5:
+            crops = crops[:, ::-1]
+        gain = 1 + rng.uniform(-self.colour, self.colour, size=3)
+        return np.clip(crops.astype(np.float32) * gain, 0, 255).astype(np.uint8)
+
     def prepare_data(self, idx: int) -> dict:
         info = self.get_data_info(idx)
         region = self._region(info['cache_path'])
@@ -169,34 +198,10 @@ class OnsetRefineDataset(BaseDataset):
             shift = np.array([np.cos(angle), np.sin(angle)]) * dist
         # region frame k holds frame onset - span + k; the window of theta = onset + offset
         frames = np.arange(offset - radius - 1, offset + radius + 1) + self.span
-        window = region[np.clip(frames, 0, len(region) - 1)]
+        window = list(region[np.clip(frames, 0, len(region) - 1)])
         center = np.array([self.region / 2, self.region / 2]) + shift
-        side = self.crop
-        if not self.test_mode and self.scale != (1.0, 1.0):
-            # another zoom: the crop covers scale x its area of tissue
-            side = max(int(round(self.crop * rng.uniform(*self.scale))), 8)
-        crops = refine_crops(list(window), center, side)
-        if side != self.crop:
-            crops = np.stack([cv2.resize(c, (self.crop, self.crop), interpolation=cv2.INTER_AREA
-                                         if side > self.crop else cv2.INTER_LINEAR)
-                              for c in crops])
-        if not self.test_mode and rng.rand() < self.degrade_prob:
-            # a coarser camera or video: down- and upsampled, the same for every frame
-            small = max(int(round(self.crop / rng.uniform(*self.degrade_factor))), 4)
-            crops = np.stack([cv2.resize(cv2.resize(c, (small, small),
-                                                    interpolation=cv2.INTER_AREA),
-                                         (self.crop, self.crop),
-                                         interpolation=cv2.INTER_LINEAR) for c in crops])
-        if not self.test_mode and rng.rand() < self.noise_prob:
-            noise = rng.normal(0, rng.uniform(0, self.noise_std), size=crops.shape)
-            crops = np.clip(crops + noise, 0, 255).astype(np.uint8)
-        if not self.test_mode:
-            if rng.rand() < 0.5:
-                crops = crops[:, :, ::-1]
-            if rng.rand() < 0.5:
-                crops = crops[:, ::-1]
-            gain = 1 + rng.uniform(-self.colour, self.colour, size=3)
-            crops = np.clip(crops.astype(np.float32) * gain, 0, 255).astype(np.uint8)
+        crops = (refine_crops(window, center, self.crop) if self.test_mode
+                 else self._augmented_crops(window, center, rng))
         target = radius - offset if abs(offset) <= radius else 2 * radius + 1
         sample = BaseDataElement(metainfo=dict(clip_id=info['clip_id'], offset=offset,
                                                radius=radius, target=int(target)))

@@ -134,11 +134,12 @@ def get_checkpoint(name: str, root: Optional[str] = None, verify: bool = True) -
     models = load_manifest(root)
     if name not in models:
         shipped = ', '.join(sorted(models)) or 'none yet'
+        flag = name.split('_')[0]  # detect_stage1 is given as --detect, as before
         raise ModelZooError(
             f'no shipped checkpoint named {name!r} in {manifest_path(root)} (shipped: '
             f'{shipped}); train one (bash tools/reproduce.sh, see docs/model_zoo.md) and pass '
-            f'its file, e.g. ' + (f'--{name} work_dirs/{name}/CHECKPOINT.pth'
-                                  if name in ('detect', 'track') else
+            f'its file, e.g. ' + (f'--{flag} work_dirs/{name}/CHECKPOINT.pth'
+                                  if flag in ('detect', 'track') else
                                   f'work_dirs/{name}/CHECKPOINT.pth where the config names '
                                   f'{name!r}'))
     entry = models[name]

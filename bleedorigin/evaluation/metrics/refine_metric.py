@@ -23,12 +23,11 @@ class RefineMetric(BaseMetric):
 
     default_prefix = 'refine'
 
-    def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
-        for sample in data_samples:
-            meta = sample.metainfo if hasattr(sample, 'metainfo') else sample
-            pred = sample.pred_target if hasattr(sample, 'pred_target') else sample['pred_target']
-            self.results.append(dict(offset=int(meta['offset']), target=int(meta['target']),
-                                     radius=int(meta['radius']), pred=int(pred)))
+    def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
+        for sample in data_samples:  # the evaluator's dicts (metainfo and fields flattened)
+            self.results.append(dict(offset=int(sample['offset']), target=int(sample['target']),
+                                     radius=int(sample['radius']),
+                                     pred=int(sample['pred_target'])))
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         refined, coarse = [], []

@@ -719,16 +719,11 @@ class BleedOriginDetector(BaseModel):
         """
         radius = self.onset_refiner.radius
         frames = read_frames(refine_frame_indices(onset, radius))
-        # where: the source branch on the last candidate against the frame before the first
-        cur = cv2.resize(frames[-1], self.source_input_size, interpolation=cv2.INTER_AREA)
-        ref = cv2.resize(frames[0], self.source_input_size, interpolation=cv2.INTER_AREA)
-        if self.align_reference:
-            ref = align_to(ref, cur)
+        # where: the source branch on the last candidate against the frame before the first,
+        # in the refiner frames' pixels
+        x, y, _ = self.locate(frames[-1], reference=frames[0])
+        crops = refine_crops(frames, (x, y), self.onset_refiner.crop)
         device = next(self.parameters()).device
-        x, y, _ = self.source_point(self.source_input(cur, ref).to(device))
-        center = (x * self.onset_refine_size[0] / self.source_input_size[0],
-                  y * self.onset_refine_size[1] / self.source_input_size[1])
-        crops = refine_crops(frames, center, self.onset_refiner.crop)
         position, _ = self.onset_refiner.refine(refine_input(crops).to(device))
         return refined_onset(onset, radius, position)
 
