@@ -220,3 +220,36 @@ def test_a_shipped_onset_refiner_is_trained_first_without_the_chain_options(tmp_
     assert '--cfg-options' not in lines[0] and '--cfg-options' not in lines[1]
     # the detector chain is reproduced without the refiner (its shipped decision)
     assert 'model.onset_refiner=None' in lines[2]
+
+
+def test_stages_whose_starting_checkpoints_are_missing_are_refused_before_anything_runs(
+        tmp_path, capsys, monkeypatch):
+    reproduce = load_tool('tools/model_converters/reproduce.py')
+    root = tmp_path / 'runs'
+    zoo = _zoo(tmp_path / 'zoo', detect='configs/bleedorigin/detect_hardpos.py')
+    ran = []
+    monkeypatch.setattr(reproduce.subprocess, 'run', lambda *a, **k: ran.append(a))
+    args = ['--work-root', str(root), '--zoo', str(zoo), '--stages', 'detect_hardpos', '--no-test']
+    # detect_hardpos mines positives with round 2 and starts from it; its negatives were
+    # mined by detect: neither is trained nor named
+    try:
+        reproduce.main(args)
+    except ValueError as err:
+        assert str(err).startswith(f'detect_hardneg_wide_r2, detect not trained under {root}')
+        assert 'add detect_hardneg_wide_r2 detect to --stages' in str(err)
+    else:
+        raise AssertionError('a stage without its starting checkpoint was run')
+    assert ran == []  # refused before the first step
+    # a dry run says so and goes on
+    assert reproduce.main(['--dry-run'] + args) == 0
+    assert '[reproduce] note: detect_hardneg_wide_r2, detect not trained' in capsys.readouterr().out
+    # trained already (or named in --stages): nothing is missing
+    for stage in ('detect', 'detect_hardneg_wide_r2'):
+        (root / stage).mkdir(parents=True)
+        (root / stage / 'best_onset_select_err_iter_400.pth').write_bytes(b'')
+    steps = reproduce.plan(reproduce.parse_args(args), {})
+    assert reproduce.unmet_dependencies(steps, str(root)) == []
+    steps = reproduce.plan(reproduce.parse_args(
+        ['--work-root', str(tmp_path / 'other'), '--stages', 'detect', 'detect_hardneg_wide',
+         'detect_hardneg_wide_r2', 'detect_hardpos']), {})
+    assert reproduce.unmet_dependencies(steps, str(tmp_path / 'other')) == []

@@ -281,6 +281,31 @@ def fill(cmd: List[str], work_root: str, dry_run: bool) -> List[str]:
     return out
 
 
+def unmet_dependencies(steps: List[dict], work_root: str) -> List[str]:
+    """Stages a step needs the checkpoint of that neither run in ``steps`` nor are trained.
+
+    ``--stages`` runs just the stages it names; a stage started from or mined with another
+    stage's checkpoint needs that stage trained already (or named too).
+    """
+    ran = {step['stage'] for step in steps if step['action'] == 'train'}
+    needed = []
+    for step in steps:
+        if step.get('skip'):
+            continue
+        for part in step['cmd']:
+            if '{checkpoint:' not in part:
+                continue
+            start = part.index('{checkpoint:') + len('{checkpoint:')
+            stage = part[start:part.index('}', start)]
+            if stage in ran or stage in needed:
+                continue
+            try:
+                find_checkpoint(osp.join(work_root, stage))
+            except FileNotFoundError:
+                needed.append(stage)
+    return needed
+
+
 def fresh_metrics(step) -> bool:
     try:
         checkpoint = find_checkpoint(step['work_dir'])
@@ -293,6 +318,13 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     models = load_manifest(args.zoo)
     steps = plan(args, models)
+    unmet = unmet_dependencies(steps, args.work_root)
+    if unmet:
+        msg = (f'{", ".join(unmet)} not trained under {args.work_root} and not in --stages: '
+               f'add {" ".join(unmet)} to --stages (or train them first)')
+        if not args.dry_run:
+            raise ValueError(msg)
+        print(f'[reproduce] note: {msg}', flush=True)
     times: Dict[str, float] = {}
     results: Dict[str, str] = {}
     start_all = time.time()
