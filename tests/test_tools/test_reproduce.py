@@ -253,3 +253,52 @@ def test_stages_whose_starting_checkpoints_are_missing_are_refused_before_anythi
         ['--work-root', str(tmp_path / 'other'), '--stages', 'detect', 'detect_hardneg_wide',
          'detect_hardneg_wide_r2', 'detect_hardpos']), {})
     assert reproduce.unmet_dependencies(steps, str(tmp_path / 'other')) == []
+
+
+def test_from_zoo_starts_the_chain_from_the_shipped_stage_instead_of_training_it(
+        tmp_path, capsys):
+    import hashlib
+    reproduce = load_tool('tools/model_converters/reproduce.py')
+    root = tmp_path / 'runs'
+    zoo = tmp_path / 'zoo'
+    zoo.mkdir()
+    (zoo / 'stage1.pth').write_bytes(b'weights')
+    sha = hashlib.sha256(b'weights').hexdigest()
+    _zoo(zoo, detect='configs/bleedorigin/detect_hardpos.py',
+         detect_stage1={'config': 'configs/bleedorigin/detect.py', 'file': 'zoo/stage1.pth',
+                        'sha256': sha})
+    stage1 = str(zoo / 'stage1.pth')
+    args = ['--dry-run', '--work-root', str(root), '--zoo', str(zoo), '--from-zoo', 'detect',
+            '--stages', 'detect_hardneg_wide', 'detect_hardneg_wide_r2', 'detect_hardpos']
+    assert reproduce.main(args) == 0
+    out = capsys.readouterr().out
+    assert 'not trained' not in out  # detect's checkpoint is the zoo's
+    lines = _lines(out)
+    assert not any(line.startswith('[reproduce] detect (train)') for line in lines)
+    negatives = [line for line in lines if '(mine)' in line and '--positives' not in line]
+    assert len(negatives) == 6 and all(
+        f'configs/bleedorigin/detect.py {stage1} data/' in m for m in negatives)
+    first = next(line for line in lines
+                 if line.startswith('[reproduce] detect_hardneg_wide (train)'))
+    assert first.endswith(f'load_from={stage1}')
+    # with every stage (no --stages): detect is taken, not trained, and not tested
+    assert reproduce.main(args[:7]) == 0
+    lines = _lines(capsys.readouterr().out)
+    assert f'[reproduce] skip detect (zoo): from the zoo ({stage1})' in lines
+    assert not any(line.startswith(('[reproduce] detect (train)', '[reproduce] detect (test)'))
+                   for line in lines)
+    # a stage the zoo ships no model of, and a file that is not the zoo's
+    try:
+        reproduce.main(args[:5] + ['--from-zoo', 'track_pretrain'])
+    except ValueError as err:
+        assert str(err).startswith('--from-zoo track_pretrain: the zoo ships no model trained '
+                                   'with configs/bleedorigin/track_pretrain.py')
+    else:
+        raise AssertionError('--from-zoo of an unshipped stage was accepted')
+    (zoo / 'stage1.pth').write_bytes(b'other weights')
+    try:
+        reproduce.main(args)
+    except Exception as err:  # noqa: BLE001
+        assert 'sha256 mismatch' in str(err)
+    else:
+        raise AssertionError('a replaced zoo file was used')

@@ -51,6 +51,7 @@ from bleedorigin.utils.model_zoo import (  # noqa: E402
     DEFAULT_TRACK,
     compare_table,
     find_checkpoint,
+    get_checkpoint,
     load_manifest,
 )
 
@@ -121,6 +122,12 @@ def parse_args(argv=None):
                         help='print what would run (and what is skipped) without running it')
     parser.add_argument('--no-test', action='store_true', help='train only')
     parser.add_argument('--zoo', help='model zoo folder (default: <repo>/checkpoints)')
+    parser.add_argument('--from-zoo', nargs='+', choices=STAGE_NAMES, default=[],
+                        metavar='STAGE',
+                        help='take these stages\' checkpoints from the zoo (the shipped model '
+                        'trained with the stage\'s config, sha256-checked) instead of training '
+                        'them, e.g. --from-zoo detect reproduces the detector chain from the '
+                        'shipped stage 1 (detect_stage1.pth)')
     return parser.parse_args(argv)
 
 
@@ -174,6 +181,23 @@ def mining_plan(stage: Stage, work_root: str):
     return renders, [tuple(m) for m in mines.values()], overrides
 
 
+def zoo_checkpoints(args, models: Dict[str, dict]) -> Dict[str, str]:
+    """Stage -> shipped checkpoint for ``--from-zoo`` (sha256-checked).
+
+    Raises:
+        ValueError: if the zoo ships no model trained with that stage's config.
+    """
+    names = shipped_names(models) if models else {}
+    out = {}
+    for stage in getattr(args, 'from_zoo', None) or []:
+        if stage not in names or STAGE_BY_NAME[stage].pseudo:
+            raise ValueError(f'--from-zoo {stage}: the zoo ships no model trained with '
+                             f'{STAGE_BY_NAME[stage].config} (shipped: '
+                             f'{", ".join(sorted(models)) or "none"})')
+        out[stage] = get_checkpoint(names[stage], args.zoo)
+    return out
+
+
 def shipped_names(models: Dict[str, dict]) -> Dict[str, str]:
     """Stage name -> shipped model name, from the manifest's configs (defaults if empty)."""
     by_config = {s.config: s.name for s in STAGES if not s.pseudo}
@@ -192,6 +216,7 @@ def plan(args, models: Dict[str, dict]) -> List[dict]:
     ``{checkpoint:STAGE}`` placeholder, filled when the step runs.
     """
     names = shipped_names(models)
+    from_zoo = zoo_checkpoints(args, models)
     # an optional stage runs when a shipped model uses its config (or, for the tracker's
     # self-training, with --selftrain)
     optional = with_dependencies(set(names) | ({'track_selftrain'} if args.selftrain
@@ -202,6 +227,10 @@ def plan(args, models: Dict[str, dict]) -> List[dict]:
     steps = []
     for stage in STAGES:
         if stage.name not in wanted:
+            continue
+        if stage.name in from_zoo:
+            steps.append({'stage': stage.name, 'action': 'zoo', 'cmd': [],
+                          'skip': f'from the zoo ({from_zoo[stage.name]})'})
             continue
         work_dir = osp.join(args.work_root, stage.name)
         if stage.pseudo:
@@ -262,8 +291,11 @@ def plan(args, models: Dict[str, dict]) -> List[dict]:
     return steps
 
 
-def fill(cmd: List[str], work_root: str, dry_run: bool) -> List[str]:
-    """Replace ``{checkpoint:STAGE}`` by the checkpoint that stage ended with."""
+def fill(cmd: List[str], work_root: str, dry_run: bool,
+         zoo: Optional[Dict[str, str]] = None) -> List[str]:
+    """Replace ``{checkpoint:STAGE}`` by the checkpoint that stage ended with (or, for a
+    stage in ``zoo``, its shipped file)."""
+    zoo = zoo or {}
     out = []
     for part in cmd:
         if '{checkpoint:' in part:
@@ -271,7 +303,7 @@ def fill(cmd: List[str], work_root: str, dry_run: bool) -> List[str]:
             end = part.index('}', start)
             stage = part[start + len('{checkpoint:'):end]
             try:
-                path = find_checkpoint(osp.join(work_root, stage))
+                path = zoo.get(stage) or find_checkpoint(osp.join(work_root, stage))
             except FileNotFoundError:
                 if not dry_run:
                     raise
@@ -281,7 +313,8 @@ def fill(cmd: List[str], work_root: str, dry_run: bool) -> List[str]:
     return out
 
 
-def unmet_dependencies(steps: List[dict], work_root: str) -> List[str]:
+def unmet_dependencies(steps: List[dict], work_root: str,
+                       zoo: Optional[Dict[str, str]] = None) -> List[str]:
     """Stages a step needs the checkpoint of that neither run in ``steps`` nor are trained.
 
     ``--stages`` runs just the stages it names; a stage started from or mined with another
@@ -297,7 +330,7 @@ def unmet_dependencies(steps: List[dict], work_root: str) -> List[str]:
                 continue
             start = part.index('{checkpoint:') + len('{checkpoint:')
             stage = part[start:part.index('}', start)]
-            if stage in ran or stage in needed:
+            if stage in ran or stage in needed or stage in (zoo or {}):
                 continue
             try:
                 find_checkpoint(osp.join(work_root, stage))
@@ -318,7 +351,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     models = load_manifest(args.zoo)
     steps = plan(args, models)
-    unmet = unmet_dependencies(steps, args.work_root)
+    zoo = zoo_checkpoints(args, models)
+    unmet = unmet_dependencies(steps, args.work_root, zoo)
     if unmet:
         msg = (f'{", ".join(unmet)} not trained under {args.work_root} and not in --stages: '
                f'add {" ".join(unmet)} to --stages (or train them first)')
@@ -337,7 +371,7 @@ def main(argv=None) -> int:
         if step.get('skip'):
             print(f'[reproduce] skip {label}: {step["skip"]}', flush=True)
             continue
-        cmd = fill(step['cmd'], args.work_root, args.dry_run)
+        cmd = fill(step['cmd'], args.work_root, args.dry_run, zoo)
         print(f'[reproduce] {label}: {shlex.join(cmd)}', flush=True)
         if args.dry_run:
             continue
