@@ -237,3 +237,21 @@ def test_onset_refiner_is_the_same_offline_and_streaming(tmp_path):
                                         data_samples=[item['data_samples']]))
     with pytest.raises(ValueError, match="needs the clip's frames"):
         model(**data, mode='predict')
+
+
+def test_building_the_refiner_leaves_the_detectors_random_stream_alone():
+    """A seed trains the same detector with or without the (frozen, loaded) refiner: its
+    construction draws from a forked random stream."""
+    def build(refiner):
+        torch.manual_seed(0)
+        model = build_tiny_detector(onset_refiner=dict(
+            type='OnsetRefiner', radius=2, crop=16, channels=(8, 8), temporal_channels=8)
+            if refiner else None)
+        return model, torch.rand(4)
+    with_refiner, draw_with = build(True)
+    without, draw_without = build(False)
+    assert torch.equal(draw_with, draw_without)  # the training's next draws
+    weights = without.state_dict()
+    assert all(torch.equal(v, weights[k]) for k, v in with_refiner.state_dict().items()
+               if not k.startswith('onset_refiner.'))
+    assert any(k.startswith('onset_refiner.') for k in with_refiner.state_dict())

@@ -257,7 +257,13 @@ class BleedOriginDetector(BaseModel):
         self.state_fc = nn.Linear(frame_embed_dims, 1) if state_loss_weight > 0 else None
         self._stream = None  # deprecated own stream, see reset_stream
         self.onset_refine_size = tuple(int(v) for v in onset_refine_size)
-        self.onset_refiner = None if onset_refiner is None else MODELS.build(onset_refiner)
+        self.onset_refiner = None
+        if onset_refiner is not None:
+            # a model of its own: building it must not move the random stream the
+            # detector's training draws from (with or without the refiner, a seed gives
+            # the same detector)
+            with torch.random.fork_rng(devices=[]):
+                self.onset_refiner = MODELS.build(onset_refiner)
         #: weight prefixes a detector checkpoint may lack (they come from another file)
         self.weights_elsewhere: Tuple[str, ...] = ()
         if onset_refiner_checkpoint is not None:
