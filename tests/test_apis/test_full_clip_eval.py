@@ -58,7 +58,11 @@ def test_full_clip_eval_latency_false_alarms_and_policies(tree, tmp_path):
     detect_cfg = tmp_path / 'detect_small.py'
     detect_cfg.write_text(f"_base_ = ['{REPO}/configs/bleedorigin/detect.py']\n"
                           f"model = dict(onset_head=dict(window_size={TEST_WINDOW}), "
-                          "conf_thr=0.0)\n")
+                          # random detector weights: the refiner, which would move the
+                          # onset by what it sees at a random source point, is left out
+                          # (test_bleedorigin_net covers the deployment path with it)
+                          "conf_thr=0.0, onset_refiner=None, "
+                          "onset_refiner_checkpoint=None)\n")
     out_dir = tmp_path / 'eval'
     report = tool.main([
         '--data-root', tree, '--split', 'test', '--detect-config', str(detect_cfg),
