@@ -6,6 +6,7 @@
 #   bash tools/reproduce.sh                 # everything; rerun to resume after an interruption
 #   bash tools/reproduce.sh --dry-run       # print the commands (and the finished stages)
 #   bash tools/reproduce.sh --stages detect --work-root work_dirs/reproduce
+#   bash tools/reproduce.sh --from-zoo detect --stages detect_hardneg_wide detect_hardneg_wide_r2 detect_hardpos
 #
 # Uses .venv/bin/python (from tools/setup.sh) unless $PY names another interpreter.
 set -euo pipefail

@@ -23,6 +23,9 @@ Stages, in the documented order (docs/model_zoo.md):
 5. ``track_selftrain`` (only if a shipped model uses its config, or ``--selftrain``):
    the second fine-tuning stage, from ``track``.
 
+``--from-zoo STAGE`` takes a stage's checkpoint from the zoo instead of training it (e.g.
+``--from-zoo detect``: the detector chain's fine-tuning from the shipped stage 1).
+
 Resumable: a training stage whose final checkpoint (``iter_<max_iters>.pth``)
 exists is skipped, an interrupted one continues with ``tools/train.py
 --resume``; the pseudo labels record completion in a marker file (and the tool
@@ -209,14 +212,16 @@ def shipped_names(models: Dict[str, dict]) -> Dict[str, str]:
     return names or {'detect': DEFAULT_DETECT, 'track': DEFAULT_TRACK}
 
 
-def plan(args, models: Dict[str, dict]) -> List[dict]:
+def plan(args, models: Dict[str, dict],
+         from_zoo: Optional[Dict[str, str]] = None) -> List[dict]:
     """Steps to run, each ``dict(stage, action, cmd, skip)`` with ``skip`` a reason or None.
 
     ``cmd`` of a stage that needs another stage's checkpoint names it by a
     ``{checkpoint:STAGE}`` placeholder, filled when the step runs.
     """
     names = shipped_names(models)
-    from_zoo = zoo_checkpoints(args, models)
+    if from_zoo is None:
+        from_zoo = zoo_checkpoints(args, models)
     # an optional stage runs when a shipped model uses its config (or, for the tracker's
     # self-training, with --selftrain)
     optional = with_dependencies(set(names) | ({'track_selftrain'} if args.selftrain
@@ -350,8 +355,8 @@ def fresh_metrics(step) -> bool:
 def main(argv=None) -> int:
     args = parse_args(argv)
     models = load_manifest(args.zoo)
-    steps = plan(args, models)
     zoo = zoo_checkpoints(args, models)
+    steps = plan(args, models, zoo)
     unmet = unmet_dependencies(steps, args.work_root, zoo)
     if unmet:
         msg = (f'{", ".join(unmet)} not trained under {args.work_root} and not in --stages: '
