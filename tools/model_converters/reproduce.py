@@ -296,6 +296,18 @@ def plan(args, models: Dict[str, dict],
     return steps
 
 
+PLACEHOLDER = '{checkpoint:'
+
+
+def placeholder(part: str):
+    """``(start, end, stage)`` of the ``{checkpoint:STAGE}`` in a command part, or None."""
+    if PLACEHOLDER not in part:
+        return None
+    start = part.index(PLACEHOLDER)
+    end = part.index('}', start)
+    return start, end, part[start + len(PLACEHOLDER):end]
+
+
 def fill(cmd: List[str], work_root: str, dry_run: bool,
          zoo: Optional[Dict[str, str]] = None) -> List[str]:
     """Replace ``{checkpoint:STAGE}`` by the checkpoint that stage ended with (or, for a
@@ -303,10 +315,9 @@ def fill(cmd: List[str], work_root: str, dry_run: bool,
     zoo = zoo or {}
     out = []
     for part in cmd:
-        if '{checkpoint:' in part:
-            start = part.index('{checkpoint:')
-            end = part.index('}', start)
-            stage = part[start + len('{checkpoint:'):end]
+        found = placeholder(part)
+        if found:
+            start, end, stage = found
             try:
                 path = zoo.get(stage) or find_checkpoint(osp.join(work_root, stage))
             except FileNotFoundError:
@@ -330,11 +341,8 @@ def unmet_dependencies(steps: List[dict], work_root: str,
     for step in steps:
         if step.get('skip'):
             continue
-        for part in step['cmd']:
-            if '{checkpoint:' not in part:
-                continue
-            start = part.index('{checkpoint:') + len('{checkpoint:')
-            stage = part[start:part.index('}', start)]
+        for found in filter(None, map(placeholder, step['cmd'])):
+            stage = found[2]
             if stage in ran or stage in needed or stage in (zoo or {}):
                 continue
             try:
