@@ -6,7 +6,7 @@ the frame at which that first happens. On a long negative stream the alarm is th
 dismissed (``reset_stream``) and watching resumes, as a clinician would after checking
 the field, so every further alarm counts again.
 """
-from typing import Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -45,6 +45,39 @@ def stream_alarms(detector, frames: Iterable[np.ndarray], rearm: bool = True) ->
             else:
                 armed = False
     return dict(alerts=alerts, onsets=onsets, num_frames=count)
+
+
+def onset_trace(detector, frames: Iterable[np.ndarray]) -> dict:
+    """One video through ``detector.stream_step`` (reset first), frame by frame: what eq. 2
+    saw and what the detector reported, for plots of a clip's window confidence.
+
+    Args:
+        detector: Object with ``reset_stream()`` and ``stream_step(frame) -> dict``
+            (``confidence``, ``theta``, ``onset_frame``, optionally ``coarse_onset_frame``).
+        frames (Iterable[np.ndarray]): (H, W, 3) uint8 RGB frames.
+
+    Returns:
+        dict: per frame ``theta`` and ``confidence`` of the window ending there (None
+        while none does), ``onset`` (the onset reported after that frame, None until
+        the first alarm) and ``coarse_onset`` (eq. 2's onset before the refiner); and
+        ``first_alert`` (the first frame with an onset, None: never) and ``num_frames``.
+        The stream is not reset after an alarm (one positive clip).
+    """
+    detector.reset_stream()
+    out: Dict[str, list] = dict(theta=[], confidence=[], onset=[], coarse_onset=[])
+    first_alert = None
+    for index, frame in enumerate(frames):
+        state = detector.stream_step(frame)
+        onset = state.get('onset_frame')
+        has_window = state.get('theta') is not None
+        out['theta'].append(float(state['theta']) if has_window else None)
+        out['confidence'].append(float(state['confidence']) if has_window else None)
+        out['onset'].append(None if onset is None else int(onset))
+        coarse = state.get('coarse_onset_frame', onset)
+        out['coarse_onset'].append(None if coarse is None else int(coarse))
+        if onset is not None and first_alert is None:
+            first_alert = index
+    return dict(out, first_alert=first_alert, num_frames=len(out['theta']))
 
 
 def false_alarms_per_hour(num_alarms: int, num_frames: int, fps: float) -> float:

@@ -126,3 +126,34 @@ def test_streams_alarm_rate_over_streams_of_different_frame_rates():
     assert rate['false_alarms_per_hour'] == pytest.approx(30.0)
     with pytest.raises(ValueError, match='no frame'):
         streams_alarm_rate([])
+
+
+class WindowDetector(FiringDetector):
+    """FiringDetector with windows of 4 frames (theta/confidence from frame 3 on, the
+    confidence rising 0.1 per frame) and a refiner that moves the onset one frame early."""
+
+    def stream_step(self, frame):
+        out = super().stream_step(frame)
+        if self.index >= 3:
+            out.update(theta=0.5, confidence=0.1 * (self.index - 2))
+        if out['onset_frame'] is not None:
+            out.update(coarse_onset_frame=out['onset_frame'], onset_frame=out['onset_frame'] - 1)
+        return out
+
+
+def test_onset_trace_records_every_frame_without_rearming():
+    from bleedorigin.apis.onset_alarms import onset_trace
+
+    detector = WindowDetector(delay=2)
+    trace = onset_trace(detector, frames(12, red_at=(5, 9)))
+    assert detector.resets == 1 and trace['num_frames'] == 12
+    assert trace['theta'] == [None] * 3 + [0.5] * 9
+    assert trace['confidence'][:3] == [None] * 3
+    assert trace['confidence'][3:] == pytest.approx([0.1 * k for k in range(1, 10)])
+    # red at 5, seen 2 frames later: the alarm at frame 7 reports 4 (refined), 5 (eq. 2);
+    # the second red frame at 9 does not reset the stream (one positive clip)
+    assert trace['first_alert'] == 7
+    assert trace['onset'] == [None] * 7 + [4] * 5
+    assert trace['coarse_onset'] == [None] * 7 + [5] * 5
+    never = onset_trace(WindowDetector(), frames(6))
+    assert never['first_alert'] is None and never['onset'] == [None] * 6

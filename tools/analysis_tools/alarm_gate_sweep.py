@@ -49,15 +49,12 @@ def parse_args(argv=None):
 
 
 def trace_clip(detector, clip, chunk: int) -> dict:
+    from bleedorigin.apis.onset_alarms import onset_trace
     from bleedorigin.evaluation.clips import iter_frames
 
-    detector.reset()
-    thetas, confs = [], []
-    for _, frame in iter_frames(clip, 0, clip.num_frames, chunk):
-        state = detector.step(frame)
-        thetas.append(state['theta'])
-        confs.append(state['confidence'])
-    return dict(onset=clip.onset_frame, fps=float(clip.fps), theta=thetas, conf=confs)
+    trace = onset_trace(detector, (f for _, f in iter_frames(clip, 0, clip.num_frames, chunk)))
+    return dict(onset=clip.onset_frame, fps=float(clip.fps), theta=trace['theta'],
+                conf=trace['confidence'])
 
 
 SIGNATURE_KEY = '__detector__'

@@ -1,0 +1,77 @@
+"""tools/analysis_tools/onset_trace.py on the tiny synthetic preset."""
+import json
+import os.path as osp
+
+import pytest
+from tiny_models import default_detector_on_tiny_data
+from tool_loader import load_tool
+
+TOOL = 'tools/analysis_tools/onset_trace.py'
+
+
+@pytest.fixture(scope='module')
+def tiny(tmp_path_factory):
+    # windows of 8 frames (the tiny clips are short) and every window confident (an
+    # untrained head): eq. 2 fires on the first window, 7 frames into the clip
+    return default_detector_on_tiny_data(tmp_path_factory.mktemp('trace'),
+                                         'dict(onset_head=dict(window_size=8), conf_thr=0.0)')
+
+
+def positive_clip(root):
+    from bleedorigin.datasets.bench import BenchIndex
+    return next(c for c in BenchIndex(root, 'train').clips if c.onset_frame is not None)
+
+
+def test_table_json_and_plot_per_decision_and_clip(tiny, tmp_path, capsys):
+    root, ckpt, config = tiny
+    clip = positive_clip(root)
+    out = str(tmp_path / 'trace')
+    result = load_tool(TOOL).main([
+        config, ckpt, '--compare', f'again={ckpt}', '--video-alone', '--clips',
+        f'{root}:train:{clip.patient_id}/{clip.clip_id}', '--out-dir', out, '--no-progress'])
+    printed = capsys.readouterr().out
+    names = ['ours', 'again', 'ours (video alone)', 'again (video alone)']
+    assert [d['name'] for d in result['decisions']] == names
+    assert [d['onset_views'] for d in result['decisions']] == [['horizontal']] * 2 + [[]] * 2
+    assert len(result['rows']) == 4 and '| ours (video alone) |' in printed
+    key = f'{root}:train:{clip.patient_id}/{clip.clip_id}'
+    rows = {r['decision']: r for r in result['rows']}
+    for name in names:
+        trace = result['traces'][f'{name}|{key}']
+        assert trace['num_frames'] == clip.num_frames == len(trace['confidence'])
+        # no window before frame 7; with every window confident the alarm comes at once
+        assert trace['confidence'][:7] == [None] * 7 and trace['first_alert'] == 7
+        row = rows[name]
+        assert row['gt_onset'] == clip.onset_frame
+        assert row['error'] == row['onset'] - clip.onset_frame
+        assert row['max_conf'] == max(c for c in trace['confidence'] if c is not None)
+    # the same checkpoint twice is the same trace; the video alone is another one
+    assert result['traces'][f'ours|{key}'] == result['traces'][f'again|{key}']
+    assert result['traces'][f'ours|{key}'] != result['traces'][f'ours (video alone)|{key}']
+    with open(osp.join(out, 'onset_trace.json')) as f:
+        assert json.load(f)['rows'] == json.loads(json.dumps(result['rows']))
+    assert osp.getsize(osp.join(out, 'onset_trace.png')) > 0
+
+
+def test_a_split_without_ids_is_subsampled(tiny, tmp_path):
+    root, ckpt, config = tiny
+    result = load_tool(TOOL).main([config, ckpt, '--clips', f'{root}:train', '--max-clips',
+                                   '2', '--out-dir', str(tmp_path), '--no-progress'])
+    assert len(result['clips']) == 2 and len(result['rows']) == 2
+
+
+def test_bad_arguments_are_named(tiny, tmp_path):
+    root, ckpt, config = tiny
+    tool = load_tool(TOOL)
+    common = ['--out-dir', str(tmp_path), '--no-progress']
+    with pytest.raises(SystemExit, match="no clip 'P99/nope' in the train split"):
+        tool.main([config, ckpt, '--clips', f'{root}:train:P99/nope'] + common)
+    with pytest.raises(SystemExit, match='expected ROOT:SPLIT'):
+        tool.main([config, ckpt, '--clips', 'nosplit'] + common)
+    with pytest.raises(SystemExit, match='splits.json missing'):
+        tool.main([config, ckpt, '--clips', f'{tmp_path}:test'] + common)
+    with pytest.raises(SystemExit, match='expected NAME=CKPT'):
+        tool.main([config, ckpt, '--compare', ckpt, '--clips', f'{root}:train'] + common)
+    with pytest.raises(SystemExit, match="decision 'other'"):
+        tool.main([config, ckpt, '--compare', 'other=missing.pth', '--clips',
+                   f'{root}:train'] + common)
