@@ -251,6 +251,52 @@ def test_publish_with_test_runs_tools_test_on_the_published_file(tmp_path, monke
     assert (zoo / 'logs' / 'tiny.test.json').is_file()
 
 
+def test_publish_with_test_options_and_a_decision_config(tmp_path, monkeypatch):
+    publish = load_tool('tools/model_converters/publish_model.py')
+    _, ckpt, _ = _training_run(tmp_path)
+    zoo = tmp_path / 'checkpoints'
+    runs = []
+
+    def fake_run(cmd, check, cwd):
+        runs.append(cmd)
+        # the training config's decision (with options) scores 80, the users' one 95
+        acc = 80.0 if '--cfg-options' in cmd else 95.0
+        with open(cmd[cmd.index('--out') + 1], 'w') as f:
+            json.dump({'onset/acc_8': acc}, f)
+
+    monkeypatch.setattr(publish.subprocess, 'run', fake_run)
+    decision_cfg = osp.join(REPO, 'configs', 'bleedorigin', 'detect_alarm_gate.py')
+    entry = _publish_tiny(publish, ckpt, zoo, '--test', '--test-options',
+                          'model.onset_views=()', 'model.onset_refiner=None',
+                          '--decision-config', decision_cfg)
+    assert len(runs) == 2
+    assert runs[0][runs[0].index('--cfg-options') + 1:] == ['model.onset_views=()',
+                                                            'model.onset_refiner=None']
+    assert runs[1][2] == decision_cfg and '--cfg-options' not in runs[1]
+    # the recorded commands print the recorded figures, quoted for a shell
+    assert entry['metrics'] == {'onset/acc_8': 80.0}
+    assert entry['test_command'] == (
+        "python tools/test.py configs/bleedorigin/detect.py checkpoints/tiny.pth "
+        "--cfg-options 'model.onset_views=()' model.onset_refiner=None")
+    assert entry['decision'] == {
+        'config': 'configs/bleedorigin/detect_alarm_gate.py', 'metrics': {'onset/acc_8': 95.0},
+        'log': 'checkpoints/logs/tiny.test.json',
+        'test_command': 'python tools/test.py configs/bleedorigin/detect_alarm_gate.py '
+                        'checkpoints/tiny.pth'}
+    assert (zoo / 'logs' / 'tiny.config.test.json').is_file()
+    with open(zoo / 'manifest.json') as f:
+        assert json.load(f)['models']['tiny']['decision'] == entry['decision']
+    zoo_tool = load_tool('tools/model_converters/zoo.py')
+    row = zoo_tool.doc_row('tiny', entry)
+    assert '| TBD (TBD) |' in row  # the columns neither test measured
+    assert row.endswith("`python tools/test.py configs/bleedorigin/detect_alarm_gate.py "
+                        "checkpoints/tiny.pth` (in brackets: `python tools/test.py "
+                        "configs/bleedorigin/detect.py checkpoints/tiny.pth --cfg-options "
+                        "'model.onset_views=()' model.onset_refiner=None`) |")
+    with pytest.raises(ValueError, match='--decision-config needs --test'):
+        _publish_tiny(publish, ckpt, zoo, '--decision-config', decision_cfg)
+
+
 def test_zoo_table_row_for_the_docs():
     zoo = load_tool('tools/model_converters/zoo.py')
     row = zoo.doc_row('track', {

@@ -12,6 +12,19 @@ Example (after ``tools/train.py``)::
 users run to reproduce the zoo's figures) and records its metrics; or pass
 the JSON of an earlier ``tools/test.py --out`` with ``--metrics``.
 
+A stage of the detector chain is trained, validated and compared with the zoo on
+its own decision (eq. 2 on the video alone, no refiner: ``--test-options``), while
+users test it with ``configs/bleedorigin/detect.py`` (the mirror view and the
+onset refiner: ``--decision-config``). Both tests run, and both commands are
+recorded with the figures they print::
+
+    python tools/model_converters/publish_model.py \
+        work_dirs/detect_hardpos/best_onset_select_err_iter_800.pth detect \
+        --config configs/bleedorigin/detect_hardpos.py --test \
+        --test-options 'model.onset_views=()' model.onset_refiner=None \
+        model.onset_refiner_checkpoint=None \
+        --decision-config configs/bleedorigin/detect.py
+
 Keeps only the weights (``state_dict``) and a small ``meta`` of plain values
 (no optimizer, scheduler or message-hub state), so the file loads with
 ``weights_only=True`` and nothing else; writes ``checkpoints/NAME.pth``
@@ -27,6 +40,7 @@ import glob
 import json
 import os
 import os.path as osp
+import shlex
 import subprocess
 import sys
 
@@ -58,6 +72,16 @@ def parse_args(argv=None):
     parser.add_argument('--test', action='store_true',
                         help='run tools/test.py on the published file and record its metrics '
                         '(and the whole JSON as logs/NAME.test.json) instead of --metrics')
+    parser.add_argument('--test-options', nargs='+', default=[], metavar='KEY=VALUE',
+                        help='--cfg-options of the test the metrics come from (recorded in '
+                        'the test command), e.g. the decision a detector chain was trained '
+                        'and validated with')
+    parser.add_argument('--decision-config',
+                        help='with --test: also test the published file with this config, '
+                        'the decision users run (e.g. configs/bleedorigin/detect.py: the '
+                        'mirror view and the onset refiner), and record it as "decision" '
+                        '(its JSON: logs/NAME.test.json; the --config test then writes '
+                        'logs/NAME.config.test.json)')
     parser.add_argument('--command', default='', help='the command that trained the model')
     parser.add_argument('--training-time', help='wall time of the training, e.g. "21 min 43 s" '
                         '(default: estimated from the logged iteration times)')
@@ -145,6 +169,32 @@ def our_metrics(path: str) -> dict:
             if k.count('/') == 1 and (v is None or isinstance(v, (int, float)))}
 
 
+def command_line(config: str, checkpoint: str, options=()) -> str:
+    """The ``tools/test.py`` command as README prints it (options shell-quoted)."""
+    parts = ['python', 'tools/test.py', config, checkpoint]
+    if options:
+        parts += ['--cfg-options'] + list(options)
+    return ' '.join(shlex.quote(p) for p in parts)
+
+
+def run_test(config: str, checkpoint: str, out: str, options, work_dir: str) -> None:
+    """``tools/test.py`` on ``checkpoint``; its metrics JSON goes to ``out``."""
+    cmd = [sys.executable, osp.join(REPO, 'tools', 'test.py'), osp.abspath(config),
+           checkpoint, '--work-dir', work_dir, '--out', out]
+    if options:
+        cmd += ['--cfg-options'] + list(options)
+    print(f'testing the published file: {" ".join(cmd)}', flush=True)
+    subprocess.run(cmd, check=True, cwd=REPO)
+
+
+def decision_entry(config: str, checkpoint: str, metrics_file: str, base: str) -> dict:
+    """The manifest's ``decision`` of a model: the config users test it with (when it is
+    not the training config's decision), its metrics, their JSON and the command."""
+    return {'config': config, 'metrics': our_metrics(metrics_file),
+            'log': relative(metrics_file, base),
+            'test_command': command_line(config, checkpoint)}
+
+
 def publish(args) -> dict:
     """Publish ``args.checkpoint`` as ``args.name``; returns the manifest entry."""
     if not osp.isfile(args.checkpoint):
@@ -185,15 +235,25 @@ def publish(args) -> dict:
                         'iteration times)'
     else:
         training_time = 'unknown'
-    test_command = f'python tools/test.py {meta["config"]} {relative(target, base)}'
+    if args.decision_config and not args.test:
+        raise ValueError('--decision-config needs --test (the decision is measured on the '
+                         'published file)')
+    if args.decision_config and not osp.isfile(args.decision_config):
+        raise FileNotFoundError(f'{args.decision_config}: decision config file not found')
+    test_command = command_line(meta['config'], relative(target, base), args.test_options)
     metrics_file = args.metrics
+    decision = None
     if args.test:
-        metrics_file = osp.join(zoo, 'logs', f'{args.name}.test.json')
-        cmd = [sys.executable, osp.join(REPO, 'tools', 'test.py'), osp.abspath(args.config),
-               target, '--work-dir', osp.join(REPO, 'work_dirs', 'zoo_test', args.name),
-               '--out', metrics_file]
-        print(f'testing the published file: {" ".join(cmd)}', flush=True)
-        subprocess.run(cmd, check=True, cwd=REPO)
+        suffix = 'config.test' if args.decision_config else 'test'
+        metrics_file = osp.join(zoo, 'logs', f'{args.name}.{suffix}.json')
+        run_test(args.config, target, metrics_file, args.test_options,
+                 osp.join(REPO, 'work_dirs', 'zoo_test', args.name))
+    if args.decision_config:
+        decision_file = osp.join(zoo, 'logs', f'{args.name}.test.json')
+        run_test(args.decision_config, target, decision_file, [],
+                 osp.join(REPO, 'work_dirs', 'zoo_test', f'{args.name}_decision'))
+        decision = decision_entry(relative(args.decision_config, REPO),
+                                  relative(target, base), decision_file, base)
     entry = {'config': meta['config'], 'file': relative(target, base),
              'sha256': sha256sum(target), 'size': osp.getsize(target),
              'log': relative(log_path, base) if log_path else None,
@@ -202,6 +262,8 @@ def publish(args) -> dict:
              'test_command': test_command,
              'parameters': parameters, 'iter': meta['iter'],
              'source_checkpoint': meta['source_checkpoint'], 'published': meta['published']}
+    if decision is not None:
+        entry['decision'] = decision
     manifest = update_manifest(args.name, entry, args.zoo)
     total = sum(osp.getsize(p) for p in glob.glob(osp.join(zoo, '**', '*'), recursive=True)
                 if osp.isfile(p))

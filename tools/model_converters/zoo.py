@@ -53,18 +53,33 @@ DOC_COLUMNS = {
 }
 
 
+def _cell(value) -> str:
+    return f'{value:.1f}' if isinstance(value, (int, float)) else 'TBD'
+
+
 def doc_row(name: str, entry: dict) -> str:
-    """One docs/model_zoo.md table row of a manifest entry."""
+    """One docs/model_zoo.md table row of a manifest entry.
+
+    An entry with a ``decision`` (the config users test it with, e.g. a detector chain
+    stage tested with ``configs/bleedorigin/detect.py``'s mirror view and refiner) shows
+    that decision's figures, its own config's in brackets, and both test commands."""
     config, file = entry['config'], entry['file']
     table = 'tracking' if 'track' in osp.basename(config) else 'detection'
     metrics = entry.get('metrics', {})
+    decision = entry.get('decision')
     cells = [f'[{osp.basename(config)}](../{config})', f'[{osp.basename(file)}](../{file})',
              entry.get('training_time') or 'TBD']
-    cells += [f'{metrics[k]:.1f}' if isinstance(metrics.get(k), (int, float)) else 'TBD'
-              for k in DOC_COLUMNS[table]]
+    for key in DOC_COLUMNS[table]:
+        if decision:
+            cells.append(f'{_cell(decision["metrics"].get(key))} ({_cell(metrics.get(key))})')
+        else:
+            cells.append(_cell(metrics.get(key)))
     cells.append(f'[scalars](../{entry["log"]})' if entry.get('log') else '–')
     test = entry.get('test_command') or f'python tools/test.py {config} {file}'
-    cells.append(f'`{test}`')
+    if decision:
+        cells.append(f'`{decision["test_command"]}` (in brackets: `{test}`)')
+    else:
+        cells.append(f'`{test}`')
     return f'{table}: | ' + ' | '.join(cells) + ' |'
 
 
