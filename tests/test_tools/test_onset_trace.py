@@ -75,3 +75,30 @@ def test_bad_arguments_are_named(tiny, tmp_path):
     with pytest.raises(SystemExit, match="decision 'other'"):
         tool.main([config, ckpt, '--compare', 'other=missing.pth', '--clips',
                    f'{root}:train'] + common)
+
+
+def test_only_wrong_keeps_the_misses_and_false_alarms(tiny, tmp_path, capsys):
+    root, ckpt, config = tiny
+    tool = load_tool(TOOL)
+    # every window confident: eq. 2 fires at frame 7 on every clip, so each negative clip
+    # is a false alarm and each positive clip is off by |onset estimate - onset|
+    args = [config, ckpt, '--clips', f'{root}:train', '--clips', f'{root}:test', '--max-clips',
+            '0', '--no-progress']
+    everything = tool.main(args + ['--out-dir', str(tmp_path / 'all')])
+    capsys.readouterr()
+    wrong = tool.main(args + ['--out-dir', str(tmp_path / 'wrong'), '--only-wrong', '0'])
+    printed = capsys.readouterr().out
+    expected = [r['clip'] for r in everything['rows'] if tool.is_wrong(r, 0)]
+    assert wrong['shown'] == expected and len(wrong['rows']) == len(everything['rows'])
+    # the tiny test split is one negative clip: traced, and its alarm is a false one
+    negatives = [r for r in everything['rows'] if r['gt_onset'] is None]
+    assert len(negatives) == 1 and negatives[0]['clip'] in wrong['shown']
+    assert f'{len(expected)} of {len(everything["clips"])} clips' in printed
+    assert printed.count('| ours |') == len(expected)
+    # hand-made rows: a miss, a late onset, a false alarm, a quiet negative, an exact one
+    rows = [dict(gt_onset=10, onset=None, error=None), dict(gt_onset=10, onset=13, error=3),
+            dict(gt_onset=None, onset=4, error=None), dict(gt_onset=None, onset=None,
+                                                           error=None),
+            dict(gt_onset=10, onset=10, error=0)]
+    assert [tool.is_wrong(r, 2) for r in rows] == [True, True, True, False, False]
+    assert tool.is_wrong(rows[1], 3) is False

@@ -44,7 +44,12 @@ def parse_args(argv=None):
                         metavar='ROOT:SPLIT[:ID,...]',
                         help='clips of a bench root; ID is PATIENT/CLIP or CLIP; without '
                              'IDs, up to --max-clips clips of the split (repeatable)')
-    parser.add_argument('--max-clips', type=int, default=DEFAULT_MAX_CLIPS)
+    parser.add_argument('--max-clips', type=int, default=DEFAULT_MAX_CLIPS,
+                        help='clips per split named without IDs (0: all of them)')
+    parser.add_argument('--only-wrong', type=int, default=None, metavar='TOL',
+                        help='table and plot only the clips on which some decision misses '
+                        'the onset, reports it more than TOL frames off, or alarms on a '
+                        'negative clip (the JSON keeps every trace)')
     parser.add_argument('--video-alone', action='store_true',
                         help='also trace each checkpoint with eq. 2 on the video alone')
     parser.add_argument('--threads', type=int, default=1)
@@ -91,7 +96,7 @@ def select_clips(spec: str, max_clips: int) -> list:
         sys.exit(f'--clips {spec!r}: {root} is not a bench root (splits.json missing)')
     clips = BenchIndex(root, split).clips
     if len(parts) == 2:
-        return [(root, split, c) for c in subsample(clips, max_clips)]
+        return [(root, split, c) for c in (subsample(clips, max_clips) if max_clips else clips)]
     chosen = []
     for wanted in [w for w in parts[2].split(',') if w]:
         found = [c for c in clips if wanted in (c.clip_id, f'{c.patient_id}/{c.clip_id}')]
@@ -116,6 +121,13 @@ def summarise(trace: dict, gt_onset) -> dict:
                 error=None if onset is None or gt_onset is None else onset - gt_onset)
 
 
+def is_wrong(row: dict, tol: int) -> bool:
+    """A missed onset, one reported more than ``tol`` frames off, or a false alarm."""
+    if row['gt_onset'] is None:
+        return row['onset'] is not None
+    return row['onset'] is None or abs(row['error']) > tol
+
+
 def fmt(value, digits=None) -> str:
     if value is None:
         return '-'
@@ -132,8 +144,10 @@ def main(argv=None):
     args = parse_args(argv)
     if not osp.isfile(args.config):
         sys.exit(f'{args.config}: config file not found')
-    if args.max_clips < 1:
-        sys.exit(f'--max-clips must be >= 1, got {args.max_clips}')
+    if args.max_clips < 0:
+        sys.exit(f'--max-clips must be >= 0, got {args.max_clips}')
+    if args.only_wrong is not None and args.only_wrong < 0:
+        sys.exit(f'--only-wrong must be >= 0, got {args.only_wrong}')
     decisions = parse_decisions(args)
     clips = [item for spec in args.clips for item in select_clips(spec, args.max_clips)]
     import torch
@@ -168,16 +182,25 @@ def main(argv=None):
                                        **summarise(trace, clip.onset_frame)))
             write_json(path, result)  # a long run keeps every finished trace
     result['seconds'] = time.time() - start
+    shown = {c['key'] for c in result['clips']}
+    if args.only_wrong is not None:
+        shown = {r['clip'] for r in result['rows'] if is_wrong(r, args.only_wrong)}
+    result['shown'] = [c['key'] for c in result['clips'] if c['key'] in shown]
     write_json(path, result)
     lines = ['| decision | clip | true onset | max S_conf (frame) | first alarm | '
              'eq. 2 onset | reported onset | error |', '|---|---|---:|---:|---:|---:|---:|---:|']
-    for row in result['rows']:
+    for row in sorted((r for r in result['rows'] if r['clip'] in shown),
+                      key=lambda r: result['shown'].index(r['clip'])):
         lines.append(f"| {row['decision']} | {row['clip']} | {fmt(row['gt_onset'])} | "
                      f"{fmt(row['max_conf'], 3)} ({fmt(row['max_conf_frame'])}) | "
                      f"{fmt(row['first_alert'])} | {fmt(row['coarse_onset'])} | "
                      f"{fmt(row['onset'])} | {fmt(row['error'])} |")
     print('\n'.join(lines))
-    plot(result, conf_thr, osp.join(args.out_dir, 'onset_trace.png'))
+    if args.only_wrong is not None:
+        print(f'{len(shown)} of {len(result["clips"])} clips with a miss, an onset more than '
+              f'{args.only_wrong} frames off or a false alarm')
+    if shown:
+        plot(result, conf_thr, osp.join(args.out_dir, 'onset_trace.png'))
     print(f'written to {path} and onset_trace.png ({result["seconds"]:.0f} s)')
     return result
 
@@ -187,7 +210,8 @@ def plot(result: dict, conf_thr: float, path: str) -> None:
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
-    clips = result['clips']
+    shown = set(result.get('shown', [c['key'] for c in result['clips']]))
+    clips = [c for c in result['clips'] if c['key'] in shown]
     legend_rows = (len(result['decisions']) + 2 + 2) // 3
     legend_height = 0.2 * legend_rows + 0.3  # inches under the panels
     fig, axes = plt.subplots(len(clips), 1, squeeze=False,
