@@ -28,6 +28,12 @@ def tiny_detector(mdcfm_in_channels=None, mdg_in_channels=(3, 3, 2), **kwargs):
     return MODELS.build(cfg)
 
 
+#: Overrides of the default detector for the tools that stream the tiny preset: windows of 8
+#: frames (the tiny clips are shorter than 60) and every window confident (an untrained
+#: head): eq. 2 fires on the first window, 7 frames into every clip.
+ALWAYS_FIRING = 'dict(onset_head=dict(window_size=8), conf_thr=0.0)'
+
+
 def default_detector_on_tiny_data(base, model_overrides):
     """The tiny synthetic preset rendered under ``base`` and the default detector config
     (``configs/bleedorigin/detect.py``) with ``model_overrides`` (a config snippet such as

@@ -3,7 +3,7 @@ import json
 import os.path as osp
 
 import pytest
-from tiny_models import default_detector_on_tiny_data
+from tiny_models import ALWAYS_FIRING, default_detector_on_tiny_data
 from tool_loader import load_tool
 
 REPO_ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
@@ -13,10 +13,7 @@ TOOL = 'tools/analysis_tools/alarm_gate_sweep.py'
 
 @pytest.fixture(scope='module')
 def tiny(tmp_path_factory):
-    # the default detector with windows of 8 frames (the tiny clips are shorter than 60)
-    # and every window confident (an untrained head): eq. 2 fires on the first window
-    return default_detector_on_tiny_data(tmp_path_factory.mktemp('gate'),
-                                         'dict(onset_head=dict(window_size=8), conf_thr=0.0)')
+    return default_detector_on_tiny_data(tmp_path_factory.mktemp('gate'), ALWAYS_FIRING)
 
 
 def traces_of(out):

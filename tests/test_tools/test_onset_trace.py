@@ -3,7 +3,7 @@ import json
 import os.path as osp
 
 import pytest
-from tiny_models import default_detector_on_tiny_data
+from tiny_models import ALWAYS_FIRING, default_detector_on_tiny_data
 from tool_loader import load_tool
 
 TOOL = 'tools/analysis_tools/onset_trace.py'
@@ -11,10 +11,7 @@ TOOL = 'tools/analysis_tools/onset_trace.py'
 
 @pytest.fixture(scope='module')
 def tiny(tmp_path_factory):
-    # windows of 8 frames (the tiny clips are short) and every window confident (an
-    # untrained head): eq. 2 fires on the first window, 7 frames into the clip
-    return default_detector_on_tiny_data(tmp_path_factory.mktemp('trace'),
-                                         'dict(onset_head=dict(window_size=8), conf_thr=0.0)')
+    return default_detector_on_tiny_data(tmp_path_factory.mktemp('trace'), ALWAYS_FIRING)
 
 
 def positive_clip(root):
