@@ -13,6 +13,13 @@ POINT_THRESHOLDS = (10, 25, 50, 75, 100)
 #: N, the sliding window of the onset detector in frames (section 3.2, eq. 2).
 WINDOW_SIZE = 60
 
+#: Checkpoint selection of the detector (``DetectSelectMetric``): frames of onset error a
+#: run pays when every validation source is farther than ``POINT_THRESHOLDS[0]`` px from
+#: the truth (10 % of them off cost one frame). Not in the paper: it keeps the source
+#: branch from being chosen half-trained when the onset score ties (docs/detect.md,
+#: issue 11, fourteenth step).
+SELECT_SOURCE_WEIGHT = 10.0
+
 #: A window's onset counts only when its S_conf exceeds this (eq. 2, Algorithm 1).
 ONSET_CONF_THRESHOLD = 0.5
 

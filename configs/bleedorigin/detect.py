@@ -124,12 +124,17 @@ custom_hooks = [
     dict(type='EMAHook', ema_type='ExponentialMovingAverage', momentum=ema_momentum,
          update_buffers=True, priority=49),
 ]
+# Table 3, Table 4, and the checkpoint-selection score of both branches
+val_evaluator = [dict(type='OnsetMetric'), dict(type='PointMetric'),
+                 dict(type='DetectSelectMetric', source_weight=10.0)]
 default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval={{_base_.val_interval}}, by_epoch=False,
                     max_keep_ckpts=2,
                     # continuous (misses and false alarms count as N frames): a run that
-                    # never fires cannot keep its first validation as "best" on a tie at 0
-                    save_best='onset/select_err', rule='less', save_last=True),
+                    # never fires cannot keep its first validation as "best" on a tie at 0;
+                    # plus the share of sources > 10 px off (x 10 frames), so that an onset
+                    # tie does not keep a half-trained source branch (DetectSelectMetric)
+                    save_best='detect/select_err', rule='less', save_last=True),
     logger=dict(type='LoggerHook', interval=20))
 log_processor = dict(by_epoch=False)
 # a batch may hold only onset or only source samples: the other branch has no gradient
