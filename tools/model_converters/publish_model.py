@@ -19,7 +19,7 @@ onset refiner: ``--decision-config``). Both tests run, and both commands are
 recorded with the figures they print::
 
     python tools/model_converters/publish_model.py \
-        work_dirs/detect_hardpos/best_onset_select_err_iter_800.pth detect \
+        work_dirs/detect_hardpos/best_detect_select_err_iter_800.pth detect \
         --config configs/bleedorigin/detect_hardpos.py --test \
         --test-options 'model.onset_views=()' model.onset_refiner=None \
         model.onset_refiner_checkpoint=None \
