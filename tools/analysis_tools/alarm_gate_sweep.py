@@ -69,6 +69,7 @@ def collect_traces(detector, sets, chunk, path, progress=True, signature=None) -
     from tqdm import tqdm
 
     from bleedorigin.datasets.bench import BenchIndex
+    from bleedorigin.utils.io import write_json_atomic
 
     signature = json.loads(json.dumps(signature))
     traces = {SIGNATURE_KEY: signature}
@@ -91,10 +92,7 @@ def collect_traces(detector, sets, chunk, path, progress=True, signature=None) -
         if key in traces:
             continue
         traces[key] = trace_clip(detector, clip, chunk)
-        tmp = f'{path}.tmp'
-        with open(tmp, 'w') as f:
-            json.dump(traces, f)
-        os.replace(tmp, path)
+        write_json_atomic(path, traces, indent=None)
     return {key: traces[key] for key, _ in todo}
 
 
@@ -154,6 +152,7 @@ def main(argv=None):
     import torch
 
     from bleedorigin.apis import StreamDetector, build_stream_model
+    from bleedorigin.utils.io import write_json_atomic
 
     torch.set_num_threads(args.threads)
     os.makedirs(args.out_dir, exist_ok=True)
@@ -195,9 +194,7 @@ def main(argv=None):
                     f"{fmt(r['latency_p90'])} |")
     print('\n'.join(lines))
     path = osp.join(args.out_dir, 'alarm_gate.json')
-    with open(f'{path}.tmp', 'w') as f:
-        json.dump(result, f, indent=1)
-    os.replace(f'{path}.tmp', path)
+    write_json_atomic(path, result)
     plot(result, sets, args.gates, osp.join(args.out_dir, 'alarm_gate.png'))
     print(f'written to {path} and alarm_gate.png')
     return result

@@ -20,7 +20,6 @@ Example (the clip the two-thread seed of the last detector stage misses, docs/de
         --out-dir work_dirs/onset_trace
 """
 import argparse
-import json
 import os
 import os.path as osp
 import sys
@@ -109,13 +108,11 @@ def select_clips(spec: str, max_clips: int) -> list:
 def summarise(trace: dict, gt_onset) -> dict:
     """One row of the table: the highest S_conf and its frame, the first alarm, eq. 2's
     and the reported onset (at the end of the clip) and the error of the reported one."""
-    confs = [c if c is not None else -1.0 for c in trace['confidence']]
-    best = max(range(len(confs)), key=confs.__getitem__) if confs else None
-    has_window = best is not None and trace['confidence'][best] is not None
+    windows = [(c, t) for t, c in enumerate(trace['confidence']) if c is not None]
+    max_conf, max_frame = max(windows, key=lambda w: w[0]) if windows else (None, None)
     onset = trace['onset'][-1] if trace['onset'] else None
     coarse = trace['coarse_onset'][-1] if trace['coarse_onset'] else None
-    return dict(max_conf=trace['confidence'][best] if has_window else None,
-                max_conf_frame=best if has_window else None,
+    return dict(max_conf=max_conf, max_conf_frame=max_frame,
                 first_alert=trace['first_alert'], coarse_onset=coarse, onset=onset,
                 gt_onset=gt_onset,
                 error=None if onset is None or gt_onset is None else onset - gt_onset)
@@ -134,12 +131,6 @@ def fmt(value, digits=None) -> str:
     return f'{value:.{digits}f}' if digits is not None else str(value)
 
 
-def write_json(path: str, data: dict) -> None:
-    with open(f'{path}.tmp', 'w') as f:
-        json.dump(data, f)
-    os.replace(f'{path}.tmp', path)
-
-
 def main(argv=None):
     args = parse_args(argv)
     if not osp.isfile(args.config):
@@ -156,6 +147,7 @@ def main(argv=None):
     from bleedorigin.apis import StreamDetector, build_stream_model
     from bleedorigin.apis.onset_alarms import onset_trace
     from bleedorigin.evaluation.clips import iter_frames
+    from bleedorigin.utils.io import write_json_atomic
 
     torch.set_num_threads(args.threads)
     os.makedirs(args.out_dir, exist_ok=True)
@@ -180,13 +172,13 @@ def main(argv=None):
             result['traces'][f"{name}|{info['key']}"] = trace
             result['rows'].append(dict(decision=name, clip=info['key'],
                                        **summarise(trace, clip.onset_frame)))
-            write_json(path, result)  # a long run keeps every finished trace
+            write_json_atomic(path, result, indent=None)  # a long run keeps every trace
     result['seconds'] = time.time() - start
     shown = {c['key'] for c in result['clips']}
     if args.only_wrong is not None:
         shown = {r['clip'] for r in result['rows'] if is_wrong(r, args.only_wrong)}
     result['shown'] = [c['key'] for c in result['clips'] if c['key'] in shown]
-    write_json(path, result)
+    write_json_atomic(path, result, indent=None)
     lines = ['| decision | clip | true onset | max S_conf (frame) | first alarm | '
              'eq. 2 onset | reported onset | error |', '|---|---|---:|---:|---:|---:|---:|---:|']
     for row in sorted((r for r in result['rows'] if r['clip'] in shown),
