@@ -284,7 +284,7 @@ def test_from_zoo_starts_the_chain_from_the_shipped_stage_instead_of_training_it
     # with every stage (no --stages): detect is taken, not trained, and not tested
     assert reproduce.main(args[:7]) == 0
     lines = _lines(capsys.readouterr().out)
-    assert f'[reproduce] skip detect (zoo): from the zoo ({stage1})' in lines
+    assert f'[reproduce] skip detect (zoo): given ({stage1})' in lines
     assert not any(line.startswith(('[reproduce] detect (train)', '[reproduce] detect (test)'))
                    for line in lines)
     # a stage the zoo ships no model of, and a file that is not the zoo's
@@ -302,3 +302,45 @@ def test_from_zoo_starts_the_chain_from_the_shipped_stage_instead_of_training_it
         assert 'sha256 mismatch' in str(err)
     else:
         raise AssertionError('a replaced zoo file was used')
+
+
+def test_from_dir_seed_and_threads_run_the_chain_again_from_another_run(tmp_path, capsys):
+    import pytest
+    reproduce = load_tool('tools/model_converters/reproduce.py')
+    root = tmp_path / 'runs'
+    zoo = _zoo(tmp_path / 'zoo', detect='configs/bleedorigin/detect_hardpos.py')
+    run = tmp_path / 'stage1_seed1'
+    run.mkdir()
+    for name in ('iter_2000.pth', 'best_detect_select_err_iter_2400.pth'):
+        (run / name).write_bytes(b'w')
+    best = str(run / 'best_detect_select_err_iter_2400.pth')
+    args = ['--dry-run', '--work-root', str(root), '--zoo', str(zoo),
+            '--stages', 'detect_hardneg_wide', 'detect_hardneg_wide_r2', 'detect_hardpos']
+    assert reproduce.main(args + ['--from-dir', f'detect={run}', '--seed', '1',
+                                  '--cpu-threads', '2']) == 0
+    out = capsys.readouterr().out
+    assert 'not trained' not in out  # detect's checkpoint is the other run's best
+    lines = _lines(out)
+    negatives = [line for line in lines if '(mine)' in line and '--positives' not in line]
+    assert len(negatives) == 6 and all(f'detect.py {best} data/' in m for m in negatives)
+    trains = [line for line in lines if '(train)' in line]
+    assert [line.split(':')[0] for line in trains] == [
+        '[reproduce] detect_hardneg_wide (train)', '[reproduce] detect_hardneg_wide_r2 (train)',
+        '[reproduce] detect_hardpos (train)']
+    # every training gets the seed and the threads; mining and testing do not
+    assert all(' randomness.seed=1 cpu_threads=2 ' in line for line in trains)
+    assert trains[0].endswith(f'load_from={best}')
+    assert not any('randomness.seed' in line for line in lines if '(train)' not in line)
+    # without the options the commands are the configs' own
+    assert reproduce.main(args + ['--from-dir', f'detect={run}']) == 0
+    assert 'randomness.seed' not in capsys.readouterr().out
+    # bad items are named
+    with pytest.raises(ValueError, match=r"--from-dir 'detect': expected STAGE=DIR"):
+        reproduce.main(args + ['--from-dir', 'detect'])
+    with pytest.raises(ValueError, match=r"--from-dir 'detekt=.*': unknown stage 'detekt'"):
+        reproduce.main(args + ['--from-dir', f'detekt={run}'])
+    with pytest.raises(FileNotFoundError, match=str(tmp_path / 'empty')):
+        (tmp_path / 'empty').mkdir()
+        reproduce.main(args + ['--from-dir', f'detect={tmp_path / "empty"}'])
+    with pytest.raises(ValueError, match='--cpu-threads 0: expected >= 1'):
+        reproduce.main(args + ['--from-dir', f'detect={run}', '--cpu-threads', '0'])

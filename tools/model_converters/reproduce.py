@@ -24,7 +24,10 @@ Stages, in the documented order (docs/model_zoo.md):
    the second fine-tuning stage, from ``track``.
 
 ``--from-zoo STAGE`` takes a stage's checkpoint from the zoo instead of training it (e.g.
-``--from-zoo detect``: the detector chain's fine-tuning from the shipped stage 1).
+``--from-zoo detect``: the detector chain's fine-tuning from the shipped stage 1);
+``--from-dir STAGE=DIR`` takes it from another run's work dir (its ``find_checkpoint``).
+``--seed S`` and ``--cpu-threads N`` go to every training stage (``randomness.seed``,
+``cpu_threads``): the chain again from another seed or with two torch threads.
 
 Resumable: a training stage whose final checkpoint (``iter_<max_iters>.pth``)
 exists is skipped, an interrupted one continues with ``tools/train.py
@@ -131,7 +134,48 @@ def parse_args(argv=None):
                         'trained with the stage\'s config, sha256-checked) instead of training '
                         'them, e.g. --from-zoo detect reproduces the detector chain from the '
                         'shipped stage 1 (detect_stage1.pth)')
+    parser.add_argument('--from-dir', nargs='+', default=[], metavar='STAGE=DIR',
+                        help='take these stages\' checkpoints from other runs\' work dirs '
+                        '(the checkpoint each run ends with: best_*.pth, else the last one) '
+                        'instead of training them, e.g. detect=work_dirs/detect_seed1')
+    parser.add_argument('--seed', type=int,
+                        help='randomness.seed of every training stage (default: each '
+                        'config\'s own)')
+    parser.add_argument('--cpu-threads', type=int,
+                        help='torch threads of every training stage (default: each '
+                        'config\'s cpu_threads)')
     return parser.parse_args(argv)
+
+
+def dir_checkpoints(items: List[str]) -> Dict[str, str]:
+    """``{stage: checkpoint}`` from ``--from-dir STAGE=DIR`` items.
+
+    Raises:
+        ValueError: naming the item, for a malformed item or an unknown stage.
+        FileNotFoundError: naming the folder, if it holds no checkpoint.
+    """
+    found = {}
+    for item in items:
+        stage, sep, work_dir = item.partition('=')
+        if not sep or not work_dir:
+            raise ValueError(f'--from-dir {item!r}: expected STAGE=DIR')
+        if stage not in STAGE_BY_NAME:
+            raise ValueError(f'--from-dir {item!r}: unknown stage {stage!r} (one of '
+                             f'{", ".join(STAGE_NAMES)})')
+        found[stage] = find_checkpoint(work_dir)
+    return found
+
+
+def train_options(args) -> List[str]:
+    """``--cfg-options`` items of ``--seed`` and ``--cpu-threads`` for every training."""
+    items = []
+    if getattr(args, 'seed', None) is not None:
+        items.append(f'randomness.seed={args.seed}')
+    if getattr(args, 'cpu_threads', None) is not None:
+        if args.cpu_threads < 1:
+            raise ValueError(f'--cpu-threads {args.cpu_threads}: expected >= 1')
+        items.append(f'cpu_threads={args.cpu_threads}')
+    return items
 
 
 def max_iters(config: str) -> int:
@@ -185,7 +229,8 @@ def mining_plan(stage: Stage, work_root: str):
 
 
 def zoo_checkpoints(args, models: Dict[str, dict]) -> Dict[str, str]:
-    """Stage -> shipped checkpoint for ``--from-zoo`` (sha256-checked).
+    """Stage -> given checkpoint: shipped for ``--from-zoo`` (sha256-checked), another
+    run's for ``--from-dir``.
 
     Raises:
         ValueError: if the zoo ships no model trained with that stage's config.
@@ -198,6 +243,7 @@ def zoo_checkpoints(args, models: Dict[str, dict]) -> Dict[str, str]:
                              f'{STAGE_BY_NAME[stage].config} (shipped: '
                              f'{", ".join(sorted(models)) or "none"})')
         out[stage] = get_checkpoint(names[stage], args.zoo)
+    out.update(dir_checkpoints(getattr(args, 'from_dir', None) or []))
     return out
 
 
@@ -235,7 +281,7 @@ def plan(args, models: Dict[str, dict],
             continue
         if stage.name in from_zoo:
             steps.append({'stage': stage.name, 'action': 'zoo', 'cmd': [],
-                          'skip': f'from the zoo ({from_zoo[stage.name]})'})
+                          'skip': f'given ({from_zoo[stage.name]})'})
             continue
         work_dir = osp.join(args.work_root, stage.name)
         if stage.pseudo:
@@ -279,7 +325,7 @@ def plan(args, models: Dict[str, dict],
             cmd.append('--resume')
         # the mined files every time; the initialisation on a fresh start only (a resumed
         # run restores its own weights and optimiser)
-        options = chain_options(stage) + overrides + (
+        options = chain_options(stage) + overrides + train_options(args) + (
             [f'load_from={{checkpoint:{stage.init_from}}}'] if stage.init_from and not resume
             else [])
         cmd += cfg_options_args(options)
