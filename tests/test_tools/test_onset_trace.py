@@ -99,3 +99,9 @@ def test_only_wrong_keeps_the_misses_and_false_alarms(tiny, tmp_path, capsys):
             dict(gt_onset=10, onset=10, error=0)]
     assert [tool.is_wrong(r, 2) for r in rows] == [True, True, True, False, False]
     assert tool.is_wrong(rows[1], 3) is False
+
+
+def test_agreeing_onset_triangles_stack_instead_of_hiding_each_other():
+    tool = load_tool('tools/analysis_tools/onset_trace.py')
+    assert tool.stack_levels([12, 12, None, 30, 12]) == [0, 1, None, 0, 2]
+    assert tool.stack_levels([]) == []

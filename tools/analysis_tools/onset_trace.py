@@ -197,6 +197,20 @@ def main(argv=None):
     return result
 
 
+def stack_levels(onsets: list) -> list:
+    """Height level of each decision's onset triangle: decisions that report the same
+    frame stack up (0, 1, 2, ...) instead of hiding each other; None stays None."""
+    seen: dict = {}
+    levels = []
+    for onset in onsets:
+        if onset is None:
+            levels.append(None)
+            continue
+        levels.append(seen.get(onset, 0))
+        seen[onset] = levels[-1] + 1
+    return levels
+
+
 def plot(result: dict, conf_thr: float, path: str) -> None:
     import matplotlib
     matplotlib.use('Agg')
@@ -212,7 +226,9 @@ def plot(result: dict, conf_thr: float, path: str) -> None:
     # one colour per checkpoint; its video-alone decision dashed in the same colour
     checkpoints = list(dict.fromkeys(d['checkpoint'] for d in result['decisions']))
     for ax, info in zip(axes[:, 0], clips):
-        for decision in result['decisions']:
+        onsets = [(result['traces'][f"{d['name']}|{info['key']}"]['onset'] or [None])[-1]
+                  for d in result['decisions']]
+        for decision, onset, level in zip(result['decisions'], onsets, stack_levels(onsets)):
             name = decision['name']
             trace = result['traces'][f"{name}|{info['key']}"]
             color = colors[checkpoints.index(decision['checkpoint']) % len(colors)]
@@ -220,9 +236,9 @@ def plot(result: dict, conf_thr: float, path: str) -> None:
             frames = [t for t, c in enumerate(trace['confidence']) if c is not None]
             ax.plot(frames, [trace['confidence'][t] for t in frames], style, color=color,
                     lw=1.0, label=name)
-            onset = trace['onset'][-1] if trace['onset'] else None
             if onset is not None:
-                ax.plot([onset], [1.04], 'v', color=color, ms=6, clip_on=False)
+                ax.plot([onset], [1.04 + 0.07 * level], 'v', color=color, ms=6,
+                        clip_on=False)
         ax.axhline(conf_thr, color='gray', lw=0.8, ls=':', label=f'eq. 2 threshold {conf_thr}')
         if info['onset'] is not None:
             ax.axvline(info['onset'], color='black', lw=0.8, label='true onset')
