@@ -76,6 +76,8 @@ model = dict(
     # the shipped name: sha256-checked against checkpoints/manifest.json, found from any cwd
     onset_refiner_checkpoint='onset_refiner',
     onset_refine_size={{_base_.refine_size}},
+    # no frame named around theta: try the windows after it (docs/detect.md, fifteenth step)
+    onset_refine_search={{_base_.refine_search}},
 )
 
 # Hard negatives (issue 11, fourth step, docs/detect.md): the train streams of a seed-1

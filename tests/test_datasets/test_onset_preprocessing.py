@@ -255,3 +255,69 @@ def test_building_the_refiner_leaves_the_detectors_random_stream_alone():
     assert all(torch.equal(v, weights[k]) for k, v in with_refiner.state_dict().items()
                if not k.startswith('onset_refiner.'))
     assert any(k.startswith('onset_refiner.') for k in with_refiner.state_dict())
+
+
+def test_refiner_search_windows_are_the_same_offline_and_streaming(tmp_path):
+    """``onset_refine_search``: when the refiner names no frame around eq. 2's onset, the
+    windows shifted by j (2R + 1) are tried in order; offline and in the stream the same
+    onset, and the stream calls its answer final only once no earlier window can come."""
+    root = make_detect_tree(tmp_path / 'bench')
+    dataset = BleedOnsetDataset(root, 'train', input_size=ONSET_SIZE, red_pool=4,
+                                cache_dir=str(tmp_path / 'cache'), cache_workers=1,
+                                pipeline=TEST_PIPELINE, test_mode=True)
+    clips = {f'{c.patient_id}/{c.clip_id}': c for c in BenchIndex(root, 'train').clips}
+    with pytest.raises(ValueError, match='distinct non-zero integer window shifts'):
+        build_tiny_detector(onset_refine_search=(1, 0))
+    with pytest.raises(ValueError, match='distinct non-zero integer window shifts'):
+        build_tiny_detector(onset_refine_search=(1, 1))
+    torch.manual_seed(0)
+    model = build_tiny_detector(
+        mdcfm_in_channels=7, mdg_in_channels=(4, 3, 2), red_domain=True, onset_red_pool=4,
+        warmup_windows=True,
+        onset_refiner=dict(type='OnsetRefiner', radius=2, crop=16, channels=(8, 8),
+                           temporal_channels=8),
+        onset_refine_size=(48, 40), onset_refine_search=(1, -1)).eval()
+    with torch.no_grad():
+        model.onset_head.fc2.bias[1] = 3.0  # eq. 2 fires
+    # a refiner that names nothing around theta and candidate 1 of any other window
+    seen = {}
+    windows = model.refine_windows
+
+    def record_windows(onset, last_frame=None):
+        seen['theta'] = onset
+        centres = windows(onset, last_frame)
+        seen['centres'] = list(centres)
+        seen['asked'] = 0
+        return centres
+
+    def refine(x):
+        centre = seen['centres'][seen['asked']]
+        seen['asked'] += 1
+        return (None, 0.9) if centre == seen['theta'] else (1, 0.9)
+
+    model.refine_windows = record_windows
+    model.onset_refiner.refine = refine
+    assert windows(20) == [20, 25, 15] and windows(20, last_frame=26) == [20, 15]
+    assert windows(4) == [4, 9]  # the window before would start before frame 0
+    shifts, provisional = set(), 0
+    for index in range(len(dataset)):
+        item = dataset[index]
+        meta = item['data_samples'].metainfo
+        data = model.data_preprocessor(dict(inputs=[item['inputs']],
+                                            data_samples=[item['data_samples']]))
+        result = model(**data, mode='predict')[0]
+        stream = StreamDetector(model)
+        states = [stream.step(frame) for frame in clips[meta['clip_id']].load_frames()]
+        theta, last = result.pred_onset_coarse, len(states) - 1
+        assert states[-1]['coarse_onset_frame'] == theta
+        assert states[-1]['onset_frame'] == result.pred_onset
+        # + 1: the window after theta names 2R + 1 - R + 1 frames on; - 1: the one before
+        expected = (theta + 4 if theta + 7 <= last else theta - 6 if theta >= 7 else theta)
+        assert result.pred_onset == expected
+        shifts.add(expected - theta)
+        if theta + 7 <= last and states[theta + 2]['coarse_onset_frame'] == theta:
+            # at theta + R only the windows at theta (and before) are in: not final yet
+            assert not states[theta + 2]['onset_refined']
+            assert states[theta + 7]['onset_refined']
+            provisional += 1
+    assert 4 in shifts and provisional  # the search moved some onset

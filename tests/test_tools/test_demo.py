@@ -26,10 +26,13 @@ def demo():
 @pytest.fixture()
 def small_detect_config(tmp_path):
     """The project's detect config with a short window and S_conf threshold 0, so an
-    untrained detector fires after WINDOW frames."""
+    untrained detector fires after WINDOW frames; without the refiner's search windows
+    (a 16-frame video holds none of them: the source would wait for frames that never
+    come)."""
     path = tmp_path / 'detect_small.py'
     path.write_text(f"_base_ = ['{CONFIGS}/bleedorigin/detect.py']\n"
-                    f"model = dict(onset_head=dict(window_size={WINDOW}), conf_thr=0.0)\n")
+                    f"model = dict(onset_head=dict(window_size={WINDOW}), conf_thr=0.0, "
+                    "onset_refine_search=())\n")
     return str(path)
 
 

@@ -171,6 +171,11 @@ class BleedOriginDetector(BaseModel):
             (``weights_elsewhere``).
         onset_refine_size (tuple): (w, h) of every frame the refiner sees
             (``refine_frame``); must be the refiner's training size.
+        onset_refine_search (Sequence[int]): Window shifts j tried in this order when the
+            refiner names no frame of theta - R .. theta + R: the candidates centred at
+            theta + j (2R + 1), each window whose frames exist (the stream waits for
+            them); the first window that names a frame gives the onset. Empty (default):
+            the window at theta only.
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -194,6 +199,7 @@ class BleedOriginDetector(BaseModel):
                  onset_refiner: Optional[dict] = None,
                  onset_refiner_checkpoint: Optional[str] = None,
                  onset_refine_size: Tuple[int, int] = (384, 320),
+                 onset_refine_search: Sequence[int] = (),
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
             data_preprocessor = dict(type='BleedDataPreprocessor')
@@ -257,6 +263,12 @@ class BleedOriginDetector(BaseModel):
         self.state_fc = nn.Linear(frame_embed_dims, 1) if state_loss_weight > 0 else None
         self._stream = None  # deprecated own stream, see reset_stream
         self.onset_refine_size = tuple(int(v) for v in onset_refine_size)
+        search = tuple(onset_refine_search or ())
+        if any(not isinstance(j, int) or isinstance(j, bool) or j == 0 for j in search) \
+                or len(set(search)) != len(search):
+            raise ValueError('BleedOriginDetector: onset_refine_search must hold distinct '
+                             f'non-zero integer window shifts, got {list(search)}')
+        self.onset_refine_search = search
         self.onset_refiner = None
         if onset_refiner is not None:
             # a model of its own: building it must not move the random stream the
@@ -616,8 +628,9 @@ class BleedOriginDetector(BaseModel):
                     if onset is not None and refine_ready(
                             out.pred_onset, self.onset_refiner.radius,
                             start0 + feats.shape[0] - 1):
-                        out.pred_onset = self.refine_onset(out.pred_onset,
-                                                           self._clip_refine_reader(clip))
+                        out.pred_onset = self.refine_onset(
+                            out.pred_onset, self._clip_refine_reader(clip),
+                            last_frame=start0 + feats.shape[0] - 1)
                 out.max_confidence = float(conf.max()) if conf.numel() else 0.0
                 if self.state_fc is not None:
                     probs = self.state_fc(feats)[:num, 0].sigmoid().tolist()
@@ -709,8 +722,23 @@ class BleedOriginDetector(BaseModel):
         return lambda indices: [refine_frame(f, self.onset_refine_size)
                                 for f in clip.load_frames(indices)]
 
+    def refine_windows(self, onset: int, last_frame: Optional[int] = None) -> List[int]:
+        """Centres of the refiner windows :meth:`refine_onset` may read for eq. 2's
+        ``onset``, in the order it tries them: theta, then theta + j (2R + 1) for each
+        ``onset_refine_search`` shift j whose candidates lie in the video (from frame
+        0 to ``last_frame``, the newest frame; None: no upper limit)."""
+        span = 2 * self.onset_refiner.radius + 1
+        radius = self.onset_refiner.radius
+        centres = [onset]
+        for j in self.onset_refine_search:
+            centre = onset + j * span
+            if centre - radius >= 0 and (last_frame is None
+                                         or refine_ready(centre, radius, last_frame)):
+                centres.append(centre)
+        return centres
+
     @torch.no_grad()
-    def refine_onset(self, onset: int, read_frames) -> int:
+    def refine_onset(self, onset: int, read_frames, last_frame: Optional[int] = None) -> int:
         """The onset refiner's answer for eq. 2's ``onset`` (the offline and the streaming
         path both call this).
 
@@ -718,20 +746,34 @@ class BleedOriginDetector(BaseModel):
             onset (int): Eq. 2's onset frame theta.
             read_frames (callable): Frame indices -> their :func:`refine_frame` images
                 (``onset_refine_size``), in order.
+            last_frame (int, optional): The newest frame that exists (the clip's last
+                offline, the current one in a stream): ``onset_refine_search`` windows
+                beyond it are not tried. The window at theta needs theta + R.
 
         Returns:
-            int: The frame of theta - R .. theta + R the refiner names, or theta when it
-            names none of them.
+            int: The frame of theta - R .. theta + R the refiner names; if it names none,
+            the frame the first ``onset_refine_search`` window that names one names; else
+            theta.
         """
+        return self.refine_search(onset, read_frames, last_frame)[0]
+
+    @torch.no_grad()
+    def refine_search(self, onset: int, read_frames, last_frame: Optional[int] = None
+                      ) -> Tuple[int, Optional[int]]:
+        """:meth:`refine_onset` and the centre of the window that named the frame (None:
+        no window named one, the onset is theta)."""
         radius = self.onset_refiner.radius
-        frames = read_frames(refine_frame_indices(onset, radius))
-        # where: the source branch on the last candidate against the frame before the first,
-        # in the refiner frames' pixels
-        x, y, _ = self.locate(frames[-1], reference=frames[0])
-        crops = refine_crops(frames, (x, y), self.onset_refiner.crop)
         device = next(self.parameters()).device
-        position, _ = self.onset_refiner.refine(refine_input(crops).to(device))
-        return refined_onset(onset, radius, position)
+        for centre in self.refine_windows(onset, last_frame):
+            frames = read_frames(refine_frame_indices(centre, radius))
+            # where: the source branch on the last candidate against the frame before the
+            # first, in the refiner frames' pixels
+            x, y, _ = self.locate(frames[-1], reference=frames[0])
+            crops = refine_crops(frames, (x, y), self.onset_refiner.crop)
+            position, _ = self.onset_refiner.refine(refine_input(crops).to(device))
+            if position is not None:
+                return refined_onset(centre, radius, position), centre
+        return onset, None
 
     def buffer_frame(self, frame: np.ndarray) -> np.ndarray:
         """A streamed frame at the source size, kept as a possible reference (bilinear:

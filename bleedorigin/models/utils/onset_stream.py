@@ -64,6 +64,10 @@ class OnsetStreamState:
         self.refine_frames: Optional[deque] = None
         self.refined_for: Optional[int] = None
         self.refined: Optional[int] = None
+        # the windows (model.onset_refine_search) the answer was computed with, and
+        # whether no window still to come can change it
+        self.refined_windows = 0
+        self.refine_final = False
 
 
 def pick_reference(frames: Sequence[Tuple[int, np.ndarray]], anchor: int, offset: int
@@ -154,24 +158,40 @@ def onset_stream_update(model, state: OnsetStreamState, frame: np.ndarray,
 def _refine_update(model, state: OnsetStreamState, frame: np.ndarray, t: int
                    ) -> Optional[Tuple[Optional[int], bool]]:
     """Buffer the frame for the onset refiner and, once the frames up to eq. 2's onset
-    + R exist, ask it (again when eq. 2's onset moves). Returns None without a refiner,
-    else (the onset to report, whether the refiner has answered for it)."""
+    + R exist, ask it (again when eq. 2's onset moves or the frames of another
+    ``onset_refine_search`` window arrive). Returns None without a refiner, else (the
+    onset to report, whether it is final: the refiner has answered for this onset and no
+    window still to come can change the answer)."""
     refiner = getattr(model, 'onset_refiner', None)
     if refiner is None:
         return None
+    search = tuple(getattr(model, 'onset_refine_search', ()))
     if state.refine_frames is None:
-        state.refine_frames = deque(maxlen=model.window_size + 2 * refiner.radius + 2)
+        # frames back to the first candidate of the earliest window and on to the newest
+        span = 2 * refiner.radius + 1
+        reach = max(search + (0, )) - min(search + (0, ))
+        state.refine_frames = deque(maxlen=model.window_size + 2 * refiner.radius + 2
+                                    + reach * span)
     state.refine_frames.append((t, refine_frame(frame, model.onset_refine_size)))
     onset = state.onset
     if onset is None:
         return None, False
-    if state.refined_for != onset and refine_ready(onset, refiner.radius, t):
+    if not refine_ready(onset, refiner.radius, t):
+        return onset, False
+    # asked again when eq. 2's onset moves or another search window's frames arrive; the
+    # answer at the clip's end is the offline one (same windows, same order)
+    ready = model.refine_windows(onset, t) if search else [onset]
+    if state.refined_for != onset or state.refined_windows != len(ready):
         kept = dict(state.refine_frames)
-        state.refined = model.refine_onset(onset, lambda idx: [kept[i] for i in idx])
-        state.refined_for = onset
-    if state.refined_for == onset:
-        return state.refined, True
-    return onset, False
+        state.refined, used = model.refine_search(
+            onset, lambda idx: [kept[i] for i in idx], last_frame=t)
+        state.refined_for, state.refined_windows = onset, len(ready)
+        # final once no window still to come precedes the one that answered
+        every = model.refine_windows(onset) if search else [onset]
+        pending = [every.index(c) for c in every if c not in ready]
+        state.refine_final = not pending or (used is not None
+                                             and every.index(used) < min(pending))
+    return state.refined, state.refine_final
 
 
 def _view_update(model, view, current: tuple, t: int) -> torch.Tensor:

@@ -13,6 +13,10 @@ onset_red_pool = 4
 refine_radius = 8
 refine_size = (384, 320)
 refine_crop = 96
+# when the refiner names no frame of theta - R .. theta + R, the windows 1, 2, 3 spans
+# (2R + 1 frames each) later are tried in turn (eq. 2's theta is early far more often than
+# late; chosen on the validation splits, issue 11 fifteenth step, docs/detect.md)
+refine_search = (1, 2, 3)
 source_input_size = (160, 128)  # (W, H) of the source branch
 reference_offset = 15        # frames between the pre-onset reference and the onset frame
 pseudo_offset = 10           # n of the optical-flow pseudo-labels (paper)
