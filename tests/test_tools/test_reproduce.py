@@ -344,3 +344,35 @@ def test_from_dir_seed_and_threads_run_the_chain_again_from_another_run(tmp_path
         reproduce.main(args + ['--from-dir', f'detect={tmp_path / "empty"}'])
     with pytest.raises(ValueError, match='--cpu-threads 0: expected >= 1'):
         reproduce.main(args + ['--from-dir', f'detect={run}', '--cpu-threads', '0'])
+
+
+def test_the_times_of_a_stages_several_mining_steps_add_up(tmp_path, monkeypatch, capsys):
+    reproduce = load_tool('tools/model_converters/reproduce.py')
+    root = tmp_path / 'runs'
+    zoo = _zoo(tmp_path / 'zoo', detect='configs/bleedorigin/detect_hardpos.py')
+    run = tmp_path / 'stage1'
+    run.mkdir()
+    (run / 'best_detect_select_err_iter_2400.pth').write_bytes(b'w')
+    calls = []
+
+    def fake_run(cmd, cwd, check):
+        calls.append(osp.basename(cmd[1]))
+        if osp.basename(cmd[1]) == 'train.py':
+            work_dir = cmd[cmd.index('--work-dir') + 1]
+            os.makedirs(work_dir, exist_ok=True)
+            open(osp.join(work_dir, f'iter_{reproduce.max_iters(cmd[2])}.pth'), 'w').close()
+        return subprocess.CompletedProcess(cmd, 0)
+
+    clock = iter(range(0, 10_000, 10))  # every step takes 10 s (two clock reads a step)
+    monkeypatch.setattr(reproduce.time, 'time', lambda: float(next(clock)))
+    monkeypatch.setattr(reproduce.subprocess, 'run', fake_run)
+    assert reproduce.main(['--work-root', str(root), '--zoo', str(zoo), '--no-test',
+                           '--from-dir', f'detect={run}', '--stages',
+                           'detect_hardneg_wide']) == 0
+    times = json.loads((root / 'reproduce_times.json').read_text())['stages_s']
+    mined = calls.count('mine_hard_windows.py')
+    assert mined == 6  # one per stream root of the config
+    assert times['detect_hardneg_wide (mine)'] == 10.0 * mined
+    assert times['detect_hardneg_wide (train)'] == 10.0
+    assert all(line.endswith('finished in 0.2 min') for line in _lines(capsys.readouterr().out)
+               if 'finished in' in line)

@@ -439,10 +439,12 @@ def main(argv=None) -> int:
             open(step['started'], 'w').close()
         start = time.time()
         subprocess.run(cmd, cwd=REPO, check=True)
-        times[label] = round(time.time() - start, 1)
+        elapsed = round(time.time() - start, 1)
+        # a stage's several render or mining steps add up (one label each)
+        times[label] = round(times.get(label, 0.0) + elapsed, 1)
         if step['action'] == 'pseudo':
             open(step['marker'], 'w').close()
-        print(f'[reproduce] {label} finished in {times[label] / 60:.1f} min', flush=True)
+        print(f'[reproduce] {label} finished in {elapsed / 60:.1f} min', flush=True)
     if args.dry_run:
         return 0
     total = round(time.time() - start_all, 1)
