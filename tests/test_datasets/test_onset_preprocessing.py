@@ -182,9 +182,9 @@ def test_warmup_windows_fire_on_a_clip_shorter_than_the_window(tmp_path):
     assert all(stream.step(frame)['onset_frame'] is None for frame in frames)
 
 
-def test_onset_refiner_is_the_same_offline_and_streaming(tmp_path):
-    """The refiner reads the clip's frames offline (``metainfo['clip']``) and the
-    buffered stream frames online: the same refined onset on every clip."""
+def _refiner_case(tmp_path, **detector):
+    """The hand-made bench's train clips as an onset dataset, the clips by id, and a tiny
+    detector with a tiny onset refiner (R = 2; ``detector``: more of its arguments)."""
     root = make_detect_tree(tmp_path / 'bench')
     dataset = BleedOnsetDataset(root, 'train', input_size=ONSET_SIZE, red_pool=4,
                                 cache_dir=str(tmp_path / 'cache'), cache_workers=1,
@@ -196,11 +196,12 @@ def test_onset_refiner_is_the_same_offline_and_streaming(tmp_path):
         warmup_windows=True,
         onset_refiner=dict(type='OnsetRefiner', radius=2, crop=16, channels=(8, 8),
                            temporal_channels=8),
-        onset_refine_size=(48, 40)).eval()
-    with torch.no_grad():
-        model.onset_head.fc2.bias[1] = 3.0  # eq. 2 fires
-        model.onset_refiner.none_fc.bias[0] = -5.0  # the refiner always names a candidate
-    moved = 0
+        onset_refine_size=(48, 40), **detector).eval()
+    return dataset, clips, model
+
+
+def _offline_and_streamed(dataset, clips, model):
+    """Per dataset item: the offline prediction and the stream's state after every frame."""
     for index in range(len(dataset)):
         item = dataset[index]
         meta = item['data_samples'].metainfo
@@ -208,8 +209,19 @@ def test_onset_refiner_is_the_same_offline_and_streaming(tmp_path):
                                             data_samples=[item['data_samples']]))
         result = model(**data, mode='predict')[0]
         stream = StreamDetector(model)
-        for frame in clips[meta['clip_id']].load_frames():
-            state = stream.step(frame)
+        yield result, [stream.step(frame) for frame in clips[meta['clip_id']].load_frames()]
+
+
+def test_onset_refiner_is_the_same_offline_and_streaming(tmp_path):
+    """The refiner reads the clip's frames offline (``metainfo['clip']``) and the
+    buffered stream frames online: the same refined onset on every clip."""
+    dataset, clips, model = _refiner_case(tmp_path)
+    with torch.no_grad():
+        model.onset_head.fc2.bias[1] = 3.0  # eq. 2 fires
+        model.onset_refiner.none_fc.bias[0] = -5.0  # the refiner always names a candidate
+    moved = 0
+    for result, states in _offline_and_streamed(dataset, clips, model):
+        state = states[-1]
         assert result.pred_onset_coarse is not None
         assert state['coarse_onset_frame'] == result.pred_onset_coarse
         assert state['onset_frame'] == result.pred_onset
@@ -261,22 +273,11 @@ def test_refiner_search_windows_are_the_same_offline_and_streaming(tmp_path):
     """``onset_refine_search``: when the refiner names no frame around eq. 2's onset, the
     windows shifted by j (2R + 1) are tried in order; offline and in the stream the same
     onset, and the stream calls its answer final only once no earlier window can come."""
-    root = make_detect_tree(tmp_path / 'bench')
-    dataset = BleedOnsetDataset(root, 'train', input_size=ONSET_SIZE, red_pool=4,
-                                cache_dir=str(tmp_path / 'cache'), cache_workers=1,
-                                pipeline=TEST_PIPELINE, test_mode=True)
-    clips = {f'{c.patient_id}/{c.clip_id}': c for c in BenchIndex(root, 'train').clips}
     with pytest.raises(ValueError, match='distinct non-zero integer window shifts'):
         build_tiny_detector(onset_refine_search=(1, 0))
     with pytest.raises(ValueError, match='distinct non-zero integer window shifts'):
         build_tiny_detector(onset_refine_search=(1, 1))
-    torch.manual_seed(0)
-    model = build_tiny_detector(
-        mdcfm_in_channels=7, mdg_in_channels=(4, 3, 2), red_domain=True, onset_red_pool=4,
-        warmup_windows=True,
-        onset_refiner=dict(type='OnsetRefiner', radius=2, crop=16, channels=(8, 8),
-                           temporal_channels=8),
-        onset_refine_size=(48, 40), onset_refine_search=(1, -1)).eval()
+    dataset, clips, model = _refiner_case(tmp_path, onset_refine_search=(1, -1))
     with torch.no_grad():
         model.onset_head.fc2.bias[1] = 3.0  # eq. 2 fires
     # a refiner that names nothing around theta and candidate 1 of any other window
@@ -300,14 +301,7 @@ def test_refiner_search_windows_are_the_same_offline_and_streaming(tmp_path):
     assert windows(20) == [20, 25, 15] and windows(20, last_frame=26) == [20, 15]
     assert windows(4) == [4, 9]  # the window before would start before frame 0
     shifts, provisional = set(), 0
-    for index in range(len(dataset)):
-        item = dataset[index]
-        meta = item['data_samples'].metainfo
-        data = model.data_preprocessor(dict(inputs=[item['inputs']],
-                                            data_samples=[item['data_samples']]))
-        result = model(**data, mode='predict')[0]
-        stream = StreamDetector(model)
-        states = [stream.step(frame) for frame in clips[meta['clip_id']].load_frames()]
+    for result, states in _offline_and_streamed(dataset, clips, model):
         theta, last = result.pred_onset_coarse, len(states) - 1
         assert states[-1]['coarse_onset_frame'] == theta
         assert states[-1]['onset_frame'] == result.pred_onset
