@@ -625,12 +625,12 @@ class BleedOriginDetector(BaseModel):
                                          "the clip's frames (metainfo 'clip', set by "
                                          'BleedOnsetDataset)')
                     out.pred_onset_coarse = out.pred_onset
+                    last_frame = start0 + feats.shape[0] - 1
                     if onset is not None and refine_ready(
-                            out.pred_onset, self.onset_refiner.radius,
-                            start0 + feats.shape[0] - 1):
+                            out.pred_onset, self.onset_refiner.radius, last_frame):
                         out.pred_onset = self.refine_onset(
                             out.pred_onset, self._clip_refine_reader(clip),
-                            last_frame=start0 + feats.shape[0] - 1)
+                            last_frame=last_frame)
                 out.max_confidence = float(conf.max()) if conf.numel() else 0.0
                 if self.state_fc is not None:
                     probs = self.state_fc(feats)[:num, 0].sigmoid().tolist()
@@ -727,8 +727,8 @@ class BleedOriginDetector(BaseModel):
         ``onset``, in the order it tries them: theta, then theta + j (2R + 1) for each
         ``onset_refine_search`` shift j whose candidates lie in the video (from frame
         0 to ``last_frame``, the newest frame; None: no upper limit)."""
-        span = 2 * self.onset_refiner.radius + 1
         radius = self.onset_refiner.radius
+        span = 2 * radius + 1
         centres = [onset]
         for j in self.onset_refine_search:
             centre = onset + j * span

@@ -165,11 +165,11 @@ def _refine_update(model, state: OnsetStreamState, frame: np.ndarray, t: int
     refiner = getattr(model, 'onset_refiner', None)
     if refiner is None:
         return None
-    search = tuple(getattr(model, 'onset_refine_search', ()))
     if state.refine_frames is None:
         # frames back to the first candidate of the earliest window and on to the newest
+        shifts = model.onset_refine_search + (0, )
         span = 2 * refiner.radius + 1
-        reach = max(search + (0, )) - min(search + (0, ))
+        reach = max(shifts) - min(shifts)
         state.refine_frames = deque(maxlen=model.window_size + 2 * refiner.radius + 2
                                     + reach * span)
     state.refine_frames.append((t, refine_frame(frame, model.onset_refine_size)))
@@ -180,14 +180,14 @@ def _refine_update(model, state: OnsetStreamState, frame: np.ndarray, t: int
         return onset, False
     # asked again when eq. 2's onset moves or another search window's frames arrive; the
     # answer at the clip's end is the offline one (same windows, same order)
-    ready = model.refine_windows(onset, t) if search else [onset]
+    ready = model.refine_windows(onset, t)
     if state.refined_for != onset or state.refined_windows != len(ready):
         kept = dict(state.refine_frames)
         state.refined, used = model.refine_search(
             onset, lambda idx: [kept[i] for i in idx], last_frame=t)
         state.refined_for, state.refined_windows = onset, len(ready)
         # final once no window still to come precedes the one that answered
-        every = model.refine_windows(onset) if search else [onset]
+        every = model.refine_windows(onset)
         pending = [every.index(c) for c in every if c not in ready]
         state.refine_final = not pending or (used is not None
                                              and every.index(used) < min(pending))
