@@ -30,7 +30,13 @@ import torch
 from mmengine.logging import print_log
 from torch import nn
 
-from ..structures.frame_result import BLEEDING, FRAME_MODEL_ERROR, NON_BLEEDING, FrameResult
+from ..structures.frame_result import (
+    BLEEDING,
+    FRAME_MODEL_ERROR,
+    FRAME_OK,
+    NON_BLEEDING,
+    FrameResult,
+)
 from .frame_guard import FrameGuard
 from .model_builder import build_stream_model
 from .protocols import StreamingDetector, StreamingTracker
@@ -151,6 +157,9 @@ class BleedOriginNet:
         # (stream index, frame) of recent frames the detector saw; emptied at the alert.
         self._recent: deque = deque(maxlen=self.frame_buffer_size)
         self._detector_to_stream: deque = deque(maxlen=self.frame_buffer_size)
+        # the detector's onset while an onset refiner may still move it (finish() takes it)
+        self._provisional_onset: Optional[int] = None
+        self.onset_at_stream_end = False
         self._stage_ms: Dict[str, float] = {}
         self._stage_frames: Dict[str, int] = {}
         self._busy_s = 0.0
@@ -268,13 +277,51 @@ class BleedOriginNet:
             if out.get('onset_frame') is not None and not out.get('onset_refined', True):
                 # an onset refiner will move eq. 2's onset once the frames up to onset + R
                 # are in: the alarm is raised now, the source and the tracker wait for it
+                self._provisional_onset = int(out['onset_frame'])
                 if self.mode == 'deployment':
                     self._alert(index)
             elif out.get('onset_frame') is not None:
+                self._provisional_onset = None
                 self.detected_onset_frame = self._to_stream_index(int(out['onset_frame']))
                 if self.mode == 'deployment':
                     refreshed = self._on_detected_onset(frame, index, latency) or refreshed
         return refreshed
+
+    def finish(self) -> Optional[FrameResult]:
+        """End of the stream: settle an onset the refiner was still searching for.
+
+        With an onset refiner and its search (``onset_refine_search``) the detector
+        names its final onset up to ``(max shift + 1) * (2R + 1)`` frames after eq. 2's
+        onset; a video that ends sooner has raised the alarm but got no source point.
+        Here the detector's answer over the frames that did arrive (what the offline
+        ``predict`` gives for the same clip: the windows past its end are not tried)
+        becomes the onset; in deployment the source is located in that frame and the
+        tracker catches up over the buffered frames. ``summary()['onset_at_stream_end']``
+        says it happened.
+
+        Returns:
+            FrameResult | None: The last frame's result with the settled onset, source
+            and points; None when there was nothing to settle.
+        """
+        if self._provisional_onset is None or self.detected_onset_frame is not None:
+            return None
+        provisional, self._provisional_onset = self._provisional_onset, None
+        self.onset_at_stream_end = True
+        self.detected_onset_frame = self._to_stream_index(provisional)
+        latency: Dict[str, float] = {}
+        last_index = self.stream_index - 1
+        if self.mode == 'deployment' and self._recent:
+            last_index, last = self._recent[-1]
+            try:
+                with torch.inference_mode():
+                    self._on_detected_onset(last, last_index, latency)
+            except Exception:  # same policy as step(): a model fault is logged, not raised
+                if self.strict:
+                    raise
+                self.model_errors += 1
+                print_log(f'end of stream: model error while locating the source\n'
+                          f'{traceback.format_exc()}', logger='current', level=40)
+        return self._result(last_index, FRAME_OK, latency, refreshed=False)
 
     def _to_stream_index(self, detector_index: int) -> int:
         """Map the detector's frame count to the stream index (skipped frames differ)."""
@@ -404,6 +451,7 @@ class BleedOriginNet:
             detector_frames=self.detector_frames,
             tracker_frames=self.tracker_frames,
             refreshes=self.refreshes,
+            onset_at_stream_end=self.onset_at_stream_end,
             ended_mid_window=bool(window is not None and self.detected_onset_frame is None
                                   and 0 < self.detector_frames < window),
             mean_fps=processed / self._busy_s if self._busy_s > 0 else 0.0,

@@ -89,10 +89,10 @@ class StreamDetector:
         """
         small = None
         if reference is None:
-            from bleedorigin.models.utils.onset_stream import pick_reference
+            from bleedorigin.models.utils.onset_stream import pick_reference, reference_anchor
             state = self.state
-            anchor = state.index if state.onset is None else state.onset
-            small = pick_reference(state.frames, anchor, self.model.reference_offset)
+            small = pick_reference(state.frames, reference_anchor(state),
+                                   self.model.reference_offset)
         return self.model.locate(frame, reference, small)
 
     # names of the StreamingDetector protocol (what BleedOriginNet and the tools call)

@@ -92,7 +92,7 @@ def run_stream(net: BleedOriginNet, frames: Iterable[Optional[np.ndarray]], fps:
     sink = None
     records = FrameRecordWriter(out_json) if out_json else None
     bar = ProgressBar(total or 0) if progress else None
-    last_frame = shot = None
+    last_frame = shot = final = None
     shot_final = False
     start = time.perf_counter()
     try:
@@ -121,9 +121,18 @@ def run_stream(net: BleedOriginNet, frames: Iterable[Optional[np.ndarray]], fps:
                 records.write(result)
             if bar is not None:
                 bar.update()
+        # a video that ends while the onset refiner is still searching: its answer over
+        # the frames that arrived becomes the onset, and the source is located there
+        final = net.finish()
+        if final is not None:
+            if screenshot and not shot_final and last_frame is not None \
+                    and final.source_point is not None:
+                shot = draw_bleeding_overlay(last_frame, final, fps=fps)
     finally:
         wall = time.perf_counter() - start
         summary = net.summary()
+        if final is not None:  # the settled onset's source and points (the frames are as streamed)
+            summary['end_of_stream'] = final.to_dict()
         summary['wall_fps'] = summary['frames'] / wall if wall > 0 else 0.0
         if source_stats is not None:
             summary['source'] = source_stats.as_dict()
@@ -194,6 +203,8 @@ def format_summary(summary: dict) -> str:
         f"model errors {summary['model_errors']}",
         f"refreshes {summary['refreshes']}",
     ]
+    if summary.get('onset_at_stream_end'):
+        parts.append('onset settled at the end of the video (the refiner search was cut short)')
     if source.get('truncated'):
         parts.append(f"truncated ({source.get('decoded_frames')} of "
                      f"{source.get('expected_frames')} frames decoded)")

@@ -205,3 +205,59 @@ def test_deployment_with_an_onset_refiner_alerts_at_once_and_locates_at_the_refi
     summary = net.summary()
     assert summary['detector_frames'] == first + 1  # the detector stops once refined
     assert summary['tracker_frames'] == len(frames) - 1 - fired.onset_frame
+
+
+def test_finish_settles_an_onset_the_refiner_search_had_not_answered(tmp_path):
+    """A video that ends while the refiner's search windows are still to come: the alarm
+    is up but no source; ``finish`` takes the detector's answer over the frames that
+    arrived, locates the source there and catches the tracker up (``run_stream`` calls it)."""
+    from pipeline_fixtures import build_models
+
+    from bleedorigin.apis import format_summary, run_stream
+    detector, tracker = build_models(refiner=dict(radius=2, crop=16))
+    assert detector.onset_refine_search == (1, 2, 3)  # detect.py's search
+    with torch.no_grad():
+        detector.onset_refiner.none_fc.bias[0] = 5.0  # it never names a candidate
+    net = BleedOriginNet(detector, tracker, mode='deployment', refresh_policy='none')
+    frames = stream_frames(TEST_WINDOW + 6, onset=2)
+    results = [net.step(f) for f in frames]
+    alert = TEST_WINDOW - 1
+    # the search's last window (theta + 3 * 5, needing theta + 17) is past the video's end
+    assert all(r.alert_frame == alert and r.source_point is None for r in results[alert:])
+    assert all(r.detected_onset_frame is None for r in results)
+    assert not net.summary()['onset_at_stream_end']
+    final = net.finish()
+    state = net.detector.state
+    assert final.frame_index == len(frames) - 1 and final.alert_frame == alert
+    # nothing was named: eq. 2's onset stands, as offline predict would report it
+    assert final.detected_onset_frame == final.onset_frame == state.refined == state.onset
+    assert final.source_point is not None and np.isfinite(final.points).all()
+    summary = net.summary()
+    assert summary['onset_at_stream_end'] and summary['detected_onset_frame'] == state.onset
+    assert summary['tracker_frames'] == len(frames) - 1 - state.onset
+    assert net.finish() is None  # settled once
+    # run_stream settles it too and reports the final frame in its summary
+    out = run_stream(net, frames, out_json=str(tmp_path / 'records.json'), progress=False)
+    assert out['onset_at_stream_end'] and out['end_of_stream']['source_point'] is not None
+    assert out['detected_onset_frame'] == state.onset
+    assert 'onset settled at the end of the video' in format_summary(out)
+    # a video without an alarm has nothing to settle
+    net.reset()
+    for f in stream_frames(TEST_WINDOW - 2):
+        net.step(f)
+    assert net.finish() is None and not net.summary()['onset_at_stream_end']
+
+
+def test_stream_reference_is_taken_before_the_reported_onset():
+    """The source's reference frame is ``reference_offset`` frames before the onset the
+    stream reports: the refiner's answer for eq. 2's current onset, else eq. 2's."""
+    from bleedorigin.models.utils import OnsetStreamState, reference_anchor
+    state = OnsetStreamState(memory=None, window_size=4, buffer_size=8)
+    state.index = 30
+    assert reference_anchor(state) == 30  # no window fired: the newest frame
+    state.onset = 20
+    assert reference_anchor(state) == 20
+    state.refined_for, state.refined = 20, 26
+    assert reference_anchor(state) == 26
+    state.onset = 18  # eq. 2's onset moved: the old answer no longer applies
+    assert reference_anchor(state) == 18

@@ -33,6 +33,7 @@ from ..utils import (
     pick_reference,
     red_difference_argmax,
     red_mask,
+    reference_anchor,
     rgb_to_hsv01,
     update_window_onset,
     window_frame_index,
@@ -850,6 +851,5 @@ class BleedOriginDetector(BaseModel):
         state = self._own_stream()
         small = None
         if reference is None:
-            anchor = state.index if state.onset is None else state.onset
-            small = pick_reference(state.frames, anchor, self.reference_offset)
+            small = pick_reference(state.frames, reference_anchor(state), self.reference_offset)
         return self.locate(frame, reference, small)

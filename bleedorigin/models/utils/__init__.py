@@ -24,7 +24,12 @@ from .onset_input import (
     onset_clip_input,
     onset_frame_input,
 )
-from .onset_stream import OnsetStreamState, onset_stream_update, pick_reference
+from .onset_stream import (
+    OnsetStreamState,
+    onset_stream_update,
+    pick_reference,
+    reference_anchor,
+)
 from .onset_views import (
     VIEW_AXES,
     VIEW_THETAS,
@@ -42,7 +47,8 @@ __all__ = [
     'onset_from_windows', 'dis_flow', 'sequence_flow', 'rgb_to_hsv01', 'propagate_point',
     'to_gray', 'align_to', 'avg_max_pool', 'onset_frame_input', 'onset_clip_input',
     'check_rgb_frame', 'ONSET_INPUT_CHANNELS', 'onset_from_states', 'OnsetStreamState',
-    'onset_stream_update', 'pick_reference', 'update_state_run', 'update_window_onset',
+    'onset_stream_update', 'pick_reference', 'reference_anchor', 'update_state_run',
+    'update_window_onset',
     'WindowRun',
     'lucas_kanade', 'forward_backward_lucas_kanade', 'window_starts', 'window_frame_index',
     'newest_window', 'VIEW_AXES', 'VIEW_THETAS', 'check_views', 'combine_views',

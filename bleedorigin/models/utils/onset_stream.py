@@ -70,6 +70,17 @@ class OnsetStreamState:
         self.refine_final = False
 
 
+def reference_anchor(state: OnsetStreamState) -> int:
+    """The frame the source reference is taken ``reference_offset`` frames before: the
+    onset the stream reports (the refiner's answer for eq. 2's current onset when it has
+    one, else eq. 2's), or the newest frame before any window fired."""
+    if state.onset is None:
+        return state.index
+    if state.refined is not None and state.refined_for == state.onset:
+        return state.refined
+    return state.onset
+
+
 def pick_reference(frames: Sequence[Tuple[int, np.ndarray]], anchor: int, offset: int
                    ) -> Optional[np.ndarray]:
     """The buffered frame nearest to ``anchor - offset`` (not before frame 0); None when
