@@ -26,13 +26,12 @@ def demo():
 @pytest.fixture()
 def small_detect_config(tmp_path):
     """The project's detect config with a short window and S_conf threshold 0, so an
-    untrained detector fires after WINDOW frames; without the refiner's search windows
-    (a 16-frame video holds none of them: the source would wait for frames that never
-    come)."""
+    untrained detector fires after WINDOW frames. The refiner's search stays on: a
+    16-frame video ends before its windows, and the onset is settled at the end
+    (``BleedOriginNet.finish``)."""
     path = tmp_path / 'detect_small.py'
     path.write_text(f"_base_ = ['{CONFIGS}/bleedorigin/detect.py']\n"
-                    f"model = dict(onset_head=dict(window_size={WINDOW}), conf_thr=0.0, "
-                    "onset_refine_search=())\n")
+                    f"model = dict(onset_head=dict(window_size={WINDOW}), conf_thr=0.0)\n")
     return str(path)
 
 
@@ -81,7 +80,12 @@ def test_demo_video_to_annotated_video_and_json(demo, tmp_path, small_detect_con
     assert [r['frame_index'] for r in data['frames']] == list(range(16))
     assert data['frames'][WINDOW - 1]['state'] == 'bleeding'
     assert data['frames'][WINDOW - 2]['state'] == 'non_bleeding'
-    assert len(data['frames'][-1]['points']) == 1
+    # the search's windows lie past the 16th frame: the onset, the source and the tracked
+    # point are settled when the video ends and written with the summary
+    assert data['frames'][-1]['source_point'] is None
+    final = data['summary']['end_of_stream']
+    assert data['summary']['onset_at_stream_end'] and final['frame_index'] == 15
+    assert len(final['points']) == 1 and final['source_point'] is not None
     assert data['summary']['frames'] == 16 and data['summary']['alert_frame'] == WINDOW - 1
     assert summary['mean_fps'] > 0 and summary['source']['decoded_frames'] == 16
     out = capfd.readouterr().out
