@@ -215,13 +215,8 @@ class BleedOriginNet:
             with torch.inference_mode():
                 refreshed = self._process(frame, index, latency)
         except Exception:  # a model fault must not end a clinical stream
-            if self.strict:
-                raise
-            self.model_errors += 1
+            self._model_fault(f'frame {index}: model error, frame skipped and state kept')
             status = FRAME_MODEL_ERROR
-            if self.model_errors <= 3:
-                print_log(f'frame {index}: model error, frame skipped and state kept\n'
-                          f'{traceback.format_exc()}', logger='current', level=40)
         total = time.perf_counter() - start
         latency['total'] = total * 1e3
         self._busy_s += total
@@ -291,7 +286,7 @@ class BleedOriginNet:
         """End of the stream: settle an onset the refiner was still searching for.
 
         With an onset refiner and its search (``onset_refine_search``) the detector
-        names its final onset up to ``(max shift + 1) * (2R + 1)`` frames after eq. 2's
+        names its final onset up to ``max shift * (2R + 1) + R`` frames after eq. 2's
         onset; a video that ends sooner has raised the alarm but got no source point.
         Here the detector's answer over the frames that did arrive (what the offline
         ``predict`` gives for the same clip: the windows past its end are not tried)
@@ -315,13 +310,18 @@ class BleedOriginNet:
             try:
                 with torch.inference_mode():
                     self._on_detected_onset(last, last_index, latency)
-            except Exception:  # same policy as step(): a model fault is logged, not raised
-                if self.strict:
-                    raise
-                self.model_errors += 1
-                print_log(f'end of stream: model error while locating the source\n'
-                          f'{traceback.format_exc()}', logger='current', level=40)
+            except Exception:  # as in step(): counted and logged, the summary stands
+                self._model_fault('end of stream: model error while locating the source')
         return self._result(last_index, FRAME_OK, latency, refreshed=False)
+
+    def _model_fault(self, message: str) -> None:
+        """Inside an ``except``: re-raise when ``strict``, else count the fault and log
+        the first three with their traceback."""
+        if self.strict:
+            raise
+        self.model_errors += 1
+        if self.model_errors <= 3:
+            print_log(f'{message}\n{traceback.format_exc()}', logger='current', level=40)
 
     def _to_stream_index(self, detector_index: int) -> int:
         """Map the detector's frame count to the stream index (skipped frames differ)."""
