@@ -199,9 +199,9 @@ def _refine_update(model, state: OnsetStreamState, frame: np.ndarray, t: int
         state.refined_for, state.refined_windows = onset, len(ready)
         # final once no window still to come precedes the one that answered
         every = model.refine_windows(onset)
-        pending = [every.index(c) for c in every if c not in ready]
+        pending = [i for i, centre in enumerate(every) if centre not in ready]
         state.refine_final = not pending or (used is not None
-                                             and every.index(used) < min(pending))
+                                             and every.index(used) < pending[0])
     return state.refined, state.refine_final
 
 
