@@ -12,6 +12,7 @@ from bleedorigin.apis import StreamDetector
 from bleedorigin.datasets import BleedOnsetDataset
 from bleedorigin.datasets.bench import BenchIndex
 from bleedorigin.models.utils import onset_frame_input, red_mask
+from bleedorigin.models.utils.onset_input import cell_max
 from bleedorigin.registry import TRANSFORMS
 
 TEST_PIPELINE = [dict(type='LoadOnsetClip'), dict(type='MultiDomainInputs'),
@@ -42,6 +43,21 @@ def test_onset_frame_input_sees_a_first_drop():
     np.testing.assert_allclose(out[..., :3].astype(int), area.astype(int), atol=1)
     with pytest.raises(ValueError, match='uint8'):
         onset_frame_input(frame.astype(np.float32), ONSET_SIZE)
+
+
+def test_cell_max_is_the_max_of_every_cell():
+    values = np.zeros((8, 12), np.float32)
+    values[5, 7] = 0.9  # cell (1, 1) of 4 x 4 cells
+    values[0, 0] = 0.2  # cell (0, 0)
+    values[3, 11] = -0.5  # negative values stay below the cell's zeros
+    np.testing.assert_array_equal(cell_max(values, 4),
+                                  np.array([[0.2, 0, 0], [0, 0.9, 0]], np.float32))
+    rng = np.random.default_rng(0)
+    values = rng.random((48, 64)).astype(np.float32)
+    np.testing.assert_array_equal(cell_max(values, 4),
+                                  values.reshape(12, 4, 16, 4).max(axis=(1, 3)))
+    with pytest.raises(ValueError, match='not a whole number of 4x4 cells'):
+        cell_max(values[:47], 4)
 
 
 def test_color_jitter_scales_the_pooled_red_mask_like_rgb():

@@ -120,19 +120,19 @@ def onset_stream_update(model, state: OnsetStreamState, frame: np.ndarray,
     """
     state.index += 1
     t = state.index
-    feat = _view_update(model, state, current, t)
-    if state.state_onset is None:
-        prob = model.state_probability(feat)
-        if prob is not None:
-            state.state_count, state.state_onset = update_state_run(
-                state.state_count, prob, model.state_thr, model.state_run, t)
     views = getattr(model, 'onset_views', ())
     if len(state.views) < len(views):
         raise ValueError(f'onset_stream_update: the model has {len(views)} flip view(s) '
                          f'{tuple(views)} but the stream state holds {len(state.views)}; '
                          'build it with one view memory per view (StreamDetector does)')
-    for name, view in zip(views, state.views):
-        _view_update(model, view, flip_onset_inputs(current, name), t)
+    # the video and each flip view, their frame features in one batch
+    feat = _views_update(model, [state] + state.views[:len(views)],
+                         [current] + [flip_onset_inputs(current, name) for name in views], t)
+    if state.state_onset is None:
+        prob = model.state_probability(feat)
+        if prob is not None:
+            state.state_count, state.state_onset = update_state_run(
+                state.state_count, prob, model.state_thr, model.state_run, t)
     state.frames.append((t, model.buffer_frame(frame)))
     window = model.window_size
     # the window ending at t, gathered as predict gathers it (warm-up windows repeat
@@ -205,16 +205,28 @@ def _refine_update(model, state: OnsetStreamState, frame: np.ndarray, t: int
     return state.refined, state.refine_final
 
 
-def _view_update(model, view, current: tuple, t: int) -> torch.Tensor:
-    """One view's frame feature of frame ``t``; updates its memory, previous frame and
-    window (``view``: the :class:`OnsetStreamState` itself or an :class:`OnsetViewState`)."""
-    if view.prev is None:
+def _views_update(model, holders: Sequence[Any], currents: Sequence[tuple], t: int
+                  ) -> torch.Tensor:
+    """Frame features of frame ``t`` through every view; updates each view's memory,
+    previous frame and window (``holders``: the :class:`OnsetStreamState` itself, then
+    its :class:`OnsetViewState` per flip view; ``currents``: each view's inputs).
+    Returns the first view's (the video's) (D,) feature. The views go through the
+    network in one batch (``model.frame_features``) when the model has it."""
+    for view, current in zip(holders, currents):
+        if view.prev is None:
+            view.prev = current
+            view.memory.push(current)
+    items = [(current, view.prev, view.memory.padded() if model.use_memory else None)
+             for view, current in zip(holders, currents)]
+    batched = getattr(model, 'frame_features', None)
+    if batched is not None:
+        feats, logits = batched(items)
+        logits = logits.split(1)
+    else:
+        feats, logits = zip(*[model.frame_feature(*item) for item in items])
+    for view, current, feat, logit in zip(holders, currents, feats, logits):
+        view.feats.append(feat)
+        if t > 0 and model.is_clean_view(logit):
+            view.memory.push(view.prev)
         view.prev = current
-        view.memory.push(current)
-    memory = view.memory.padded() if model.use_memory else None
-    feat, logits = model.frame_feature(current, view.prev, memory)
-    view.feats.append(feat)
-    if t > 0 and model.is_clean_view(logits):
-        view.memory.push(view.prev)
-    view.prev = current
-    return feat
+    return feats[0]

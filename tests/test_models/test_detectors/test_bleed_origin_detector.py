@@ -238,6 +238,33 @@ def test_flip_views_are_the_same_offline_and_streaming(views, reduce, theta):
     assert np.allclose([s['theta'] for s in states[WINDOW - 1:]], expected, atol=1e-6)
 
 
+@pytest.mark.parametrize('use_memory', [True, False])
+def test_frame_features_batch_the_views_as_single_calls(use_memory):
+    """The views of one frame in one batch give each view's single-call feature."""
+    torch.manual_seed(0)
+    model = tiny_detector(use_memory=use_memory).eval()
+    rng = np.random.default_rng(1)
+
+    def inputs():
+        frame = rng.integers(0, 255, (24, 32, 3), dtype=np.uint8)
+        return model.onset_inputs(np.ascontiguousarray(frame))
+
+    # three views, each with its own previous frame and memory (of unequal lengths)
+    views = [(inputs(), inputs(), [inputs() for _ in range(m)] if use_memory else None)
+             for m in (1, 2, 3)]
+    with torch.no_grad():
+        feats, logits = model.frame_features(views)
+        singles = [model.frame_feature(*view) for view in views]
+    assert feats.shape == (3, model.frame_proj[0].out_features) and logits.shape == (3, 2)
+    for i, (feat, logit) in enumerate(singles):
+        torch.testing.assert_close(feats[i], feat, atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(logits[i:i + 1], logit, atol=1e-5, rtol=1e-5)
+    # the views differ, so a mixed-up order would show
+    assert not torch.allclose(feats[0], feats[1], atol=1e-3)
+    with pytest.raises(ValueError, match='no view given'):
+        model.frame_features([])
+
+
 def test_flip_views_reject_unknown_names():
     with pytest.raises(ValueError, match="onset_views must be a subset of"):
         tiny_detector(onset_views=('diagonal',))
