@@ -1,0 +1,86 @@
+"""bleedorigin.apis.onset_timing and tools/analysis_tools/onset_timing_probe.py."""
+import json
+import math
+
+import pytest
+from tiny_models import ALWAYS_FIRING, default_detector_on_tiny_data
+from tool_loader import load_tool
+
+from bleedorigin.apis.onset_timing import format_timing_table, retime, timing_rows
+
+TOOL = 'tools/analysis_tools/onset_timing_probe.py'
+
+
+def test_retime_hand_computed():
+    assert retime(150, 100) == (0, 150)
+    assert retime(150, 100, lead=5) == (95, 150)  # the onset is frame 5 of the stream
+    assert retime(150, 3, lead=5) == (0, 150)  # not enough frames before: all of them
+    assert retime(150, 100, tail=10) == (0, 110)  # onset frame + 9 more
+    assert retime(150, 145, tail=10) == (0, 150)
+    with pytest.raises(ValueError, match='outside a clip of 150 frames'):
+        retime(150, 150)
+    with pytest.raises(ValueError, match='not both'):
+        retime(150, 100, lead=5, tail=10)
+    with pytest.raises(ValueError, match='lead must be >= 0 and tail >= 1'):
+        retime(150, 100, tail=0)
+
+
+def test_timing_rows_hand_computed():
+    records = {'as rendered': [
+        dict(clip='a', frames=100, gt=40, pred=40),  # exact
+        dict(clip='b', frames=100, gt=40, pred=45),  # within 8
+        dict(clip='c', frames=70, gt=10, pred=None),  # a miss with a window
+        dict(clip='d', frames=30, gt=10, pred=None),  # shorter than N: no window
+    ]}
+    row = timing_rows(records, window_size=60)[0]
+    assert row['clips'] == 4 and row['miss'] == 2 and row['short'] == 1
+    assert (row['acc_0'], row['acc_1'], row['acc_8']) == (25.0, 25.0, 50.0)
+    assert row['long_clips'] == 3 and row['long_miss'] == 1
+    assert row['long_acc_0'] == pytest.approx(100 / 3)
+    assert row['long_acc_8'] == pytest.approx(200 / 3)
+    empty = timing_rows({'x': [dict(clip='d', frames=30, gt=10, pred=None)]}, 60)[0]
+    assert empty['long_clips'] == 0 and math.isnan(empty['long_acc_0'])
+    table = format_timing_table([row], 60)
+    assert '| as rendered | 4 | 25.00 | 25.00 | 50.00 | 2 | 1 | 33.33 / 33.33 / 66.67 (3) | 1 |' \
+        in table
+
+
+@pytest.fixture(scope='module')
+def tiny(tmp_path_factory):
+    return default_detector_on_tiny_data(tmp_path_factory.mktemp('timing'), ALWAYS_FIRING)
+
+
+def test_probe_streams_each_variant(tiny, tmp_path, capsys):
+    from bleedorigin.datasets.bench import BenchIndex
+    root, ckpt, config = tiny
+    out = tmp_path / 'timing.json'
+    rows = load_tool(TOOL).main([config, ckpt, '--data-root', root, '--split', 'train',
+                                 '--lead', '2', '--tail', '3', '20', '--out', str(out)])
+    printed = capsys.readouterr().out
+    clips = [c for c in BenchIndex(root, 'train').clips if c.onset_frame is not None]
+    names = ['as rendered', 'onset 2 frames after the start',
+             'stream ends 3 frames after the onset', 'stream ends 20 frames after the onset']
+    assert [r['variant'] for r in rows] == names
+    saved = json.loads(out.read_text())
+    for name, (lead, tail) in zip(names, [(None, None), (2, None), (None, 3), (None, 20)]):
+        records = saved['clips'][name]
+        assert len(records) == len(clips)
+        for clip, rec in zip(clips, records):
+            start, stop = retime(clip.num_frames, clip.onset_frame, lead, tail)
+            assert rec['frames'] == stop - start and rec['gt'] == clip.onset_frame - start
+            # every window fires (N = 8): a stream of N frames or more has an onset,
+            # a shorter one has no window and none
+            assert (rec['pred'] is not None) == (rec['frames'] >= 8)
+    assert saved['rows'] == json.loads(json.dumps(rows))
+    assert '| onset 2 frames after the start |' in printed
+
+
+def test_bad_arguments_are_named(tiny, tmp_path):
+    root, ckpt, config = tiny
+    tool = load_tool(TOOL)
+    with pytest.raises(SystemExit, match='splits.json missing'):
+        tool.main([config, ckpt, '--data-root', str(tmp_path)])
+    with pytest.raises(SystemExit, match='--lead must be >= 0 and --tail >= 1'):
+        tool.main([config, ckpt, '--data-root', root, '--tail', '0'])
+    with pytest.raises(SystemExit, match='no clip with an onset'):
+        tool.main([config, ckpt, '--data-root', root, '--split', 'test'])
