@@ -11,14 +11,62 @@ stream ends (the provisional onset when the refiner is still searching, as
 
 Eq. 2 decides on windows of N frames, so a stream shorter than N has no window and no
 onset; the table counts those clips apart (``short``) and scores the rest alone too.
+
+The same probe also changes every frame's look (:data:`APPEARANCE`: hue, saturation,
+exposure, blur, JPEG, sensor noise), a cheap stand-in for another renderer's textures and
+another camera: the onset is still the same frame.
 """
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
 
 from bleedorigin.evaluation.clips import iter_frames
 from bleedorigin.evaluation.functional.onset_accuracy import onset_accuracy
 
 #: Tolerances of Table 3 (frames).
 TOLERANCES = (0, 1, 8)
+
+
+def _hsv(frame: np.ndarray, hue: int = 0, saturation: float = 1.0) -> np.ndarray:
+    hsv = cv2.cvtColor(frame, cv2.COLOR_RGB2HSV)
+    hsv[..., 0] = ((hsv[..., 0].astype(np.int16) + hue) % 180).astype(np.uint8)
+    hsv[..., 1] = np.clip(hsv[..., 1] * saturation, 0, 255).astype(np.uint8)
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
+
+
+def _gamma(frame: np.ndarray, gamma: float) -> np.ndarray:
+    table = np.rint(255.0 * (np.arange(256) / 255.0) ** gamma).astype(np.uint8)
+    return table[frame]
+
+
+def _blur(frame: np.ndarray, fraction: float) -> np.ndarray:
+    return cv2.GaussianBlur(frame, (0, 0), fraction * max(frame.shape[:2]))
+
+
+def _jpeg(frame: np.ndarray, quality: int) -> np.ndarray:
+    ok, data = cv2.imencode('.jpg', frame[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return np.ascontiguousarray(cv2.imdecode(data, cv2.IMREAD_COLOR)[..., ::-1])
+
+
+def _noise(frame: np.ndarray, sigma: float, index: int) -> np.ndarray:
+    rng = np.random.default_rng(index)  # the same noise for a frame in every run
+    return np.clip(frame + rng.normal(0.0, sigma, frame.shape), 0, 255).astype(np.uint8)
+
+
+#: Appearance changes of the probe: name -> f(frame (H, W, 3) uint8 RGB, frame index).
+#: Hue in OpenCV's 0-180 units (8: 16 degrees); gamma > 1 darkens; blur sigma 0.5 % of the
+#: frame's long side; JPEG quality 20; Gaussian sensor noise of sigma 8 grey levels.
+APPEARANCE: Dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
+    'hue+8': lambda f, i: _hsv(f, hue=8),
+    'hue-8': lambda f, i: _hsv(f, hue=-8),
+    'saturation0.6': lambda f, i: _hsv(f, saturation=0.6),
+    'gamma1.6': lambda f, i: _gamma(f, 1.6),
+    'gamma0.6': lambda f, i: _gamma(f, 0.6),
+    'blur0.5%': lambda f, i: _blur(f, 0.005),
+    'jpeg20': lambda f, i: _jpeg(f, 20),
+    'noise8': lambda f, i: _noise(f, 8.0, i),
+}
 
 
 def retime(num_frames: int, onset: int, lead: Optional[int] = None,
@@ -41,7 +89,10 @@ def retime(num_frames: int, onset: int, lead: Optional[int] = None,
     return start, stop
 
 
-def variant_name(lead: Optional[int] = None, tail: Optional[int] = None) -> str:
+def variant_name(lead: Optional[int] = None, tail: Optional[int] = None,
+                 look: Optional[str] = None) -> str:
+    if look is not None:
+        return f'look: {look}'
     if lead is not None:
         return f'onset {lead} frames after the start'
     if tail is not None:
@@ -50,15 +101,17 @@ def variant_name(lead: Optional[int] = None, tail: Optional[int] = None) -> str:
 
 
 def probe_onset_timing(detector, clips: Sequence, leads: Iterable[int] = (5, 15, 25),
-                       tails: Iterable[int] = (10, 20), chunk: int = 32,
-                       progress=None) -> Dict[str, List[dict]]:
-    """Stream every re-timed variant of every positive clip.
+                       tails: Iterable[int] = (10, 20), looks: Iterable[str] = (),
+                       chunk: int = 32, progress=None) -> Dict[str, List[dict]]:
+    """Stream every re-timed (and re-looked) variant of every positive clip.
 
     Args:
         detector: A streaming detector (``reset_stream``, ``stream_step``: e.g.
             :class:`~bleedorigin.apis.StreamDetector`).
         clips (Sequence): Bench clips (``ClipRecord``); negatives are skipped.
-        leads, tails (Iterable[int]): The variants besides the clip as rendered.
+        leads, tails (Iterable[int]): The re-timed variants besides the clip as rendered.
+        looks (Iterable[str]): Names of :data:`APPEARANCE`: the whole clip, every frame
+            changed.
         chunk (int): Frames decoded at a time.
         progress: Called with no argument after each clip (e.g. a progress bar's update).
 
@@ -66,19 +119,29 @@ def probe_onset_timing(detector, clips: Sequence, leads: Iterable[int] = (5, 15,
         dict: variant name -> one record per clip: ``clip``, ``frames`` (kept),
         ``gt`` and ``pred`` (onset frames counted from the stream's start; ``pred`` None
         when the detector never fired).
+
+    Raises:
+        KeyError: an unknown look, naming the known ones.
     """
-    variants = [(None, None)] + [(v, None) for v in leads] + [(None, v) for v in tails]
+    looks = list(looks)
+    unknown = [name for name in looks if name not in APPEARANCE]
+    if unknown:
+        raise KeyError(f'probe_onset_timing: unknown look(s) {unknown}; known: '
+                       f'{list(APPEARANCE)}')
+    variants = ([(None, None, None)] + [(v, None, None) for v in leads]
+                + [(None, v, None) for v in tails] + [(None, None, v) for v in looks])
     results: Dict[str, List[dict]] = {variant_name(*v): [] for v in variants}
     for clip in clips:
         if clip.onset_frame is None:
             continue
-        for lead, tail in variants:
+        for lead, tail, look in variants:
             start, stop = retime(clip.num_frames, clip.onset_frame, lead, tail)
+            change = APPEARANCE[look] if look is not None else None
             detector.reset_stream()
             last = {}
-            for _, frame in iter_frames(clip, start, stop, chunk):
-                last = detector.stream_step(frame)
-            results[variant_name(lead, tail)].append(dict(
+            for index, frame in iter_frames(clip, start, stop, chunk):
+                last = detector.stream_step(frame if change is None else change(frame, index))
+            results[variant_name(lead, tail, look)].append(dict(
                 clip=f'{clip.patient_id}/{clip.clip_id}', frames=stop - start,
                 gt=clip.onset_frame - start, pred=last.get('onset_frame')))
         if progress is not None:

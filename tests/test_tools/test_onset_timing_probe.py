@@ -2,11 +2,12 @@
 import json
 import math
 
+import numpy as np
 import pytest
 from tiny_models import ALWAYS_FIRING, default_detector_on_tiny_data
 from tool_loader import load_tool
 
-from bleedorigin.apis.onset_timing import format_timing_table, retime, timing_rows
+from bleedorigin.apis.onset_timing import APPEARANCE, format_timing_table, retime, timing_rows
 
 TOOL = 'tools/analysis_tools/onset_timing_probe.py'
 
@@ -45,6 +46,24 @@ def test_timing_rows_hand_computed():
         in table
 
 
+def test_appearance_changes_hand_checked():
+    frame = np.full((200, 300, 3), (200, 60, 50), np.uint8)  # red mucosa
+    frame[50:100, 50:100] = (60, 60, 60)  # blur sigma: 1.5 px
+    for name, change in APPEARANCE.items():
+        out = change(frame, 0)
+        assert out.shape == frame.shape and out.dtype == np.uint8, name
+        assert not np.array_equal(out, frame), name
+    # gamma: a grey level through 255 * (v / 255) ** gamma
+    assert APPEARANCE['gamma1.6'](frame, 0)[0, 0, 0] == round(255 * (200 / 255) ** 1.6)
+    # a hue turn keeps a grey pixel grey and moves the red one
+    turned = APPEARANCE['hue+8'](frame, 0)
+    assert tuple(turned[70, 70]) == (60, 60, 60) and tuple(turned[0, 0]) != (200, 60, 50)
+    # the noise of a frame index is the same in every run, another index gets another
+    noise = APPEARANCE['noise8']
+    assert np.array_equal(noise(frame, 3), noise(frame, 3))
+    assert not np.array_equal(noise(frame, 3), noise(frame, 4))
+
+
 @pytest.fixture(scope='module')
 def tiny(tmp_path_factory):
     return default_detector_on_tiny_data(tmp_path_factory.mktemp('timing'), ALWAYS_FIRING)
@@ -55,14 +74,17 @@ def test_probe_streams_each_variant(tiny, tmp_path, capsys):
     root, ckpt, config = tiny
     out = tmp_path / 'timing.json'
     rows = load_tool(TOOL).main([config, ckpt, '--data-root', root, '--split', 'train',
-                                 '--lead', '2', '--tail', '3', '20', '--out', str(out)])
+                                 '--lead', '2', '--tail', '3', '20', '--look', 'jpeg20',
+                                 '--out', str(out)])
     printed = capsys.readouterr().out
     clips = [c for c in BenchIndex(root, 'train').clips if c.onset_frame is not None]
     names = ['as rendered', 'onset 2 frames after the start',
-             'stream ends 3 frames after the onset', 'stream ends 20 frames after the onset']
+             'stream ends 3 frames after the onset', 'stream ends 20 frames after the onset',
+             'look: jpeg20']
     assert [r['variant'] for r in rows] == names
     saved = json.loads(out.read_text())
-    for name, (lead, tail) in zip(names, [(None, None), (2, None), (None, 3), (None, 20)]):
+    for name, (lead, tail) in zip(names, [(None, None), (2, None), (None, 3), (None, 20),
+                                          (None, None)]):
         records = saved['clips'][name]
         assert len(records) == len(clips)
         for clip, rec in zip(clips, records):
@@ -82,5 +104,7 @@ def test_bad_arguments_are_named(tiny, tmp_path):
         tool.main([config, ckpt, '--data-root', str(tmp_path)])
     with pytest.raises(SystemExit, match='--lead must be >= 0 and --tail >= 1'):
         tool.main([config, ckpt, '--data-root', root, '--tail', '0'])
+    with pytest.raises(SystemExit, match=r"--look: unknown \['sepia'\]"):
+        tool.main([config, ckpt, '--data-root', root, '--look', 'sepia'])
     with pytest.raises(SystemExit, match='no clip with an onset'):
         tool.main([config, ckpt, '--data-root', root, '--split', 'test'])

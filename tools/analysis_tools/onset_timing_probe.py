@@ -5,14 +5,15 @@ built-in generator's onset timing (onsets 30-130 of 150 frames).
 Every positive clip of the split is streamed as rendered, then with the leading frames
 dropped so that the onset comes ``--lead`` frames after the stream's start, then with the
 trailing frames dropped so that the stream ends ``--tail`` frames after the onset
-(``bleedorigin.apis.onset_timing``). Prints Table 3's columns per variant, over every clip
-and over the clips that still hold one window of N frames (a shorter stream has no window
-and cannot fire; eq. 2).
+(``bleedorigin.apis.onset_timing``); ``--look`` adds the whole clips with every frame's
+look changed (hue, saturation, exposure, blur, JPEG, noise; ``--look all``). Prints Table
+3's columns per variant, over every clip and over the clips that still hold one window of
+N frames (a shorter stream has no window and cannot fire; eq. 2).
 
 Example:
     python tools/analysis_tools/onset_timing_probe.py configs/bleedorigin/detect.py \\
         checkpoints/detect.pth --data-root data/synthetic --split val \\
-        --out work_dirs/onset_timing/val.json
+        --look all --out work_dirs/onset_timing/val.json
 """
 import argparse
 import os
@@ -31,6 +32,9 @@ def parse_args(argv=None):
                         help='variants whose stream starts this many frames before the onset')
     parser.add_argument('--tail', type=int, nargs='*', default=[10, 20],
                         help='variants whose stream ends this many frames after the onset')
+    parser.add_argument('--look', nargs='*', default=[],
+                        help='appearance variants by name (bleedorigin.apis.onset_timing.'
+                        "APPEARANCE; 'all': every one)")
     parser.add_argument('--max-clips', type=int, help='at most this many positive clips')
     parser.add_argument('--chunk', type=int, default=32, help='frames decoded at a time')
     parser.add_argument('--threads', type=int, default=1)
@@ -45,6 +49,7 @@ def main(argv=None):
 
     from bleedorigin.apis import StreamDetector, build_stream_model
     from bleedorigin.apis.onset_timing import (
+        APPEARANCE,
         format_timing_table,
         probe_onset_timing,
         timing_rows,
@@ -55,6 +60,10 @@ def main(argv=None):
 
     if any(v < 0 for v in args.lead) or any(v < 1 for v in args.tail):
         sys.exit(f'--lead must be >= 0 and --tail >= 1, got {args.lead} and {args.tail}')
+    looks = list(APPEARANCE) if args.look == ['all'] else args.look
+    unknown = [name for name in looks if name not in APPEARANCE]
+    if unknown:
+        sys.exit(f'--look: unknown {unknown}; known: {list(APPEARANCE)} or all')
     if not osp.isfile(osp.join(args.data_root, 'splits.json')):
         sys.exit(f'{args.data_root}: not a bench root (splits.json missing)')
     torch.set_num_threads(args.threads)
@@ -66,7 +75,7 @@ def main(argv=None):
     detector = StreamDetector(model)
     start = time.time()
     bar = ProgressBar(len(clips))
-    results = probe_onset_timing(detector, clips, args.lead, args.tail, args.chunk,
+    results = probe_onset_timing(detector, clips, args.lead, args.tail, looks, args.chunk,
                                  progress=bar.update)
     rows = timing_rows(results, model.window_size)
     print()
