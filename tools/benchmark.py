@@ -74,8 +74,10 @@ def parse_args(argv=None):
     parser.add_argument('--max-clips', type=int, help='evaluate an evenly spaced subsample')
     parser.add_argument('--baselines', nargs='*', default=list(BASELINE_TRACKERS),
                         choices=list(BASELINE_TRACKERS), help='classical trackers to run')
-    parser.add_argument('--efficiency-frames', type=int, default=60,
-                        help='frames timed per stage for Table 10 (0 disables)')
+    parser.add_argument('--efficiency-frames', type=int, default=150,
+                        help='frames timed per stage for Table 10 (0 disables; 150: one whole '
+                        'clip, the steadier ratio over two sessions of idle runs, '
+                        'docs/benchmark.md)')
     parser.add_argument('--chunk', type=int, default=32, help='frames decoded at once')
     return parser.parse_args(argv)
 

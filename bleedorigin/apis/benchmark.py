@@ -86,7 +86,7 @@ class BenchmarkConfig:
     mllm: Sequence[str] = ()
     max_clips: Optional[int] = None
     baselines: Sequence[str] = BASELINE_TRACKERS
-    efficiency_frames: int = 60
+    efficiency_frames: int = 150
     chunk: int = 32
     command: str = 'python tools/benchmark.py'
 
