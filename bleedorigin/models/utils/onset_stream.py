@@ -97,7 +97,8 @@ def onset_stream_update(model, state: OnsetStreamState, frame: np.ndarray,
     """Consume one preprocessed frame; eq. 2 on the windows seen so far.
 
     Args:
-        model: ``BleedOriginDetector`` (``frame_feature``, ``state_probability``,
+        model: ``BleedOriginDetector`` (``frame_features``, the views of a frame in one
+            batch, or else ``frame_feature`` once per view; ``state_probability``,
             ``is_clean_view``, ``window_prediction``, ``buffer_frame`` and its
             ``window_size``, ``conf_thr``, ``state_thr``, ``state_run``,
             ``onset_decoder``, ``use_memory`` and, optionally, ``warmup_windows``,

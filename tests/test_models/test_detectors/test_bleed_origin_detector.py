@@ -265,6 +265,34 @@ def test_frame_features_batch_the_views_as_single_calls(use_memory):
         model.frame_features([])
 
 
+def test_stream_without_a_batched_step_calls_each_view_alone():
+    """A model with only ``frame_feature`` (one view per call) streams the same windows."""
+    torch.manual_seed(0)
+    model = tiny_detector(onset_views=('horizontal', 'vertical')).eval()
+    inputs, _ = onset_item(num_frames=12, onset=8)
+    frames = inputs['rgb'].permute(0, 2, 3, 1).numpy()
+    batched, _ = streamed_windows(model, frames)
+    calls = []
+
+    class OneViewAtATime:
+        """The model without ``frame_features``: onset_stream_update falls back."""
+        frame_features = None
+
+        def __getattr__(self, name):
+            return getattr(model, name)
+
+        def frame_feature(self, *args):
+            calls.append(1)
+            return model.frame_feature(*args)
+
+    alone, _ = streamed_windows(OneViewAtATime(), frames)
+    assert len(calls) == 3 * len(frames)  # the video and two flip views, every frame
+    for a, b in zip(batched[WINDOW - 1:], alone[WINDOW - 1:]):
+        assert a['confidence'] == pytest.approx(b['confidence'], abs=1e-6)
+        assert a['theta'] == pytest.approx(b['theta'], abs=1e-6)
+        assert a['onset_frame'] == b['onset_frame']
+
+
 def test_flip_views_reject_unknown_names():
     with pytest.raises(ValueError, match="onset_views must be a subset of"):
         tiny_detector(onset_views=('diagonal',))
