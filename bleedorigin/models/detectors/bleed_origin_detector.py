@@ -693,7 +693,8 @@ class BleedOriginDetector(BaseModel):
 
         Every view (the video and its flip views, each with its own previous frame and
         clean-view memory) goes through MDCFM, MDG and the projection in one batch: the
-        same features as V calls of :meth:`frame_feature`, a third of the network calls.
+        same features as V calls of :meth:`frame_feature`, with one call of each network
+        per frame instead of one MDCFM, two MDG and one projection call per view.
 
         Args:
             views (Sequence[tuple]): V ``(current, previous, memory)`` as
