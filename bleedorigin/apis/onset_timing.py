@@ -23,15 +23,15 @@ import numpy as np
 
 from bleedorigin.evaluation.clips import iter_frames
 from bleedorigin.evaluation.functional.onset_accuracy import onset_accuracy
+from bleedorigin.models.utils import turn_hue
 
 #: Tolerances of Table 3 (frames).
 TOLERANCES = (0, 1, 8)
 
 
-def _hsv(frame: np.ndarray, hue: int = 0, saturation: float = 1.0) -> np.ndarray:
+def _saturate(frame: np.ndarray, factor: float) -> np.ndarray:
     hsv = cv2.cvtColor(frame, cv2.COLOR_RGB2HSV)
-    hsv[..., 0] = ((hsv[..., 0].astype(np.int16) + hue) % 180).astype(np.uint8)
-    hsv[..., 1] = np.clip(hsv[..., 1] * saturation, 0, 255).astype(np.uint8)
+    hsv[..., 1] = np.clip(hsv[..., 1] * factor, 0, 255).astype(np.uint8)
     return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
 
 
@@ -58,9 +58,9 @@ def _noise(frame: np.ndarray, sigma: float, index: int) -> np.ndarray:
 #: Hue in OpenCV's 0-180 units (8: 16 degrees); gamma > 1 darkens; blur sigma 0.5 % of the
 #: frame's long side; JPEG quality 20; Gaussian sensor noise of sigma 8 grey levels.
 APPEARANCE: Dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
-    'hue+8': lambda f, i: _hsv(f, hue=8),
-    'hue-8': lambda f, i: _hsv(f, hue=-8),
-    'saturation0.6': lambda f, i: _hsv(f, saturation=0.6),
+    'hue+8': lambda f, i: turn_hue(f, 8),
+    'hue-8': lambda f, i: turn_hue(f, -8),
+    'saturation0.6': lambda f, i: _saturate(f, 0.6),
     'gamma1.6': lambda f, i: _gamma(f, 1.6),
     'gamma0.6': lambda f, i: _gamma(f, 0.6),
     'blur0.5%': lambda f, i: _blur(f, 0.005),
@@ -100,6 +100,21 @@ def variant_name(lead: Optional[int] = None, tail: Optional[int] = None,
     return 'as rendered'
 
 
+def resolve_looks(names: Iterable[str]) -> List[str]:
+    """Look names of :data:`APPEARANCE` (``['all']``: every one), in the order given.
+
+    Raises:
+        KeyError: naming the unknown names and the known ones.
+    """
+    names = list(names)
+    if names == ['all']:
+        return list(APPEARANCE)
+    unknown = [name for name in names if name not in APPEARANCE]
+    if unknown:
+        raise KeyError(f'unknown {unknown}; known: {list(APPEARANCE)} or all')
+    return names
+
+
 def probe_onset_timing(detector, clips: Sequence, leads: Iterable[int] = (5, 15, 25),
                        tails: Iterable[int] = (10, 20), looks: Iterable[str] = (),
                        chunk: int = 32, progress=None) -> Dict[str, List[dict]]:
@@ -121,15 +136,11 @@ def probe_onset_timing(detector, clips: Sequence, leads: Iterable[int] = (5, 15,
         when the detector never fired).
 
     Raises:
-        KeyError: an unknown look, naming the known ones.
+        KeyError: an unknown look (:func:`resolve_looks`).
     """
-    looks = list(looks)
-    unknown = [name for name in looks if name not in APPEARANCE]
-    if unknown:
-        raise KeyError(f'probe_onset_timing: unknown look(s) {unknown}; known: '
-                       f'{list(APPEARANCE)}')
     variants = ([(None, None, None)] + [(v, None, None) for v in leads]
-                + [(None, v, None) for v in tails] + [(None, None, v) for v in looks])
+                + [(None, v, None) for v in tails]
+                + [(None, None, v) for v in resolve_looks(looks)])
     results: Dict[str, List[dict]] = {variant_name(*v): [] for v in variants}
     for clip in clips:
         if clip.onset_frame is None:

@@ -7,7 +7,13 @@ import pytest
 from tiny_models import ALWAYS_FIRING, default_detector_on_tiny_data
 from tool_loader import load_tool
 
-from bleedorigin.apis.onset_timing import APPEARANCE, format_timing_table, retime, timing_rows
+from bleedorigin.apis.onset_timing import (
+    APPEARANCE,
+    format_timing_table,
+    resolve_looks,
+    retime,
+    timing_rows,
+)
 
 TOOL = 'tools/analysis_tools/onset_timing_probe.py'
 
@@ -62,6 +68,11 @@ def test_appearance_changes_hand_checked():
     noise = APPEARANCE['noise8']
     assert np.array_equal(noise(frame, 3), noise(frame, 3))
     assert not np.array_equal(noise(frame, 3), noise(frame, 4))
+    # names: 'all' is every look, in the table's order; an unknown one is named
+    assert resolve_looks(['all']) == list(APPEARANCE)
+    assert resolve_looks(['jpeg20', 'hue-8']) == ['jpeg20', 'hue-8']
+    with pytest.raises(KeyError, match=r"unknown \['sepia'\]"):
+        resolve_looks(['hue+8', 'sepia'])
 
 
 @pytest.fixture(scope='module')

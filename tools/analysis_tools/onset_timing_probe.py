@@ -49,9 +49,9 @@ def main(argv=None):
 
     from bleedorigin.apis import StreamDetector, build_stream_model
     from bleedorigin.apis.onset_timing import (
-        APPEARANCE,
         format_timing_table,
         probe_onset_timing,
+        resolve_looks,
         timing_rows,
     )
     from bleedorigin.datasets.bench import BenchIndex
@@ -60,10 +60,10 @@ def main(argv=None):
 
     if any(v < 0 for v in args.lead) or any(v < 1 for v in args.tail):
         sys.exit(f'--lead must be >= 0 and --tail >= 1, got {args.lead} and {args.tail}')
-    looks = list(APPEARANCE) if args.look == ['all'] else args.look
-    unknown = [name for name in looks if name not in APPEARANCE]
-    if unknown:
-        sys.exit(f'--look: unknown {unknown}; known: {list(APPEARANCE)} or all')
+    try:
+        looks = resolve_looks(args.look)
+    except KeyError as err:
+        sys.exit(f'--look: {err.args[0]}')
     if not osp.isfile(osp.join(args.data_root, 'splits.json')):
         sys.exit(f'{args.data_root}: not a bench root (splits.json missing)')
     torch.set_num_threads(args.threads)

@@ -10,7 +10,7 @@ from mmcv.transforms import BaseTransform
 from bleedorigin.constants import WINDOW_SIZE
 from bleedorigin.registry import TRANSFORMS
 
-from ...models.utils import red_mask, rgb_to_hsv01, sequence_flow
+from ...models.utils import red_mask, rgb_to_hsv01, sequence_flow, turn_hue
 
 
 @TRANSFORMS.register_module()
@@ -192,13 +192,7 @@ class SequenceColorJitter(BaseTransform):
         grey = flat.mean(axis=3, keepdims=True)
         flat = np.clip((flat - grey) * s + grey, 0, 255).astype(np.uint8)
         if h:
-            out = []
-            for img in flat:
-                hsv = cv2.cvtColor(img, cv2.COLOR_RGB2HSV)
-                hsv[..., 0] = ((hsv[..., 0].astype(np.int16) + int(round(h / 2))) % 180
-                               ).astype(np.uint8)
-                out.append(cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB))
-            flat = np.stack(out)
+            flat = np.stack([turn_hue(img, int(round(h / 2))) for img in flat])
         return flat.reshape(images.shape)
 
     def transform(self, results: dict) -> dict:

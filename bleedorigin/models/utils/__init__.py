@@ -7,6 +7,7 @@ from .flow import (
     rgb_to_hsv01,
     sequence_flow,
     to_gray,
+    turn_hue,
 )
 from .onset_decoding import (
     WindowRun,
@@ -45,7 +46,7 @@ from .red_mask import RedMask, red_difference_argmax, red_mask
 __all__ = [
     'RedMask', 'red_mask', 'red_difference_argmax', 'SinusoidalPositionalEncoding',
     'onset_from_windows', 'dis_flow', 'sequence_flow', 'rgb_to_hsv01', 'propagate_point',
-    'to_gray', 'align_to', 'avg_max_pool', 'onset_frame_input', 'onset_clip_input',
+    'to_gray', 'turn_hue', 'align_to', 'avg_max_pool', 'onset_frame_input', 'onset_clip_input',
     'check_rgb_frame', 'ONSET_INPUT_CHANNELS', 'onset_from_states', 'OnsetStreamState',
     'onset_stream_update', 'pick_reference', 'reference_anchor', 'update_state_run',
     'update_window_onset',

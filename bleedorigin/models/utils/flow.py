@@ -136,6 +136,14 @@ def rgb_to_hsv01(rgb: np.ndarray) -> np.ndarray:
     return hsv.reshape(rgb.shape)
 
 
+def turn_hue(rgb: np.ndarray, steps: int) -> np.ndarray:
+    """(H, W, 3) uint8 RGB with its hue turned by ``steps`` OpenCV hue units (2 degrees
+    each, modulo 180); grey pixels stay grey."""
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
+    hsv[..., 0] = ((hsv[..., 0].astype(np.int16) + steps) % 180).astype(np.uint8)
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
+
+
 def propagate_point(frames: Sequence[np.ndarray], point: Tuple[float, float]
                     ) -> Tuple[float, float]:
     """Carry a point through a frame sequence by chaining DIS flow (pseudo-labels, eq. 5).
