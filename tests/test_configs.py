@@ -133,6 +133,30 @@ def test_hard_positive_config_repeats_only_training_positives():
     assert cfg.load_from == 'work_dirs/detect_hardneg_wide_r2'
 
 
+def test_hue_config_turns_the_red_mask_of_every_onset_training_set():
+    hardpos = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'bleedorigin', 'detect_hardpos.py'))
+    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'bleedorigin', 'detect_hue.py'))
+    base_sets = hardpos.train_dataloader.dataset.datasets
+    train = cfg.train_dataloader.dataset.datasets
+    assert len(train) == len(base_sets) and cfg.hue_jitter > 6
+    for d, b in zip(train, base_sets):
+        if d.type != 'BleedOnsetDataset':
+            assert d == b  # the source branch keeps its augmentation
+            continue
+        # the colour of each cell's Red-Mask max is cached and turned with the frame
+        assert d.red_colour is True
+        jitter = [t for t in d.pipeline if t['type'] == 'SequenceColorJitter']
+        assert len(jitter) == 1 and jitter[0]['hue'] == cfg.hue_jitter
+        same = lambda t: {k: v for k, v in t.items() if k != 'hue'}  # noqa: E731
+        assert [same(t) for t in d.pipeline] == [same(t) for t in b.pipeline]
+        assert {k: v for k, v in d.items() if k not in ('red_colour', 'pipeline')} == {
+            k: v for k, v in b.items() if k != 'pipeline'}
+    # evaluation never reads the colour channels
+    assert cfg.val_dataloader == hardpos.val_dataloader
+    assert cfg.test_dataloader == hardpos.test_dataloader
+    assert cfg.load_from == 'work_dirs/detect_hardpos'
+
+
 def test_every_detector_config_decides_on_the_video_and_its_mirror():
     # the shipped detector's decision (eq. 2 on the mean window of the video and its
     # horizontal mirror) is the default's, and every stage inherits it; the command line

@@ -14,7 +14,7 @@ from mmengine.utils import ProgressBar
 from bleedorigin.registry import DATASETS, FUNCTIONS, TRANSFORMS
 from bleedorigin.utils.io import atomic_output
 
-from ..models.utils import ONSET_INPUT_CHANNELS, onset_frame_input
+from ..models.utils import onset_frame_input, onset_input_channels
 from .bench import BenchIndex, ClipRecord
 
 
@@ -28,47 +28,51 @@ def cache_name(clip: ClipRecord, tag: str, ext: str) -> str:
 
 
 def _decode_small(clip: ClipRecord, indices: Sequence[int], size: Tuple[int, int],
-                  red_pool: int = 4, chunk: int = 32) -> np.ndarray:
+                  red_pool: int = 4, chunk: int = 32, red_colour: bool = False) -> np.ndarray:
     """Onset inputs of frames of ``clip``: (len(indices), h, w, C) uint8.
 
     Every frame is decoded in full by ``ClipRecord.load_frames`` (as the streaming
     detector receives it) and goes through :func:`onset_frame_input`, the one
     preprocessing path of the onset branch.
     """
-    channels = ONSET_INPUT_CHANNELS if red_pool > 1 else 3
+    channels = onset_input_channels(red_pool, red_colour)
     out = np.empty((len(indices), size[1], size[0], channels), dtype=np.uint8)
     for begin in range(0, len(indices), chunk):
         frames = clip.load_frames(indices[begin:begin + chunk])
         for slot, frame in enumerate(frames, begin):
-            out[slot] = onset_frame_input(frame, size, red_pool)
+            out[slot] = onset_frame_input(frame, size, red_pool, red_colour)
     return out
 
 
-def _resize_clip(args: Tuple[ClipRecord, Tuple[int, int], int, str]) -> str:
-    clip, size, red_pool, path = args
+def _resize_clip(args: Tuple[ClipRecord, Tuple[int, int], int, str, bool]) -> str:
+    clip, size, red_pool, path, red_colour = args
     if osp.exists(path):
         return path
-    out = _decode_small(clip, list(range(clip.num_frames)), size, red_pool)
+    out = _decode_small(clip, list(range(clip.num_frames)), size, red_pool,
+                        red_colour=red_colour)
     with atomic_output(path, suffix='.npy') as tmp:
         np.save(tmp, out)
     return path
 
 
 def build_lowres_cache(clips: Sequence[ClipRecord], size: Tuple[int, int], cache_dir: str,
-                       num_workers: int = 2, red_pool: int = 4) -> List[str]:
+                       num_workers: int = 2, red_pool: int = 4,
+                       red_colour: bool = False) -> List[str]:
     """Decode every frame of every clip once and store its onset input (``size`` (w, h),
     :func:`onset_frame_input`) as .npy.
 
     Returns:
         list[str]: Cache file per clip, (T, h, w, C) uint8 each (C = 4: RGB + pooled
-        Red-Mask; 3 with ``red_pool <= 1``).
+        Red-Mask; 7 with ``red_colour`` (+ the RGB at each cell's Red-Mask max); 3 with
+        ``red_pool <= 1``).
     """
     os.makedirs(cache_dir, exist_ok=True)
     # "onsetin": full decode + onset_frame_input (older "lowres" caches decoded at a
-    # reduced JPEG scale and are not reused)
-    tag = f'onsetin{size[0]}x{size[1]}p{max(int(red_pool), 1)}'
+    # reduced JPEG scale and are not reused); "c": with the red colour channels
+    tag = f'onsetin{size[0]}x{size[1]}p{max(int(red_pool), 1)}' + ('c' if red_colour else '')
     jobs = [(clip, tuple(size), int(red_pool),
-             osp.join(cache_dir, cache_name(clip, tag, 'npy'))) for clip in clips]
+             osp.join(cache_dir, cache_name(clip, tag, 'npy')), bool(red_colour))
+            for clip in clips]
     todo = [job for job in jobs if not osp.exists(job[3])]
     if todo:
         bar = ProgressBar(len(todo))
@@ -226,6 +230,9 @@ class BleedOnsetDataset(BaseDataset):
         input_size (tuple): (w, h) of the cached frames.
         red_pool (int): Resolution factor of the pooled Red-Mask channel (see
             ``onset_frame_input``; must equal the detector's ``onset_red_pool``).
+        red_colour (bool): Cache the RGB of each cell's Red-Mask maximum too (7
+            channels), for ``SequenceColorJitter`` to recompute the Red-Mask channel of
+            a colour-jittered sample; ``PackOnsetInputs`` drops them. Training sets only.
         samples_per_clip (int): Training samples per clip and epoch.
         cache_dir (str, optional): Cache folder. Defaults to :func:`default_cache_dir`.
         cache_workers (int): Processes decoding the cache.
@@ -239,7 +246,8 @@ class BleedOnsetDataset(BaseDataset):
     def __init__(self, data_root: str, split: str, input_size: Tuple[int, int] = (112, 96),
                  samples_per_clip: int = 1, cache_dir: Optional[str] = None,
                  cache_workers: int = 2, pipeline: Sequence = (), test_mode: bool = False,
-                 red_pool: int = 4, hard_windows: Optional[str] = None,
+                 red_pool: int = 4, red_colour: bool = False,
+                 hard_windows: Optional[str] = None,
                  hard_positives: Optional[str] = None, hard_positive_repeats: int = 0,
                  **kwargs) -> None:
         if int(hard_positive_repeats) < 0:
@@ -250,6 +258,10 @@ class BleedOnsetDataset(BaseDataset):
         self.hard_positives = hard_positives
         self.hard_positive_repeats = int(hard_positive_repeats)
         self.red_pool = int(red_pool)
+        if red_colour and self.red_pool <= 1:
+            raise ValueError(f'BleedOnsetDataset({data_root!r}): red_colour needs red_pool > 1, '
+                             f'got red_pool={red_pool}')
+        self.red_colour = bool(red_colour)
         self.input_size = tuple(input_size)
         self.samples_per_clip = samples_per_clip
         self.cache_dir = cache_dir or default_cache_dir(data_root)
@@ -269,7 +281,7 @@ class BleedOnsetDataset(BaseDataset):
         hard_pos = set() if self.hard_positives is None else load_hard_positives(
             self.hard_positives, self.data_root, index.clips)
         paths = build_lowres_cache(index.clips, self.input_size, self.cache_dir,
-                                   self.cache_workers, self.red_pool)
+                                   self.cache_workers, self.red_pool, self.red_colour)
         data_list = []
         for clip, path in zip(index.clips, paths):
             clip_id = f'{clip.patient_id}/{clip.clip_id}'

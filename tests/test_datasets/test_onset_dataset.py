@@ -52,6 +52,23 @@ def test_onset_dataset_train_and_test(tmp_path):
                                                                (32, 24), 4))
 
 
+def test_onset_dataset_red_colour_cache(tmp_path):
+    root = make_detect_tree(tmp_path / 'bench')
+    train = BleedOnsetDataset(root, 'train', input_size=(32, 24), red_colour=True,
+                              cache_dir=str(tmp_path / 'cache'), cache_workers=1,
+                              pipeline=TRAIN_PIPELINE)
+    cached = np.load(train.data_list[0]['cache_path'])
+    assert cached.shape[1:] == (24, 32, 7)
+    clip = BenchIndex(root, 'train').clips[0]
+    np.testing.assert_array_equal(
+        cached[3], onset_frame_input(clip.load_frames([3])[0], (32, 24), 4, red_colour=True))
+    # the model gets RGB + Red-Mask
+    assert train[0]['inputs']['rgb'].shape[1] == 4
+    with pytest.raises(ValueError, match='red_colour needs red_pool > 1'):
+        BleedOnsetDataset(root, 'train', input_size=(32, 24), red_colour=True, red_pool=1,
+                          cache_dir=str(tmp_path / 'cache'), cache_workers=1)
+
+
 def test_onset_dataset_empty_split(tmp_path):
     root = make_detect_tree(tmp_path / 'bench', onsets={('P01', 'C1'): 5})
     with pytest.raises(ValueError, match="split 'val' has no readable clips"):

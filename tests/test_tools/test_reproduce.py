@@ -222,6 +222,23 @@ def test_a_shipped_onset_refiner_is_trained_first_without_the_chain_options(tmp_
     assert 'model.onset_refiner=None' in lines[2]
 
 
+def test_a_shipped_hue_detector_trains_after_the_hard_positive_stage(tmp_path, capsys):
+    _, root, _, lines = _dry_run_shipping(tmp_path, capsys, 'configs/bleedorigin/detect_hue.py')
+    steps = [line.split(':')[0].replace('[reproduce] ', '').replace('skip ', '')
+             for line in lines]
+    order = [s for s in steps if s.startswith('detect')]
+    assert order[0] == 'detect (train)' and order[-2:] == ['detect_hue (train)',
+                                                           'detect_hue (test)']
+    assert order.index('detect_hardpos (train)') < order.index('detect_hue (train)')
+    train = next(line for line in lines if line.startswith('[reproduce] detect_hue (train)'))
+    assert train.endswith(f'load_from={root}/detect_hardpos/CHECKPOINT.pth')
+    # the same mined files as detect_hardpos (its negatives by detect, positives by round 2)
+    hardpos = next(line for line in lines
+                   if line.startswith('[reproduce] detect_hardpos (train)'))
+    mined = [item for item in train.split() if '/mined/' in item]
+    assert mined and mined == [item for item in hardpos.split() if '/mined/' in item]
+
+
 def test_stages_whose_starting_checkpoints_are_missing_are_refused_before_anything_runs(
         tmp_path, capsys, monkeypatch):
     reproduce = load_tool('tools/model_converters/reproduce.py')

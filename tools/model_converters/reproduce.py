@@ -13,7 +13,8 @@ Stages, in the documented order (docs/model_zoo.md):
    ``detect_hardneg_wide`` (windows mined by ``detect`` on negative streams), its second
    round ``detect_hardneg_wide_r2`` (the same windows) and ``detect_hardpos`` (the same
    windows plus the training onsets ``detect_hardneg_wide_r2`` misses, finds off the exact
-   frame or is unsure of). A stage with mined inputs first
+   frame or is unsure of), then ``detect_hue`` (the same sets, the colour augmentation
+   turning the pooled Red-Mask channel with the hue). A stage with mined inputs first
    renders the config's synthetic roots (``make_synthetic.py``, resumable) and mines them
    (``mine_hard_windows.py``, resumable) with the named stage's checkpoint, into
    ``WORK_ROOT/mined/<stage>/``; the training reads them through ``--cfg-options``;
@@ -86,6 +87,8 @@ STAGES = (
     Stage('detect_hardpos', 'configs/bleedorigin/detect_hardpos.py',
           init_from='detect_hardneg_wide_r2', optional=True, mine_negatives='detect',
           mine_positives='detect_hardneg_wide_r2'),
+    Stage('detect_hue', 'configs/bleedorigin/detect_hue.py', init_from='detect_hardpos',
+          optional=True, mine_negatives='detect', mine_positives='detect_hardneg_wide_r2'),
     Stage('track_pretrain', 'configs/bleedorigin/track_pretrain.py'),
     Stage('pseudo_labels', 'configs/bleedorigin/track_pretrain.py', init_from='track_pretrain',
           pseudo=True),

@@ -7,6 +7,8 @@ from mmpose.structures import PoseDataSample
 
 from bleedorigin.registry import TRANSFORMS
 
+from ...models.utils import ONSET_COLOUR_CHANNELS, ONSET_INPUT_CHANNELS
+
 
 @TRANSFORMS.register_module()
 class PackOnsetInputs(BaseTransform):
@@ -15,13 +17,17 @@ class PackOnsetInputs(BaseTransform):
     (T, 2, h, w)) and a data sample with metainfo ``task='onset'``, ``clip_id``,
     ``num_frames`` (clip), ``segment_start``, ``window_start_min``, ``onset_index``
     (in segment frames), ``gt_onset`` (in clip frames) and ``clip`` (its ``ClipRecord``,
-    from which the onset refiner reads frames; None without one)."""
+    from which the onset refiner reads frames; None without one). Of a training cache
+    with the colour of each cell's Red-Mask maximum (7 channels) the first 4 are kept."""
 
     def transform(self, results: dict) -> dict:
         def chw(array):
             return torch.from_numpy(np.ascontiguousarray(array)).permute(0, 3, 1, 2).contiguous()
 
-        inputs = dict(rgb=chw(results['frames']), hsv=chw(results['hsv']),
+        frames = results['frames']
+        if frames.shape[-1] == ONSET_COLOUR_CHANNELS:
+            frames = frames[..., :ONSET_INPUT_CHANNELS]
+        inputs = dict(rgb=chw(frames), hsv=chw(results['hsv']),
                       flow=chw(results['flow']))
         sample = BaseDataElement(metainfo=dict(
             task='onset', clip_id=results.get('clip_id'), num_frames=results['num_frames'],

@@ -10,7 +10,14 @@ from mmcv.transforms import BaseTransform
 from bleedorigin.constants import WINDOW_SIZE
 from bleedorigin.registry import TRANSFORMS
 
-from ...models.utils import red_mask, rgb_to_hsv01, sequence_flow, turn_hue
+from ...models.utils import (
+    ONSET_COLOUR_CHANNELS,
+    ONSET_INPUT_CHANNELS,
+    red_mask,
+    rgb_to_hsv01,
+    sequence_flow,
+    turn_hue,
+)
 
 
 @TRANSFORMS.register_module()
@@ -156,7 +163,11 @@ class SequenceColorJitter(BaseTransform):
     """Same random brightness/contrast/saturation/hue change for every frame of a sample.
 
     Applies to ``frames`` (T, h, w, 3) and, for source samples, to ``current``,
-    ``reference`` and ``pseudo``.
+    ``reference`` and ``pseudo``. Onset inputs with the pooled Red-Mask (4 channels) get
+    it scaled by the contrast and saturation factors; training caches that hold the RGB
+    of each cell's Red-Mask maximum (7 channels, ``BleedOnsetDataset(red_colour=True)``)
+    get that colour changed like the frame and the Red-Mask recomputed from it, so a hue
+    turn moves the Red-Mask channel as it does on a turned video.
 
     Args:
         brightness (float): Max relative brightness change.
@@ -177,20 +188,38 @@ class SequenceColorJitter(BaseTransform):
         self.prob = prob
 
     def _apply(self, images: np.ndarray, b: float, c: float, s: float, h: float) -> np.ndarray:
-        if images.shape[-1] == 4:
+        channels = images.shape[-1]
+        if channels == ONSET_INPUT_CHANNELS:
             # onset inputs: RGB + pooled Red-Mask max(R - max(G, B), 0), which the
             # contrast and saturation changes below scale by c * s (the brightness
-            # offset cancels in R - max(G, B))
+            # offset cancels in R - max(G, B)); a hue turn is not modelled
             out = np.empty_like(images)
-            out[..., :3] = self._apply(images[..., :3], b, c, s, h)
+            out[..., :3] = self._apply_rgb(images[..., :3], b, c, s, h)
             out[..., 3] = np.clip(images[..., 3].astype(np.float32) * (c * s), 0, 255
                                   ).round().astype(np.uint8)
             return out
+        if channels == ONSET_COLOUR_CHANNELS:
+            # a training cache with the RGB of each cell's Red-Mask max: that colour
+            # gets the frame's change (the contrast pivots on the frame's mean, the
+            # mean of the cell averages) and the Red-Mask channel is recomputed from it
+            rgb = images[..., :3]
+            mean = rgb.reshape((-1,) + rgb.shape[-3:]).astype(np.float32).mean(
+                axis=(1, 2, 3), keepdims=True)
+            out = np.empty_like(images)
+            out[..., :3] = self._apply_rgb(rgb, b, c, s, h)
+            out[..., 4:] = self._apply_rgb(images[..., 4:], b, c, s, h, mean=mean)
+            out[..., 3] = np.rint(red_mask(out[..., 4:]) * 255.0).astype(np.uint8)
+            return out
+        return self._apply_rgb(images, b, c, s, h)
+
+    def _apply_rgb(self, images: np.ndarray, b: float, c: float, s: float, h: float,
+                   mean: Optional[np.ndarray] = None) -> np.ndarray:
         flat = images.reshape((-1,) + images.shape[-3:]).astype(np.float32)
-        mean = flat.mean(axis=(1, 2, 3), keepdims=True)
+        if mean is None:
+            mean = flat.mean(axis=(1, 2, 3), keepdims=True)
         flat = (flat - mean) * c + mean * b
         grey = flat.mean(axis=3, keepdims=True)
-        flat = np.clip((flat - grey) * s + grey, 0, 255).astype(np.uint8)
+        flat = np.clip(np.rint((flat - grey) * s + grey), 0, 255).astype(np.uint8)
         if h:
             flat = np.stack([turn_hue(img, int(round(h / 2))) for img in flat])
         return flat.reshape(images.shape)

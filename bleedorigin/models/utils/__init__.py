@@ -20,10 +20,13 @@ from .onset_decoding import (
     window_starts,
 )
 from .onset_input import (
+    ONSET_COLOUR_CHANNELS,
     ONSET_INPUT_CHANNELS,
+    cell_argmax_colour,
     check_rgb_frame,
     onset_clip_input,
     onset_frame_input,
+    onset_input_channels,
 )
 from .onset_stream import (
     OnsetStreamState,
@@ -47,7 +50,8 @@ __all__ = [
     'RedMask', 'red_mask', 'red_difference_argmax', 'SinusoidalPositionalEncoding',
     'onset_from_windows', 'dis_flow', 'sequence_flow', 'rgb_to_hsv01', 'propagate_point',
     'to_gray', 'turn_hue', 'align_to', 'avg_max_pool', 'onset_frame_input', 'onset_clip_input',
-    'check_rgb_frame', 'ONSET_INPUT_CHANNELS', 'onset_from_states', 'OnsetStreamState',
+    'check_rgb_frame', 'ONSET_INPUT_CHANNELS', 'ONSET_COLOUR_CHANNELS', 'cell_argmax_colour',
+    'onset_input_channels', 'onset_from_states', 'OnsetStreamState',
     'onset_stream_update', 'pick_reference', 'reference_anchor', 'update_state_run',
     'update_window_onset',
     'WindowRun',

@@ -12,6 +12,12 @@ the RGB channels are the area average of each ``red_pool x red_pool`` cell (the
 branch grid) and the fourth channel is the *maximum* of the Red-Mask inside the cell.
 A first drop of blood a few pixels wide vanishes from a 64 x 48 average but moves
 the cell's maximum of the Red-Mask computed at ``red_pool`` times that resolution.
+
+Training caches may add three channels (``red_colour=True``): the RGB of the pixel that
+holds each cell's Red-Mask maximum. A colour augmentation turns those colours with the
+frame and recomputes the fourth channel from them (``SequenceColorJitter``), so that a
+hue turn moves the pooled Red-Mask as it does on a turned video; the model never sees
+the three extra channels (``PackOnsetInputs`` keeps the first four).
 """
 from typing import Tuple
 
@@ -22,6 +28,9 @@ from .red_mask import red_mask
 
 #: Channels of an onset input with the pooled Red-Mask (RGB + red max).
 ONSET_INPUT_CHANNELS = 4
+#: Channels of a training cache entry with the colour of each cell's Red-Mask maximum
+#: (RGB, red max, RGB of the pixel holding that max).
+ONSET_COLOUR_CHANNELS = 7
 
 
 def check_rgb_frame(frame, name: str = 'frame') -> None:
@@ -47,8 +56,24 @@ def cell_max(values: np.ndarray, k: int) -> np.ndarray:
     return np.ascontiguousarray(grown[::k, ::k])
 
 
-def onset_frame_input(frame: np.ndarray, size: Tuple[int, int], red_pool: int = 4
-                      ) -> np.ndarray:
+def cell_argmax_colour(fine: np.ndarray, red: np.ndarray, k: int) -> np.ndarray:
+    """RGB of the pixel holding the max of ``red`` in every k x k cell: (h, w, 3) uint8.
+
+    Args:
+        fine (np.ndarray): (h * k, w * k, 3) uint8 RGB.
+        red (np.ndarray): (h * k, w * k) Red-Mask of ``fine``.
+        k (int): Cell side.
+    """
+    height, width = red.shape[0] // k, red.shape[1] // k
+    cells = red.reshape(height, k, width, k).transpose(0, 2, 1, 3).reshape(height, width, -1)
+    pick = cells.argmax(axis=2)
+    colours = fine.reshape(height, k, width, k, 3).transpose(0, 2, 1, 3, 4).reshape(
+        height, width, k * k, 3)
+    return np.take_along_axis(colours, pick[..., None, None], axis=2)[:, :, 0]
+
+
+def onset_frame_input(frame: np.ndarray, size: Tuple[int, int], red_pool: int = 4,
+                      red_colour: bool = False) -> np.ndarray:
     """Onset-branch input of one original frame.
 
     Args:
@@ -57,32 +82,49 @@ def onset_frame_input(frame: np.ndarray, size: Tuple[int, int], red_pool: int = 
         red_pool (int): Resolution factor of the Red-Mask channel: the Red-Mask is
             computed at (w * red_pool, h * red_pool) and max-pooled to (w, h).
             0 or 1: no Red-Mask channel (RGB only, the area resize of old configs).
+        red_colour (bool): Add the RGB of the pixel holding each cell's Red-Mask max
+            (training caches for colour augmentation; needs ``red_pool > 1``).
 
     Returns:
-        np.ndarray: (h, w, 4) uint8, RGB and ``round(255 * max Red-Mask)``; (h, w, 3)
-        RGB when ``red_pool <= 1``.
+        np.ndarray: (h, w, 4) uint8, RGB and ``round(255 * max Red-Mask)``; (h, w, 7)
+        with ``red_colour``; (h, w, 3) RGB when ``red_pool <= 1``.
     """
     check_rgb_frame(frame)
     width, height = int(size[0]), int(size[1])
     if width < 1 or height < 1:
         raise ValueError(f'onset_frame_input: size must be positive (w, h), got {size}')
     if red_pool <= 1:
+        if red_colour:
+            raise ValueError('onset_frame_input: red_colour needs red_pool > 1, got '
+                             f'{red_pool}')
         return cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
     k = int(red_pool)
     fine = cv2.resize(frame, (width * k, height * k), interpolation=cv2.INTER_AREA)
     # exact k x k cell average of the fine image (INTER_AREA at an integer factor)
     small = cv2.resize(fine, (width, height), interpolation=cv2.INTER_AREA)
-    red = cell_max(red_mask(fine), k)
-    out = np.empty((height, width, ONSET_INPUT_CHANNELS), dtype=np.uint8)
+    fine_red = red_mask(fine)
+    red = cell_max(fine_red, k)
+    channels = ONSET_COLOUR_CHANNELS if red_colour else ONSET_INPUT_CHANNELS
+    out = np.empty((height, width, channels), dtype=np.uint8)
     out[..., :3] = small
     out[..., 3] = np.rint(red * 255.0).astype(np.uint8)
+    if red_colour:
+        out[..., 4:] = cell_argmax_colour(fine, fine_red, k)
     return out
 
 
-def onset_clip_input(frames, size: Tuple[int, int], red_pool: int = 4) -> np.ndarray:
+def onset_input_channels(red_pool: int = 4, red_colour: bool = False) -> int:
+    """Channels :func:`onset_frame_input` returns for these arguments."""
+    if red_pool <= 1:
+        return 3
+    return ONSET_COLOUR_CHANNELS if red_colour else ONSET_INPUT_CHANNELS
+
+
+def onset_clip_input(frames, size: Tuple[int, int], red_pool: int = 4,
+                     red_colour: bool = False) -> np.ndarray:
     """:func:`onset_frame_input` of every frame of an iterable: (T, h, w, C) uint8."""
-    out = [onset_frame_input(frame, size, red_pool) for frame in frames]
+    out = [onset_frame_input(frame, size, red_pool, red_colour) for frame in frames]
     if not out:
-        channels = ONSET_INPUT_CHANNELS if red_pool > 1 else 3
+        channels = onset_input_channels(red_pool, red_colour)
         return np.zeros((0, int(size[1]), int(size[0]), channels), dtype=np.uint8)
     return np.stack(out)
