@@ -155,6 +155,9 @@ def test_hue_config_turns_the_red_mask_of_every_onset_training_set():
     assert cfg.val_dataloader == hardpos.val_dataloader
     assert cfg.test_dataloader == hardpos.test_dataloader
     assert cfg.load_from == 'work_dirs/detect_hardpos'
+    # the stage ends with its last iteration (tools/train.py, find_checkpoint: no best_*.pth)
+    assert cfg.default_hooks.checkpoint.save_best is None
+    assert cfg.default_hooks.checkpoint.save_last is True
 
 
 def test_every_detector_config_decides_on_the_video_and_its_mirror():
