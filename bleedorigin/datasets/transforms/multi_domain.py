@@ -219,7 +219,9 @@ class SequenceColorJitter(BaseTransform):
             mean = flat.mean(axis=(1, 2, 3), keepdims=True)
         flat = (flat - mean) * c + mean * b
         grey = flat.mean(axis=3, keepdims=True)
-        flat = np.clip(np.rint((flat - grey) * s + grey), 0, 255).astype(np.uint8)
+        # truncation (not rounding), as every shipped detector was trained with: rounding
+        # would change the bit-for-bit reproduction of the shipped chains
+        flat = np.clip((flat - grey) * s + grey, 0, 255).astype(np.uint8)
         if h:
             flat = np.stack([turn_hue(img, int(round(h / 2))) for img in flat])
         return flat.reshape(images.shape)
