@@ -139,16 +139,19 @@ def test_hue_config_turns_the_red_mask_of_every_onset_training_set():
     base_sets = hardpos.train_dataloader.dataset.datasets
     train = cfg.train_dataloader.dataset.datasets
     assert len(train) == len(base_sets) and cfg.hue_jitter > 6
+    same = lambda t: {k: v for k, v in t.items() if k not in ('hue', 'rounding')}  # noqa: E731
     for d, b in zip(train, base_sets):
+        jitter = [t for t in d.pipeline if t['type'] == 'SequenceColorJitter']
+        # every colour jitter rounds (as the shipped run did); nothing else changes
+        assert len(jitter) == 1 and jitter[0]['rounding'] is True
+        assert [same(t) for t in d.pipeline] == [same(t) for t in b.pipeline]
         if d.type != 'BleedOnsetDataset':
-            assert d == b  # the source branch keeps its augmentation
+            assert 'hue' not in jitter[0]  # the source branch keeps its hue range
+            assert {k: v for k, v in d.items() if k != 'pipeline'} == {
+                k: v for k, v in b.items() if k != 'pipeline'}
             continue
         # the colour of each cell's Red-Mask max is cached and turned with the frame
-        assert d.red_colour is True
-        jitter = [t for t in d.pipeline if t['type'] == 'SequenceColorJitter']
-        assert len(jitter) == 1 and jitter[0]['hue'] == cfg.hue_jitter
-        same = lambda t: {k: v for k, v in t.items() if k != 'hue'}  # noqa: E731
-        assert [same(t) for t in d.pipeline] == [same(t) for t in b.pipeline]
+        assert d.red_colour is True and jitter[0]['hue'] == cfg.hue_jitter
         assert {k: v for k, v in d.items() if k not in ('red_colour', 'pipeline')} == {
             k: v for k, v in b.items() if k != 'pipeline'}
     # evaluation never reads the colour channels

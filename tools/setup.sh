@@ -79,8 +79,9 @@ case "${1:-}" in
     shift
     # The shipped detector's recipe: stage 1 (configs/bleedorigin/detect.py), then three
     # fine-tuning stages on windows its predecessor mined (hard negatives twice, then
-    # hard positives), with every render, mining run and test on the way (about 3 h on 2
-    # cores; docs/model_zoo.md). Resumable: a rerun skips what is finished. Extra
+    # hard positives) and a fourth whose colour jitter turns the Red-Mask channel with the
+    # hue (detect_hue.py), with every render, mining run and test on the way (about 3.5 h
+    # on 2 cores; docs/model_zoo.md). Resumable: a rerun skips what is finished. Extra
     # arguments go to tools/model_converters/reproduce.py (--seed S, --cpu-threads N,
     # --work-root DIR, --dry-run).
     work_root=work_dirs/detect_chain
@@ -93,11 +94,11 @@ case "${1:-}" in
       esac
     done
     "$PY" tools/model_converters/reproduce.py --work-root "$work_root" "$@" \
-      --stages detect detect_hardneg_wide detect_hardneg_wide_r2 detect_hardpos
+      --stages detect detect_hardneg_wide detect_hardneg_wide_r2 detect_hardpos detect_hue
     [ "$dry_run" = 1 ] && exit 0
     # Show what the recipe gave: test-split Tables 3 and 4 of its last stage with the
     # shipped decision (video + mirror view, then the shipped onset refiner).
-    ckpt="$("$PY" tools/model_converters/zoo.py find "$work_root/detect_hardpos")"
+    ckpt="$("$PY" tools/model_converters/zoo.py find "$work_root/detect_hue")"
     log "testing $ckpt on the test split with the shipped decision"
     "$PY" tools/test.py configs/bleedorigin/detect.py "$ckpt" --work-dir "$work_root/test" \
       --out "$work_root/test_metrics.json"

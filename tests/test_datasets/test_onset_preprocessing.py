@@ -119,6 +119,18 @@ def test_color_jitter_turns_the_red_mask_with_the_red_colour(hue):
     np.testing.assert_allclose(out[..., 3] / 255.0, red_mask(out[..., :3]), atol=2 / 255)
 
 
+def test_color_jitter_rounds_only_when_asked():
+    image = np.empty((1, 4, 4, 3), np.uint8)
+    image[...] = (110, 100, 90)  # mean and grey 100: saturation x1.06 gives 110.6 and 89.4
+    truncating = TRANSFORMS.build(dict(type='SequenceColorJitter'))
+    rounding = TRANSFORMS.build(dict(type='SequenceColorJitter', rounding=True))
+    assert tuple(truncating._apply(image, 1.0, 1.0, 1.06, 0.0)[0, 0, 0]) == (110, 100, 89)
+    assert tuple(rounding._apply(image, 1.0, 1.0, 1.06, 0.0)[0, 0, 0]) == (111, 100, 89)
+    rng = np.random.default_rng(2)
+    frames = rng.integers(0, 256, (2, 6, 8, 3), dtype=np.uint8)
+    np.testing.assert_array_equal(rounding._apply(frames, 1.0, 1.0, 1.0, 0.0), frames)
+
+
 def test_pack_onset_inputs_drops_the_red_colour():
     frames = np.zeros((3, 6, 8, 7), np.uint8)
     frames[..., 4:] = 9

@@ -175,12 +175,17 @@ class SequenceColorJitter(BaseTransform):
         saturation (float): Max relative saturation change.
         hue (float): Max hue shift in degrees (OpenCV half-degrees are handled).
         prob (float): Probability of jittering.
+        rounding (bool): Round the changed colours to the nearest grey level. Defaults to
+            False: truncate, as every detector shipped before ``detect_hue.py`` was trained
+            (they reproduce bit for bit only so).
     """
 
     KEYS = ('frames', 'current', 'reference', 'reference_pseudo', 'pseudo')
 
     def __init__(self, brightness: float = 0.25, contrast: float = 0.25,
-                 saturation: float = 0.25, hue: float = 6.0, prob: float = 0.8) -> None:
+                 saturation: float = 0.25, hue: float = 6.0, prob: float = 0.8,
+                 rounding: bool = False) -> None:
+        self.rounding = bool(rounding)
         self.brightness = brightness
         self.contrast = contrast
         self.saturation = saturation
@@ -219,9 +224,10 @@ class SequenceColorJitter(BaseTransform):
             mean = flat.mean(axis=(1, 2, 3), keepdims=True)
         flat = (flat - mean) * c + mean * b
         grey = flat.mean(axis=3, keepdims=True)
-        # truncation (not rounding), as every shipped detector was trained with: rounding
-        # would change the bit-for-bit reproduction of the shipped chains
-        flat = np.clip((flat - grey) * s + grey, 0, 255).astype(np.uint8)
+        flat = (flat - grey) * s + grey
+        if self.rounding:
+            flat = np.rint(flat)
+        flat = np.clip(flat, 0, 255).astype(np.uint8)
         if h:
             flat = np.stack([turn_hue(img, int(round(h / 2))) for img in flat])
         return flat.reshape(images.shape)
