@@ -208,20 +208,28 @@ class SequenceColorJitter(BaseTransform):
             # gets the frame's change (the contrast pivots on the frame's mean, the
             # mean of the cell averages) and the Red-Mask channel is recomputed from it
             rgb = images[..., :3]
-            mean = rgb.reshape((-1,) + rgb.shape[-3:]).astype(np.float32).mean(
-                axis=(1, 2, 3), keepdims=True)
+            mean = self._frame_means(rgb)
             out = np.empty_like(images)
-            out[..., :3] = self._apply_rgb(rgb, b, c, s, h)
+            out[..., :3] = self._apply_rgb(rgb, b, c, s, h, mean=mean)
             out[..., 4:] = self._apply_rgb(images[..., 4:], b, c, s, h, mean=mean)
             out[..., 3] = np.rint(red_mask(out[..., 4:]) * 255.0).astype(np.uint8)
             return out
         return self._apply_rgb(images, b, c, s, h)
 
+    @staticmethod
+    def _frame_means(images: np.ndarray) -> np.ndarray:
+        """Mean grey level of every (h, w, 3) image of ``images``: (N, 1, 1, 1) float32,
+        the pivot of the contrast change."""
+        flat = images.reshape((-1,) + images.shape[-3:]).astype(np.float32)
+        return flat.mean(axis=(1, 2, 3), keepdims=True)
+
     def _apply_rgb(self, images: np.ndarray, b: float, c: float, s: float, h: float,
                    mean: Optional[np.ndarray] = None) -> np.ndarray:
+        """Jitter (..., h, w, 3) uint8 images; the contrast pivots on ``mean`` (default:
+        each image's own mean, :meth:`_frame_means`)."""
         flat = images.reshape((-1,) + images.shape[-3:]).astype(np.float32)
         if mean is None:
-            mean = flat.mean(axis=(1, 2, 3), keepdims=True)
+            mean = self._frame_means(images)
         flat = (flat - mean) * c + mean * b
         grey = flat.mean(axis=3, keepdims=True)
         flat = (flat - grey) * s + grey

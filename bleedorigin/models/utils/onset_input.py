@@ -104,8 +104,7 @@ def onset_frame_input(frame: np.ndarray, size: Tuple[int, int], red_pool: int = 
     small = cv2.resize(fine, (width, height), interpolation=cv2.INTER_AREA)
     fine_red = red_mask(fine)
     red = cell_max(fine_red, k)
-    channels = ONSET_COLOUR_CHANNELS if red_colour else ONSET_INPUT_CHANNELS
-    out = np.empty((height, width, channels), dtype=np.uint8)
+    out = np.empty((height, width, onset_input_channels(k, red_colour)), dtype=np.uint8)
     out[..., :3] = small
     out[..., 3] = np.rint(red * 255.0).astype(np.uint8)
     if red_colour:
