@@ -195,3 +195,35 @@ def test_every_detector_config_refines_with_the_shipped_refiner():
     with pytest.raises(ValueError, match='onset_refiner_checkpoint .* without an onset_refiner'):
         cfg.merge_from_dict({'model.onset_refiner_checkpoint': 'onset_refiner'})
         MODELS.build(cfg.model)
+
+
+def test_hue_hardneg_config_mines_the_negatives_of_the_positive_roots():
+    hue = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'bleedorigin', 'detect_hue.py'))
+    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'bleedorigin',
+                                   'detect_hue_hardneg.py'))
+    base_sets = hue.train_dataloader.dataset.datasets
+    train = cfg.train_dataloader.dataset.datasets
+    assert len(train) == len(base_sets) and cfg.hard_window_repeats > 0
+    mined = [i for i, d in enumerate(train) if d.get('hard_window_repeats')]
+    # only the two positive roots' onset training sets, which had no mined windows before
+    assert [(train[i].data_root, train[i].split) for i in mined] == [
+        (cfg.data_root, 'train'), (cfg.instrument_onsets_root, 'train')]
+    for i, (d, b) in enumerate(zip(train, base_sets)):
+        if i not in mined:
+            assert d == b
+            continue
+        assert not b.get('hard_windows')
+        assert d.hard_windows == (f'{cfg.hue_hard_windows_dir}/'
+                                  f'{osp.basename(d.data_root)}.json')
+        assert d.hard_window_repeats == cfg.hard_window_repeats
+        # segments end on the mined frames as often as on the streams' mined frames
+        sample = [t for t in d.pipeline if t['type'] == 'SampleOnsetSegment']
+        assert len(sample) == 1 and sample[0]['hard_fraction'] == cfg.hard_fraction > 0
+        same = lambda t: {k: v for k, v in t.items() if k != 'hard_fraction'}  # noqa: E731
+        assert [same(t) for t in d.pipeline] == [same(t) for t in b.pipeline]
+        assert {k: v for k, v in d.items()
+                if k not in ('pipeline', 'hard_windows', 'hard_window_repeats')} == {
+            k: v for k, v in b.items() if k != 'pipeline'}
+    assert cfg.val_dataloader == hue.val_dataloader
+    assert cfg.train_cfg == hue.train_cfg
+    assert cfg.load_from == 'work_dirs/detect_hue'

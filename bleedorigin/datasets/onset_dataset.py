@@ -241,6 +241,9 @@ class BleedOnsetDataset(BaseDataset):
         hard_windows (str, optional): A mined hard-window file of this root
             (:func:`load_hard_windows`); its frames reach the pipeline as ``hard_frames``
             (``SampleOnsetSegment(hard_fraction=...)`` ends windows there).
+        hard_window_repeats (int): Extra training samples per epoch for each negative
+            clip with mined frames in ``hard_windows`` (a mixed root holds few such clips
+            among many: at ``samples_per_clip=1`` they would be drawn once an epoch).
     """
 
     def __init__(self, data_root: str, split: str, input_size: Tuple[int, int] = (112, 96),
@@ -249,10 +252,12 @@ class BleedOnsetDataset(BaseDataset):
                  red_pool: int = 4, red_colour: bool = False,
                  hard_windows: Optional[str] = None,
                  hard_positives: Optional[str] = None, hard_positive_repeats: int = 0,
-                 **kwargs) -> None:
-        if int(hard_positive_repeats) < 0:
-            raise ValueError(f'BleedOnsetDataset: hard_positive_repeats must be >= 0, got '
-                             f'{hard_positive_repeats}')
+                 hard_window_repeats: int = 0, **kwargs) -> None:
+        for name, value in (('hard_positive_repeats', hard_positive_repeats),
+                            ('hard_window_repeats', hard_window_repeats)):
+            if int(value) < 0:
+                raise ValueError(f'BleedOnsetDataset: {name} must be >= 0, got {value}')
+        self.hard_window_repeats = int(hard_window_repeats)
         self.split = split
         self.hard_windows = hard_windows
         self.hard_positives = hard_positives
@@ -290,13 +295,16 @@ class BleedOnsetDataset(BaseDataset):
                         ori_shape=(clip.height, clip.width), hard_frames=hard.get(clip_id, []),
                         clip=clip)
             repeats = 1 if self.test_mode else self.samples_per_clip + (
-                self.hard_positive_repeats if clip_id in hard_pos else 0)
+                self.hard_positive_repeats if clip_id in hard_pos else 0) + (
+                self.hard_window_repeats if clip_id in hard else 0)
             data_list += [dict(info) for _ in range(repeats)]
         MMLogger.get_current_instance().info(
             f'BleedOnsetDataset[{self.split}]: {len(index.clips)} clips '
             f'({sum(c.onset_frame is not None for c in index.clips)} positive), '
             f'{len(index.broken)} broken skipped, {len(data_list)} samples'
             + (f', {sum(map(len, hard.values()))} hard frames on {len(hard)} clips'
+               + (f' (+{self.hard_window_repeats} samples each)'
+                  if self.hard_window_repeats else '')
                if self.hard_windows is not None else '')
             + (f', {len(hard_pos)} hard positive clips (+{self.hard_positive_repeats} samples each)'
                if self.hard_positives is not None else ''))

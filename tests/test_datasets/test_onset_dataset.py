@@ -184,6 +184,25 @@ def test_onset_dataset_hard_windows_file(tmp_path):
     frames = {info['clip_id']: info['hard_frames'] for info in train.data_list}
     # sorted; the positive clip's and the unknown clip's frames are dropped
     assert frames['P01/P01_C2'] == [12, 30] and frames['P01/P01_C1'] == []
+    # every clip once (samples_per_clip=1): the extra draws of mined clips are opt-in
+    assert sorted(info['clip_id'] for info in train.data_list) == [
+        'P01/P01_C1', 'P01/P01_C2', 'P02/P02_C1', 'P03/P03_C1']
+    # hard_window_repeats: the negative clip with mined frames 2 + 3 times, the positive
+    # clip whose frames were dropped keeps samples_per_clip
+    repeated = BleedOnsetDataset(root, 'train', input_size=(32, 24), cache_dir=cache,
+                                 cache_workers=1, pipeline=[], samples_per_clip=2,
+                                 hard_windows=str(hard), hard_window_repeats=3)
+    counts = {}
+    for info in repeated.data_list:
+        counts[info['clip_id']] = counts.get(info['clip_id'], 0) + 1
+    assert counts == {'P01/P01_C1': 2, 'P01/P01_C2': 5, 'P02/P02_C1': 2, 'P03/P03_C1': 2}
+    test = BleedOnsetDataset(root, 'train', input_size=(32, 24), cache_dir=cache,
+                             cache_workers=1, pipeline=[], test_mode=True,
+                             hard_windows=str(hard), hard_window_repeats=3)
+    assert len(test.data_list) == 4
+    with pytest.raises(ValueError, match='hard_window_repeats must be >= 0, got -2'):
+        BleedOnsetDataset(root, 'train', cache_dir=cache, cache_workers=1,
+                          hard_windows=str(hard), hard_window_repeats=-2)
     hard.write_text(json.dumps(dict(data_root=str(tmp_path), clips={})))
     with pytest.raises(ValueError, match=r'hard.json: field "data_root"'):
         BleedOnsetDataset(root, 'train', cache_dir=cache, cache_workers=1,

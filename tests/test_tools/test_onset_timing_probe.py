@@ -119,3 +119,58 @@ def test_bad_arguments_are_named(tiny, tmp_path):
         tool.main([config, ckpt, '--data-root', root, '--look', 'sepia'])
     with pytest.raises(SystemExit, match='no clip with an onset'):
         tool.main([config, ckpt, '--data-root', root, '--split', 'test'])
+
+
+def test_yolo_baselines_stream_the_same_variants(tiny, tmp_path, capsys, monkeypatch):
+    """--yolo: one more table per baseline, its onset from the streamed alarm gate K."""
+    from bleedorigin.datasets.bench import BenchIndex
+    yolo = pytest.importorskip('projects.yolo_baselines.yolo_baselines')
+    from projects.yolo_baselines.yolo_baselines.onset import OnsetGate
+
+    class FakeYOLO:
+        """Every frame's best box at confidence 0.5 (no weights read)."""
+        method = 'YOLOv11-n'
+
+        def __init__(self, weights, onset_threshold, onset_run):
+            self.gate = OnsetGate(onset_threshold, onset_run)
+
+        def reset_stream(self):
+            self.gate.reset()
+
+        def stream_step(self, frame):
+            return {'onset_frame': self.gate.step(0.5), 'confidence': 0.5}
+
+    monkeypatch.setattr(yolo, 'YOLOBleedingDetector', FakeYOLO)
+    root, ckpt, config = tiny
+    weights = tmp_path / 'yolo11n.pth'
+    weights.write_bytes(b'')
+    out = tmp_path / 'timing.json'
+    rows = load_tool(TOOL).main([config, ckpt, '--data-root', root, '--split', 'train',
+                                 '--lead', '0', '--tail', '2', '--yolo', f'{weights}:0.25:3',
+                                 f'{weights}:0.6:1', '--out', str(out)])
+    printed = capsys.readouterr().out
+    saved = json.loads(out.read_text())
+    assert saved['rows'] == json.loads(json.dumps(rows))  # ours, as without --yolo
+    assert list(saved['baselines']) == ['YOLOv11-n at 0.25, K = 3', 'YOLOv11-n at 0.6, K = 1']
+    fires, never = saved['baselines'].values()
+    assert (fires['threshold'], fires['run'], fires['weights']) == (0.25, 3, str(weights))
+    n = len([c for c in BenchIndex(root, 'train').clips if c.onset_frame is not None])
+    for name, records in fires['clips'].items():
+        assert len(records) == n and list(saved['clips']) == list(fires['clips'])
+        # above 0.25 from the first frame: onset 0 once three frames were seen
+        assert all(r['pred'] == (0 if r['frames'] >= 3 else None) for r in records)
+        assert all(r['pred'] is None for r in never['clips'][name])
+    assert [r['miss'] for r in never['rows']] == [n] * len(never['rows'])
+    assert printed.count('| as rendered |') == 3 and 'YOLOv11-n at 0.6, K = 1:' in printed
+
+
+def test_bad_yolo_settings_are_named(tiny, tmp_path):
+    root, ckpt, config = tiny
+    tool = load_tool(TOOL)
+    with pytest.raises(SystemExit, match=r"--yolo: expected WEIGHTS:THRESHOLD:K, got 'w.pth'"):
+        tool.main([config, ckpt, '--data-root', root, '--yolo', 'w.pth'])
+    with pytest.raises(SystemExit, match=r'a threshold in \[0, 1\) and K >= 1'):
+        tool.main([config, ckpt, '--data-root', root, '--yolo', 'w.pth:0.25:0'])
+    with pytest.raises(SystemExit, match='missing.pth not found'):
+        tool.main([config, ckpt, '--data-root', root, '--yolo',
+                   f'{tmp_path}/missing.pth:0.25:3'])

@@ -239,6 +239,36 @@ def test_a_shipped_hue_detector_trains_after_the_hard_positive_stage(tmp_path, c
     assert mined and mined == [item for item in hardpos.split() if '/mined/' in item]
 
 
+def test_a_shipped_hue_hardneg_detector_mines_the_positive_roots_with_the_hue_stage(
+        tmp_path, capsys):
+    _, root, _, lines = _dry_run_shipping(tmp_path, capsys,
+                                          'configs/bleedorigin/detect_hue_hardneg.py')
+    steps = [line.split(':')[0].replace('[reproduce] ', '').replace('skip ', '')
+             for line in lines]
+    assert steps.index('detect_hue (train)') < steps.index('detect_hue_hardneg (mine)') < \
+        steps.index('detect_hue_hardneg (train)')
+    mines = [line for line in lines if line.startswith('[reproduce] detect_hue_hardneg (mine)')]
+    # the two positive roots' training negatives, with the hue stage's checkpoint (not
+    # positives); the streams' windows are the files detect already mined for earlier stages
+    assert len(mines) == 2
+    for name, mine in zip(('synthetic', 'instrument_onsets'), mines):
+        assert f'configs/bleedorigin/detect_hue.py {root}/detect_hue/CHECKPOINT.pth' in mine
+        assert f'data/{name}:train --out {root}/mined/detect_hue/{name}.json' in mine
+        assert '--positives' not in mine and 'model.onset_views=()' in mine
+    train = next(line for line in lines
+                 if line.startswith('[reproduce] detect_hue_hardneg (train)'))
+    assert train.endswith(f'load_from={root}/detect_hue/CHECKPOINT.pth')
+    hue = next(line for line in lines if line.startswith('[reproduce] detect_hue (train)'))
+    mined = [item for item in train.split() if '/mined/' in item]
+    new = [item for item in mined if item not in hue.split()]
+    assert sorted(new) == [
+        f'train_dataloader.dataset.datasets.0.hard_windows={root}/mined/detect_hue/'
+        'synthetic.json',
+        f'train_dataloader.dataset.datasets.3.hard_windows={root}/mined/detect_hue/'
+        'instrument_onsets.json']
+    assert len(mined) == len([item for item in hue.split() if '/mined/' in item]) + 2
+
+
 def test_stages_whose_starting_checkpoints_are_missing_are_refused_before_anything_runs(
         tmp_path, capsys, monkeypatch):
     reproduce = load_tool('tools/model_converters/reproduce.py')

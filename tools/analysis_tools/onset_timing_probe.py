@@ -10,10 +10,16 @@ look changed (hue, saturation, exposure, blur, JPEG, noise; ``--look all``). Pri
 3's columns per variant, over every clip and over the clips that still hold one window of
 N frames (a shorter stream has no window and cannot fire; eq. 2).
 
+``--yolo WEIGHTS:THRESHOLD:K`` streams the same variants through a YOLO baseline too
+(``projects/yolo_baselines``, its onset rule with the alarm gate K; pick the threshold and
+K on validation with ``select_yolo_setting.py``), one table per decision: the strongest
+baselines on the same clips in the same run.
+
 Example:
     python tools/analysis_tools/onset_timing_probe.py configs/bleedorigin/detect.py \\
         checkpoints/detect.pth --data-root data/synthetic --split val \\
-        --look all --out work_dirs/onset_timing/val.json
+        --look all --yolo checkpoints/yolo11n.pth:0.25:3 checkpoints/yolo12n.pth:0.25:3 \\
+        --out work_dirs/onset_timing/val.json
 """
 import argparse
 import os
@@ -38,8 +44,26 @@ def parse_args(argv=None):
     parser.add_argument('--max-clips', type=int, help='at most this many positive clips')
     parser.add_argument('--chunk', type=int, default=32, help='frames decoded at a time')
     parser.add_argument('--threads', type=int, default=1)
+    parser.add_argument('--yolo', nargs='*', default=[], metavar='WEIGHTS:THRESHOLD:K',
+                        help='YOLO baselines streamed through the same variants: weights '
+                        '(zoo file or run dir), confidence threshold, alarm gate K')
     parser.add_argument('--out', help='write the rows and per-clip records to this JSON file')
     return parser.parse_args(argv)
+
+
+def parse_yolo(spec: str):
+    """``WEIGHTS:THRESHOLD:K`` -> (weights, threshold, K)."""
+    weights, _, rest = spec.partition(':')
+    threshold, _, run = rest.partition(':')
+    try:
+        threshold, run = float(threshold), int(run)
+    except ValueError:
+        raise SystemExit(f'--yolo: expected WEIGHTS:THRESHOLD:K, got {spec!r}') from None
+    if not weights or not 0 <= threshold < 1 or run < 1:
+        raise SystemExit(f'--yolo {spec!r}: need weights, a threshold in [0, 1) and K >= 1')
+    if not osp.exists(weights):
+        raise SystemExit(f'--yolo {spec!r}: {weights} not found')
+    return weights, threshold, run
 
 
 def main(argv=None):
@@ -64,6 +88,7 @@ def main(argv=None):
         looks = resolve_looks(args.look)
     except KeyError as err:
         sys.exit(f'--look: {err.args[0]}')
+    yolo = [parse_yolo(spec) for spec in args.yolo]
     if not osp.isfile(osp.join(args.data_root, 'splits.json')):
         sys.exit(f'{args.data_root}: not a bench root (splits.json missing)')
     torch.set_num_threads(args.threads)
@@ -72,23 +97,38 @@ def main(argv=None):
     if not clips:
         sys.exit(f'{args.data_root} split {args.split}: no clip with an onset')
     model = build_stream_model(args.config, args.checkpoint, 'detector')
-    detector = StreamDetector(model)
-    start = time.time()
-    bar = ProgressBar(len(clips))
-    results = probe_onset_timing(detector, clips, args.lead, args.tail, looks, args.chunk,
-                                 progress=bar.update)
-    rows = timing_rows(results, model.window_size)
-    print()
-    print(format_timing_table(rows, model.window_size))
-    print(f'{len(clips)} positive clips of {args.data_root} ({args.split}), '
-          f'{time.time() - start:.0f} s')
+    decisions = [('ours', StreamDetector(model), None)]
+    if yolo:
+        os.environ.setdefault('YOLO_OFFLINE', '1')
+        repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+        if repo not in sys.path:
+            sys.path.insert(0, repo)
+        from projects.yolo_baselines.yolo_baselines import YOLOBleedingDetector
+        for weights, threshold, run in yolo:
+            detector = YOLOBleedingDetector(weights, onset_threshold=threshold, onset_run=run)
+            decisions.append((f'{detector.method} at {threshold:g}, K = {run}', detector,
+                              dict(weights=weights, threshold=threshold, run=run)))
+    out = dict(config=args.config, checkpoint=args.checkpoint, split=args.split)
+    for name, detector, setting in decisions:
+        start = time.time()
+        bar = ProgressBar(len(clips))
+        results = probe_onset_timing(detector, clips, args.lead, args.tail, looks, args.chunk,
+                                     progress=bar.update)
+        rows = timing_rows(results, model.window_size)
+        print(f'\n{name}:')
+        print(format_timing_table(rows, model.window_size))
+        print(f'{len(clips)} positive clips of {args.data_root} ({args.split}), '
+              f'{time.time() - start:.0f} s')
+        if setting is None:
+            out.update(rows=rows, clips=results)
+        else:
+            out.setdefault('baselines', {})[name] = dict(setting, rows=rows, clips=results)
+        if args.out:  # after every decision: a long run keeps what it finished
+            os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+            write_json_atomic(args.out, out, indent=1)
     if args.out:
-        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-        write_json_atomic(args.out, dict(rows=rows, clips=results, config=args.config,
-                                         checkpoint=args.checkpoint, split=args.split),
-                          indent=1)
         print(f'written to {args.out}')
-    return rows
+    return out['rows']
 
 
 if __name__ == '__main__':

@@ -14,7 +14,9 @@ Stages, in the documented order (docs/model_zoo.md):
    round ``detect_hardneg_wide_r2`` (the same windows) and ``detect_hardpos`` (the same
    windows plus the training onsets ``detect_hardneg_wide_r2`` misses, finds off the exact
    frame or is unsure of), then ``detect_hue`` (the same sets, the colour augmentation
-   turning the pooled Red-Mask channel with the hue). A stage with mined inputs first
+   turning the pooled Red-Mask channel with the hue) and ``detect_hue_hardneg`` (the same
+   sets plus the negative training clips of the positive roots, mined by ``detect_hue``).
+   A stage with mined inputs first
    renders the config's synthetic roots (``make_synthetic.py``, resumable) and mines them
    (``mine_hard_windows.py``, resumable) with the named stage's checkpoint, into
    ``WORK_ROOT/mined/<stage>/``; the training reads them through ``--cfg-options``;
@@ -47,7 +49,7 @@ import shlex
 import subprocess
 import sys
 import time
-from typing import Dict, List, NamedTuple, Optional
+from typing import Dict, List, NamedTuple, Optional, Tuple
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 if REPO not in sys.path:
@@ -73,6 +75,9 @@ class Stage(NamedTuple):
     optional: bool = False
     mine_negatives: Optional[str] = None  # stage whose checkpoint mines the hard windows
     mine_positives: Optional[str] = None  # stage whose checkpoint mines the hard positives
+    # (root folder name, stage): these roots' hard windows are mined by that stage instead
+    # of ``mine_negatives``
+    mine_negatives_by_root: Tuple[Tuple[str, str], ...] = ()
 
 
 STAGES = (
@@ -89,6 +94,11 @@ STAGES = (
           mine_positives='detect_hardneg_wide_r2'),
     Stage('detect_hue', 'configs/bleedorigin/detect_hue.py', init_from='detect_hardpos',
           optional=True, mine_negatives='detect', mine_positives='detect_hardneg_wide_r2'),
+    Stage('detect_hue_hardneg', 'configs/bleedorigin/detect_hue_hardneg.py',
+          init_from='detect_hue', optional=True, mine_negatives='detect',
+          mine_positives='detect_hardneg_wide_r2',
+          mine_negatives_by_root=(('synthetic', 'detect_hue'),
+                                  ('instrument_onsets', 'detect_hue'))),
     Stage('track_pretrain', 'configs/bleedorigin/track_pretrain.py'),
     Stage('pseudo_labels', 'configs/bleedorigin/track_pretrain.py', init_from='track_pretrain',
           pseudo=True),
@@ -197,6 +207,7 @@ def with_dependencies(names) -> set:
         out.add(name)
         stage = STAGE_BY_NAME[name]
         todo += [n for n in (stage.init_from, stage.mine_negatives, stage.mine_positives) if n]
+        todo += [source for _, source in stage.mine_negatives_by_root]
     return out
 
 
@@ -216,14 +227,15 @@ def mining_plan(stage: Stage, work_root: str):
                for d in synthetic]
     mines: Dict[str, list] = {}
     overrides = []
+    by_root = dict(stage.mine_negatives_by_root)
     for i, d in enumerate(cfg.train_dataloader.dataset.get('datasets', [])):
+        root_name = osp.basename(d.data_root.rstrip('/'))
         for key, source, suffix, positives in (
-                ('hard_windows', stage.mine_negatives, '', False),
+                ('hard_windows', by_root.get(root_name, stage.mine_negatives), '', False),
                 ('hard_positives', stage.mine_positives, '_positives', True)):
             if not d.get(key) or not source:
                 continue
-            out = osp.join(work_root, 'mined', source,
-                           f'{osp.basename(d.data_root.rstrip("/"))}{suffix}.json')
+            out = osp.join(work_root, 'mined', source, f'{root_name}{suffix}.json')
             entry = mines.setdefault(out, [source, d.data_root, [], positives, out])
             if d.split not in entry[2]:
                 entry[2].append(d.split)
@@ -300,7 +312,7 @@ def plan(args, models: Dict[str, dict],
             continue
         final = osp.join(work_dir, f'iter_{max_iters(stage.config)}.pth')
         overrides = []
-        if stage.mine_negatives or stage.mine_positives:
+        if stage.mine_negatives or stage.mine_positives or stage.mine_negatives_by_root:
             renders, mines, overrides = mining_plan(stage, args.work_root)
             finished = osp.isfile(final)
             for root, preset, seed in renders:

@@ -93,6 +93,14 @@ def test_one_epoch_training_offline_then_detect(no_network, tiny_bench, tmp_path
     out = [detector.stream_step(f) for f in frames[:3]]
     assert [o['frame_index'] for o in out] == [0, 1, 2]
     assert out[0]['onset_frame'] == 0  # any detection is above 0
+    # the alarm gate K = 2: the same onset, known one frame later
+    detector.onset_run = 2
+    assert detector.onset_threshold == 0.0
+    out = [detector.stream_step(f) for f in frames[:3]]
+    assert [o['onset_frame'] for o in out] == [None, 0, 0]
+    assert detector.onset_from_confidences([0.2, 0.0, 0.3, 0.4]) == 2
+    with pytest.raises(ValueError, match='run must be >= 1'):
+        detector.onset_run = 0
     x, y, score = detector.locate_source(frames[-1])
     assert 0 <= x <= clips[0].width and 0 <= y <= clips[0].height and 0 <= score <= 1
     with pytest.raises(ValueError, match='uint8'):

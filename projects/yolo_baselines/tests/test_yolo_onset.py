@@ -2,7 +2,11 @@ import numpy as np
 import pytest
 
 from projects.yolo_baselines.yolo_baselines.evaluation import render_confidence_tables, yolo_metrics
-from projects.yolo_baselines.yolo_baselines.onset import first_frame_above, source_at_frame
+from projects.yolo_baselines.yolo_baselines.onset import (
+    OnsetGate,
+    first_frame_above,
+    source_at_frame,
+)
 
 
 def test_first_frame_above_is_strict_and_handles_no_alarm():
@@ -23,6 +27,26 @@ def test_first_frame_above_with_an_alarm_gate():
     assert first_frame_above(conf[:2], 0.1, run=3) is None  # shorter than the run
     with pytest.raises(ValueError, match='run must be >= 1'):
         first_frame_above(conf, 0.1, run=0)
+
+
+def test_onset_gate_streams_what_first_frame_above_finds_on_every_prefix():
+    conf = [0.3, 0.0, 0.3, 0.3, 0.0, 0.3, 0.3, 0.3, 0.0]
+    gate = OnsetGate(0.1, run=3)
+    # hand-checked: the first run of three starts at frame 5 and is known at frame 7
+    assert [gate.step(c) for c in conf] == [None] * 7 + [5, 5]
+    gate.reset()
+    assert gate.index == -1 and gate.step(0.3) is None and gate.index == 0
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        seq = rng.random(int(rng.integers(1, 30))).round(1)
+        threshold, run = float(rng.choice([0.0, 0.3, 0.5])), int(rng.integers(1, 5))
+        gate = OnsetGate(threshold, run)
+        for t, c in enumerate(seq):
+            assert gate.step(c) == first_frame_above(seq[:t + 1], threshold, run)
+    with pytest.raises(ValueError, match='run must be >= 1'):
+        OnsetGate(0.1, run=0)
+    with pytest.raises(ValueError, match=r'threshold must be in \[0, 1\)'):
+        OnsetGate(1.0)
 
 
 def test_source_at_frame():

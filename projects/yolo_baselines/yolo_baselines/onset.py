@@ -52,6 +52,43 @@ def first_frame_above(confidences: Sequence[float], threshold: float,
     return int(hits[0]) if hits.size else None
 
 
+class OnsetGate:
+    """:func:`first_frame_above` one frame at a time (the streaming detector's decision).
+
+    After any prefix of a stream, :meth:`step` returns what :func:`first_frame_above`
+    returns on that prefix: the first frame of the first run of ``run`` consecutive frames
+    above ``threshold`` (known ``run - 1`` frames after it), or None. Bounded state.
+
+    Args:
+        threshold (float): Confidence threshold in [0, 1).
+        run (int): K, consecutive frames needed (>= 1).
+    """
+
+    def __init__(self, threshold: float, run: int = 1) -> None:
+        if not 0 <= threshold < 1:
+            raise ValueError(f'threshold must be in [0, 1), got {threshold}')
+        if int(run) < 1:
+            raise ValueError(f'run must be >= 1, got {run}')
+        self.threshold = float(threshold)
+        self.run = int(run)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the stream: the next frame is frame 0."""
+        self.index = -1
+        self.count = 0
+        self.onset: Optional[int] = None
+
+    def step(self, confidence: float) -> Optional[int]:
+        """Take the next frame's best confidence; return the onset found so far."""
+        self.index += 1
+        if self.onset is None:
+            self.count = self.count + 1 if confidence > self.threshold else 0
+            if self.count == self.run:
+                self.onset = self.index - self.run + 1
+        return self.onset
+
+
 def source_at_frame(confidence: float, centre: Sequence[float],
                     threshold: float) -> Optional[Tuple[float, float]]:
     """The best box centre on a frame if its confidence exceeds ``threshold``.

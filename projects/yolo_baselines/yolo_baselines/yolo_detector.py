@@ -15,7 +15,7 @@ import torch.nn as nn
 
 from bleedorigin.registry import MODELS
 
-from .onset import TABLE_THRESHOLD, first_frame_above
+from .onset import TABLE_THRESHOLD, OnsetGate, first_frame_above
 from .predictor import BestBoxPredictor, load_run_model
 from .train import method_name
 
@@ -31,19 +31,38 @@ class YOLOBleedingDetector(nn.Module):
             (paper Tables 3/4 report YOLO at 0.01). Default: 0.01.
         imgsz (int, optional): Inference size; default: the training size.
         batch_size (int): Frames per forward pass in :meth:`predict_clip`. Default: 8.
+        onset_run (int): The alarm gate K: the onset is the first frame of the first run
+            of K consecutive frames above the threshold (1: paper 5.3.3's rule; the
+            benchmark scores K in ``GATE_RUNS`` and picks it on validation). Default: 1.
     """
 
     def __init__(self, weights: str, onset_threshold: float = TABLE_THRESHOLD,
-                 imgsz: Optional[int] = None, batch_size: int = 8):
+                 imgsz: Optional[int] = None, batch_size: int = 8, onset_run: int = 1):
         super().__init__()
-        if not 0 <= onset_threshold < 1:
-            raise ValueError(f'onset_threshold must be in [0, 1), got {onset_threshold}')
+        self._gate = OnsetGate(onset_threshold, onset_run)  # checks both
         self.yolo, self.meta = load_run_model(weights)
         self.method = method_name(self.meta.get('name', 'yolo'))
-        self.onset_threshold = float(onset_threshold)
         self.predictor = BestBoxPredictor(self.yolo, imgsz or self.meta.get('imgsz', 640),
                                           batch_size)
         self.reset_stream()
+
+    @property
+    def onset_threshold(self) -> float:
+        return self._gate.threshold
+
+    @onset_threshold.setter
+    def onset_threshold(self, value: float) -> None:
+        """Set the threshold (checked; the stream starts again)."""
+        self._gate = OnsetGate(value, self._gate.run)
+
+    @property
+    def onset_run(self) -> int:
+        return self._gate.run
+
+    @onset_run.setter
+    def onset_run(self, value: int) -> None:
+        """Set the alarm gate K (checked; the stream starts again)."""
+        self._gate = OnsetGate(self._gate.threshold, value)
 
     def forward(self, frames: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """Best detection per frame: confidences (T,) and centres (T, 2) in pixels."""
@@ -69,27 +88,25 @@ class YOLOBleedingDetector(nn.Module):
     def onset_from_confidences(self, confidences: Sequence[float],
                                threshold: Optional[float] = None) -> Optional[int]:
         return first_frame_above(confidences, self.onset_threshold if threshold is None
-                                 else threshold)
+                                 else threshold, self.onset_run)
 
     # streaming interface (contract 6) -------------------------------------------------
     def reset_stream(self) -> None:
         """Forget the stream: the next frame is frame 0."""
-        self._frame_index = -1
-        self._onset_frame: Optional[int] = None
+        self._gate.reset()
 
     def stream_step(self, frame: np.ndarray) -> dict:
-        """Consume one (H, W, 3) uint8 RGB frame; bounded state (two integers).
+        """Consume one (H, W, 3) uint8 RGB frame; bounded state (three integers).
 
         Returns:
-            dict: ``frame_index``, ``onset_frame`` (set once a frame's best
-            confidence exceeds the threshold) and ``confidence`` of this frame.
+            dict: ``frame_index``, ``onset_frame`` (set once ``onset_run`` consecutive
+            frames' best confidence exceeds the threshold: the first of them) and
+            ``confidence`` of this frame.
         """
         conf, _ = self.predictor(np.asarray(frame)[None])
-        self._frame_index += 1
-        if self._onset_frame is None and conf[0] > self.onset_threshold:
-            self._onset_frame = self._frame_index
-        return {'frame_index': self._frame_index, 'onset_frame': self._onset_frame,
-                    'confidence': float(conf[0])}
+        onset = self._gate.step(float(conf[0]))
+        return {'frame_index': self._gate.index, 'onset_frame': onset,
+                'confidence': float(conf[0])}
 
     def locate_source(self, frame: np.ndarray) -> Tuple[float, float, float]:
         """Centre of the best box in ``frame`` pixels and its confidence."""
