@@ -1,3 +1,5 @@
+from collections import Counter
+
 import numpy as np
 import pytest
 from detect_tree import make_detect_tree
@@ -192,9 +194,7 @@ def test_onset_dataset_hard_windows_file(tmp_path):
     repeated = BleedOnsetDataset(root, 'train', input_size=(32, 24), cache_dir=cache,
                                  cache_workers=1, pipeline=[], samples_per_clip=2,
                                  hard_windows=str(hard), hard_window_repeats=3)
-    counts = {}
-    for info in repeated.data_list:
-        counts[info['clip_id']] = counts.get(info['clip_id'], 0) + 1
+    counts = Counter(info['clip_id'] for info in repeated.data_list)
     assert counts == {'P01/P01_C1': 2, 'P01/P01_C2': 5, 'P02/P02_C1': 2, 'P03/P03_C1': 2}
     test = BleedOnsetDataset(root, 'train', input_size=(32, 24), cache_dir=cache,
                              cache_workers=1, pipeline=[], test_mode=True,
@@ -237,9 +237,7 @@ def test_onset_dataset_hard_positives_file(tmp_path):
     train = BleedOnsetDataset(root, 'train', input_size=(32, 24), cache_dir=cache,
                               cache_workers=1, pipeline=[], samples_per_clip=2,
                               hard_positives=str(hard), hard_positive_repeats=3)
-    counts = {}
-    for info in train.data_list:
-        counts[info['clip_id']] = counts.get(info['clip_id'], 0) + 1
+    counts = Counter(info['clip_id'] for info in train.data_list)
     # the hard clip 2 + 3 times, every other clip samples_per_clip times
     assert counts == {'P01/P01_C1': 5, 'P01/P01_C2': 2, 'P02/P02_C1': 2, 'P03/P03_C1': 2}
     # test mode: one sample per clip whatever was mined

@@ -53,11 +53,10 @@ def parse_args(argv=None):
 
 def parse_yolo(spec: str):
     """``WEIGHTS:THRESHOLD:K`` -> (weights, threshold, K)."""
-    weights, _, rest = spec.partition(':')
-    threshold, _, run = rest.partition(':')
+    parts = spec.rsplit(':', 2)  # the weights' path may hold a colon itself
     try:
-        threshold, run = float(threshold), int(run)
-    except ValueError:
+        weights, threshold, run = parts[0], float(parts[1]), int(parts[2])
+    except (IndexError, ValueError):
         raise SystemExit(f'--yolo: expected WEIGHTS:THRESHOLD:K, got {spec!r}') from None
     if not weights or not 0 <= threshold < 1 or run < 1:
         raise SystemExit(f'--yolo {spec!r}: need weights, a threshold in [0, 1) and K >= 1')

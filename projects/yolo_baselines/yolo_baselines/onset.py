@@ -18,6 +18,13 @@ TABLE_THRESHOLD = 0.01
 GATE_RUNS = (1, 3, 5, 10)
 
 
+def _check_rule(threshold: float, run: int) -> None:
+    if not 0 <= threshold < 1:
+        raise ValueError(f'threshold must be in [0, 1), got {threshold}')
+    if int(run) < 1:
+        raise ValueError(f'run must be >= 1, got {run}')
+
+
 def first_frame_above(confidences: Sequence[float], threshold: float,
                       run: int = 1) -> Optional[int]:
     """Index of the first frame whose best-detection confidence exceeds ``threshold``.
@@ -37,10 +44,7 @@ def first_frame_above(confidences: Sequence[float], threshold: float,
         int | None: The onset frame, or None if no frame (no run of K) exceeds it.
     """
     confidences = np.asarray(confidences, dtype=np.float64).reshape(-1)
-    if not 0 <= threshold < 1:
-        raise ValueError(f'threshold must be in [0, 1), got {threshold}')
-    if int(run) < 1:
-        raise ValueError(f'run must be >= 1, got {run}')
+    _check_rule(threshold, run)
     above = confidences > threshold
     if above.size < int(run):
         return None
@@ -65,10 +69,7 @@ class OnsetGate:
     """
 
     def __init__(self, threshold: float, run: int = 1) -> None:
-        if not 0 <= threshold < 1:
-            raise ValueError(f'threshold must be in [0, 1), got {threshold}')
-        if int(run) < 1:
-            raise ValueError(f'run must be >= 1, got {run}')
+        _check_rule(threshold, run)
         self.threshold = float(threshold)
         self.run = int(run)
         self.reset()
