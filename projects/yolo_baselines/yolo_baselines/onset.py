@@ -9,6 +9,8 @@ from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
+from bleedorigin.models.utils import WindowRun
+
 # Paper Tables 5 and 6: the default 0.25, a relaxed 0.10 and the 0.01 at which
 # Tables 3 and 4 report YOLO.
 CONFIDENCE_THRESHOLDS = (0.25, 0.10, 0.01)
@@ -61,7 +63,9 @@ class OnsetGate:
 
     After any prefix of a stream, :meth:`step` returns what :func:`first_frame_above`
     returns on that prefix: the first frame of the first run of ``run`` consecutive frames
-    above ``threshold`` (known ``run - 1`` frames after it), or None. Bounded state.
+    above ``threshold`` (known ``run - 1`` frames after it), or None. Bounded state. The
+    run is counted by our detector's own alarm gate (``WindowRun``, eq. 2's ``onset_confirm``),
+    each frame above the threshold standing for one confident window.
 
     Args:
         threshold (float): Confidence threshold in [0, 1).
@@ -77,16 +81,14 @@ class OnsetGate:
     def reset(self) -> None:
         """Forget the stream: the next frame is frame 0."""
         self.index = -1
-        self.count = 0
         self.onset: Optional[int] = None
+        self._run = WindowRun(self.run)
 
     def step(self, confidence: float) -> Optional[int]:
         """Take the next frame's best confidence; return the onset found so far."""
         self.index += 1
         if self.onset is None:
-            self.count = self.count + 1 if confidence > self.threshold else 0
-            if self.count == self.run:
-                self.onset = self.index - self.run + 1
+            self.onset = self._run.push(self.index if confidence > self.threshold else None)
         return self.onset
 
 

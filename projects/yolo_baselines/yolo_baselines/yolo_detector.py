@@ -96,7 +96,7 @@ class YOLOBleedingDetector(nn.Module):
         self._gate.reset()
 
     def stream_step(self, frame: np.ndarray) -> dict:
-        """Consume one (H, W, 3) uint8 RGB frame; bounded state (three integers).
+        """Consume one (H, W, 3) uint8 RGB frame; bounded state (a few integers, ``OnsetGate``).
 
         Returns:
             dict: ``frame_index``, ``onset_frame`` (set once ``onset_run`` consecutive
