@@ -163,6 +163,46 @@ def test_hue_config_turns_the_red_mask_of_every_onset_training_set():
     assert cfg.default_hooks.checkpoint.save_last is True
 
 
+def _assert_colour_turned(cfg, base):
+    """Every training set of ``cfg`` is ``base``'s with detect_hue.py's colour augmentation:
+    rounded jitters, the onset sets' hue range ``cfg.hue_jitter`` and their Red-Mask colour
+    cached; nothing else changes."""
+    train, base_sets = cfg.train_dataloader.dataset.datasets, base.train_dataloader.dataset.datasets
+    assert len(train) == len(base_sets) and cfg.hue_jitter > 6
+    same = lambda t: {k: v for k, v in t.items() if k not in ('hue', 'rounding')}  # noqa: E731
+    for d, b in zip(train, base_sets):
+        jitter = [t for t in d.pipeline if t['type'] == 'SequenceColorJitter']
+        assert len(jitter) == 1 and jitter[0]['rounding'] is True
+        assert [same(t) for t in d.pipeline] == [same(t) for t in b.pipeline]
+        onset = d.type == 'BleedOnsetDataset'
+        assert jitter[0].get('hue') == (cfg.hue_jitter if onset else None)
+        assert d.get('red_colour') is (True if onset else None)
+        assert {k: v for k, v in d.items() if k not in ('red_colour', 'pipeline')} == {
+            k: v for k, v in b.items() if k != 'pipeline'}
+    assert cfg.val_dataloader == base.val_dataloader
+    assert cfg.train_cfg == base.train_cfg
+    assert cfg.default_hooks.checkpoint.save_best is None
+
+
+def test_colour_robust_chain_turns_the_colours_from_the_first_fine_tune_on():
+    def load(name):
+        return Config.fromfile(osp.join(REPO_ROOT, 'configs', 'bleedorigin', f'{name}.py'))
+    s1, negft = load('detect_hue_s1'), load('detect_negft')
+    _assert_colour_turned(s1, negft)
+    assert s1.load_from == negft.load_from == 'checkpoints/detect_stage1.pth'
+    wide = load('detect_hc_hardneg_wide')
+    _assert_colour_turned(wide, load('detect_hardneg_wide'))
+    assert wide.hue_jitter == s1.hue_jitter and wide.load_from == 'work_dirs/detect_hue_s1'
+    r2 = load('detect_hc_hardneg_wide_r2')
+    assert r2.train_dataloader == wide.train_dataloader and r2.train_cfg == wide.train_cfg
+    assert r2.load_from == 'work_dirs/detect_hc_hardneg_wide'
+    # the last stage is the hue stage's recipe from round 2 of this chain
+    hardpos, hue = load('detect_hc_hardpos'), load('detect_hue')
+    assert hardpos.train_dataloader == hue.train_dataloader
+    assert hardpos.hue_jitter == s1.hue_jitter
+    assert hardpos.load_from == 'work_dirs/detect_hc_hardneg_wide_r2'
+
+
 def test_every_detector_config_decides_on_the_video_and_its_mirror():
     # the shipped detector's decision (eq. 2 on the mean window of the video and its
     # horizontal mirror) is the default's, and every stage inherits it; the command line

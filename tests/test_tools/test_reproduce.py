@@ -269,6 +269,45 @@ def test_a_shipped_hue_hardneg_detector_mines_the_positive_roots_with_the_hue_st
     assert len(mined) == len([item for item in hue.split() if '/mined/' in item]) + 2
 
 
+def test_the_colour_robust_chain_is_mined_by_its_own_first_stage(tmp_path, capsys):
+    reproduce = load_tool('tools/model_converters/reproduce.py')
+    root = tmp_path / 'runs'
+    stages = ['detect_hue_s1', 'detect_hc_hardneg_wide', 'detect_hc_hardneg_wide_r2',
+              'detect_hc_hardpos']
+    (tmp_path / 'stage1').mkdir()  # a trained stage 1 (--from-dir takes its last file)
+    (tmp_path / 'stage1' / 'iter_10.pth').write_bytes(b'')
+    assert reproduce.main(['--dry-run', '--work-root', str(root), '--stages', *stages,
+                           '--from-dir', f'detect={tmp_path}/stage1', '--seed', '2']) == 0
+    lines = [line for line in _lines(capsys.readouterr().out) if '(render)' not in line]
+    steps = [line.split(':')[0].replace('[reproduce] ', '') for line in lines]
+    order = [s for s in steps if not s.startswith('skip')]
+    assert order == ['detect_hue_s1 (train)'] + ['detect_hc_hardneg_wide (mine)'] * 6 + [
+        'detect_hc_hardneg_wide (train)', 'detect_hc_hardneg_wide_r2 (train)',
+        'detect_hc_hardpos (mine)', 'detect_hc_hardpos (mine)', 'detect_hc_hardpos (train)']
+    first = lines[steps.index('detect_hue_s1 (train)')]
+    assert first.endswith(f'load_from={tmp_path}/stage1/iter_10.pth')
+    assert 'randomness.seed=2' in first
+    # the streams are mined by the colour-robust first stage, not by stage 1
+    mines = [line for line in lines if line.startswith('[reproduce] detect_hc_hardneg_wide (mine)')]
+    for mine in mines:
+        assert f'configs/bleedorigin/detect_hue_s1.py {root}/detect_hue_s1/CHECKPOINT.pth' in mine
+        assert f'--out {root}/mined/detect_hue_s1/negative_streams_' in mine
+    wide, r2, hardpos = (next(line for line in lines if line.startswith(f'[reproduce] {s} (train)'))
+                         for s in stages[1:])
+    mined = [item for item in wide.split() if '/mined/' in item]
+    assert len(mined) == 15 and all('/mined/detect_hue_s1/' in item for item in mined)
+    assert mined == [item for item in r2.split() if '/mined/' in item]
+    assert r2.endswith(f'load_from={root}/detect_hc_hardneg_wide/CHECKPOINT.pth')
+    # the last stage: the same negative windows, positives mined by round 2
+    assert [i for i in hardpos.split() if '/mined/detect_hue_s1/' in i] == mined
+    assert sorted(i for i in hardpos.split() if 'hard_positives=' in i) == [
+        f'train_dataloader.dataset.datasets.0.hard_positives={root}/mined/'
+        'detect_hc_hardneg_wide_r2/synthetic_positives.json',
+        f'train_dataloader.dataset.datasets.3.hard_positives={root}/mined/'
+        'detect_hc_hardneg_wide_r2/instrument_onsets_positives.json']
+    assert hardpos.endswith(f'load_from={root}/detect_hc_hardneg_wide_r2/CHECKPOINT.pth')
+
+
 def test_stages_whose_starting_checkpoints_are_missing_are_refused_before_anything_runs(
         tmp_path, capsys, monkeypatch):
     reproduce = load_tool('tools/model_converters/reproduce.py')

@@ -99,6 +99,17 @@ STAGES = (
           mine_positives='detect_hardneg_wide_r2',
           mine_negatives_by_root=(('synthetic', 'detect_hue'),
                                   ('instrument_onsets', 'detect_hue'))),
+    # the colour-robust chain (issue 11, twentieth step): the colour augmentation from the
+    # first fine-tune on, so that the hard windows are mined by a colour-robust model
+    Stage('detect_hue_s1', 'configs/bleedorigin/detect_hue_s1.py', init_from='detect',
+          optional=True),
+    Stage('detect_hc_hardneg_wide', 'configs/bleedorigin/detect_hc_hardneg_wide.py',
+          init_from='detect_hue_s1', optional=True, mine_negatives='detect_hue_s1'),
+    Stage('detect_hc_hardneg_wide_r2', 'configs/bleedorigin/detect_hc_hardneg_wide_r2.py',
+          init_from='detect_hc_hardneg_wide', optional=True, mine_negatives='detect_hue_s1'),
+    Stage('detect_hc_hardpos', 'configs/bleedorigin/detect_hc_hardpos.py',
+          init_from='detect_hc_hardneg_wide_r2', optional=True, mine_negatives='detect_hue_s1',
+          mine_positives='detect_hc_hardneg_wide_r2'),
     Stage('track_pretrain', 'configs/bleedorigin/track_pretrain.py'),
     Stage('pseudo_labels', 'configs/bleedorigin/track_pretrain.py', init_from='track_pretrain',
           pseudo=True),
