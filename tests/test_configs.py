@@ -250,3 +250,30 @@ def test_hue_hardneg_config_mines_the_negatives_of_the_positive_roots():
     assert cfg.val_dataloader == hue.val_dataloader
     assert cfg.train_cfg == hue.train_cfg
     assert cfg.load_from == 'work_dirs/detect_hue'
+
+
+def test_every_detector_config_turns_its_onset_datasets_as_its_model():
+    """The colour anchor of the model (the stream's turn) and of every onset dataset (the
+    cache's turn) are one setting in every config; only detect_colour_anchor.py sets one,
+    and otherwise it is detect.py."""
+    anchored = []
+    for path in CONFIGS:
+        cfg = Config.fromfile(path)
+        if cfg.model.type != 'BleedOriginDetector':
+            continue
+        anchor = cfg.model.get('colour_anchor')
+        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+            for d in cfg[loader].dataset.datasets:
+                if d.type == 'BleedOnsetDataset':
+                    assert d.get('colour_anchor') == anchor, (path, loader, d.data_root)
+        if anchor is not None:
+            anchored.append(osp.basename(path))
+    assert anchored == ['detect_colour_anchor.py']
+    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'bleedorigin', 'detect_colour_anchor.py'))
+    base = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'bleedorigin', 'detect.py'))
+    assert cfg.model.colour_anchor == dict(reference=4.5, dead_zone=0.0, max_turn=40.0)
+    assert {k: v for k, v in cfg.model.items() if k != 'colour_anchor'} == dict(base.model)
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        strip = [{k: v for k, v in d.items() if k != 'colour_anchor'}
+                 for d in cfg[loader].dataset.datasets]
+        assert strip == list(base[loader].dataset.datasets)

@@ -59,7 +59,9 @@ class StreamDetector:
         self.state = OnsetStreamState(
             CleanViewMemory(size), model.window_size,
             model.reference_offset + model.window_size + 1,
-            [CleanViewMemory(size) for _ in getattr(model, 'onset_views', ())])
+            [CleanViewMemory(size) for _ in getattr(model, 'onset_views', ())],
+            anchor=model.make_colour_anchor() if hasattr(model, 'make_colour_anchor')
+            else None)
 
     @torch.no_grad()
     def step(self, frame: np.ndarray) -> dict:
@@ -70,8 +72,8 @@ class StreamDetector:
             ``confidence`` (S_conf of the newest window) and ``state_onset_frame``;
             see :func:`~bleedorigin.models.utils.onset_stream_update`.
         """
-        from bleedorigin.models.utils.onset_stream import onset_stream_update
-        return onset_stream_update(self.model, self.state, frame, self.model.onset_inputs(frame))
+        from bleedorigin.models.utils.onset_stream import onset_stream_step
+        return onset_stream_step(self.model, self.state, frame)
 
     @torch.no_grad()
     def locate_source(self, frame: np.ndarray, reference: Optional[np.ndarray] = None

@@ -14,7 +14,7 @@ from mmengine.utils import ProgressBar
 from bleedorigin.registry import DATASETS, FUNCTIONS, TRANSFORMS
 from bleedorigin.utils.io import atomic_output
 
-from ..models.utils import onset_frame_input, onset_input_channels
+from ..models.utils import ColourAnchor, onset_frame_input, onset_input_channels, turn_hue
 from .bench import BenchIndex, ClipRecord
 
 
@@ -28,51 +28,71 @@ def cache_name(clip: ClipRecord, tag: str, ext: str) -> str:
 
 
 def _decode_small(clip: ClipRecord, indices: Sequence[int], size: Tuple[int, int],
-                  red_pool: int = 4, chunk: int = 32, red_colour: bool = False) -> np.ndarray:
+                  red_pool: int = 4, chunk: int = 32, red_colour: bool = False,
+                  hue_steps: int = 0) -> np.ndarray:
     """Onset inputs of frames of ``clip``: (len(indices), h, w, C) uint8.
 
     Every frame is decoded in full by ``ClipRecord.load_frames`` (as the streaming
-    detector receives it) and goes through :func:`onset_frame_input`, the one
-    preprocessing path of the onset branch.
+    detector receives it), turned by ``hue_steps`` (the colour anchor's turn of the
+    clip, :class:`ColourAnchor`; as the stream turns it) and goes through
+    :func:`onset_frame_input`, the one preprocessing path of the onset branch.
     """
     channels = onset_input_channels(red_pool, red_colour)
     out = np.empty((len(indices), size[1], size[0], channels), dtype=np.uint8)
     for begin in range(0, len(indices), chunk):
         frames = clip.load_frames(indices[begin:begin + chunk])
         for slot, frame in enumerate(frames, begin):
+            if hue_steps:
+                frame = turn_hue(frame, hue_steps)
             out[slot] = onset_frame_input(frame, size, red_pool, red_colour)
     return out
 
 
-def _resize_clip(args: Tuple[ClipRecord, Tuple[int, int], int, str, bool]) -> str:
-    clip, size, red_pool, path, red_colour = args
+def _resize_clip(args: Tuple[ClipRecord, Tuple[int, int], int, str, bool, int]) -> str:
+    clip, size, red_pool, path, red_colour, hue_steps = args
     if osp.exists(path):
         return path
     out = _decode_small(clip, list(range(clip.num_frames)), size, red_pool,
-                        red_colour=red_colour)
+                        red_colour=red_colour, hue_steps=hue_steps)
     with atomic_output(path, suffix='.npy') as tmp:
         np.save(tmp, out)
     return path
 
 
+def clip_hue_steps(clip: ClipRecord, colour_anchor: Optional[dict]) -> int:
+    """The colour anchor's turn of ``clip`` (OpenCV hue steps; 0 without an anchor):
+    what :class:`ColourAnchor` decides on the clip's first frame, as a stream does."""
+    anchor = ColourAnchor.build(colour_anchor)
+    if anchor is None:
+        return 0
+    return anchor.start(clip.load_frames([0])[0])
+
+
 def build_lowres_cache(clips: Sequence[ClipRecord], size: Tuple[int, int], cache_dir: str,
                        num_workers: int = 2, red_pool: int = 4,
-                       red_colour: bool = False) -> List[str]:
+                       red_colour: bool = False,
+                       colour_anchor: Optional[dict] = None) -> List[str]:
     """Decode every frame of every clip once and store its onset input (``size`` (w, h),
     :func:`onset_frame_input`) as .npy.
 
     Returns:
         list[str]: Cache file per clip, (T, h, w, C) uint8 each (C = 4: RGB + pooled
         Red-Mask; 7 with ``red_colour`` (+ the RGB at each cell's Red-Mask max); 3 with
-        ``red_pool <= 1``).
+        ``red_pool <= 1``). With ``colour_anchor`` (:class:`ColourAnchor` settings) the
+        frames of a clip the anchor turns are turned first, and the turn is in the file
+        name (a clip it leaves alone shares the cache of no anchor).
     """
     os.makedirs(cache_dir, exist_ok=True)
     # "onsetin": full decode + onset_frame_input (older "lowres" caches decoded at a
-    # reduced JPEG scale and are not reused); "c": with the red colour channels
+    # reduced JPEG scale and are not reused); "c": with the red colour channels; "h+N":
+    # turned by N hue steps (the colour anchor)
     tag = f'onsetin{size[0]}x{size[1]}p{max(int(red_pool), 1)}' + ('c' if red_colour else '')
+    steps = [clip_hue_steps(clip, colour_anchor) for clip in clips]
     jobs = [(clip, tuple(size), int(red_pool),
-             osp.join(cache_dir, cache_name(clip, tag, 'npy')), bool(red_colour))
-            for clip in clips]
+             osp.join(cache_dir, cache_name(clip, tag + (f'h{turn:+d}' if turn else ''),
+                                            'npy')),
+             bool(red_colour), turn)
+            for clip, turn in zip(clips, steps)]
     todo = [job for job in jobs if not osp.exists(job[3])]
     if todo:
         bar = ProgressBar(len(todo))
@@ -233,6 +253,8 @@ class BleedOnsetDataset(BaseDataset):
         red_colour (bool): Cache the RGB of each cell's Red-Mask maximum too (7
             channels), for ``SequenceColorJitter`` to recompute the Red-Mask channel of
             a colour-jittered sample; ``PackOnsetInputs`` drops them. Training sets only.
+        colour_anchor (dict, optional): :class:`ColourAnchor` settings (``reference``,
+            ``dead_zone``, ``max_turn``); must equal the detector's ``colour_anchor``.
         samples_per_clip (int): Training samples per clip and epoch.
         cache_dir (str, optional): Cache folder. Defaults to :func:`default_cache_dir`.
         cache_workers (int): Processes decoding the cache.
@@ -250,6 +272,7 @@ class BleedOnsetDataset(BaseDataset):
                  samples_per_clip: int = 1, cache_dir: Optional[str] = None,
                  cache_workers: int = 2, pipeline: Sequence = (), test_mode: bool = False,
                  red_pool: int = 4, red_colour: bool = False,
+                 colour_anchor: Optional[dict] = None,
                  hard_windows: Optional[str] = None,
                  hard_positives: Optional[str] = None, hard_positive_repeats: int = 0,
                  hard_window_repeats: int = 0, **kwargs) -> None:
@@ -267,6 +290,8 @@ class BleedOnsetDataset(BaseDataset):
             raise ValueError(f'BleedOnsetDataset({data_root!r}): red_colour needs red_pool > 1, '
                              f'got red_pool={red_pool}')
         self.red_colour = bool(red_colour)
+        ColourAnchor.build(colour_anchor)  # a bad setting fails here, naming the key
+        self.colour_anchor = None if colour_anchor is None else dict(colour_anchor)
         self.input_size = tuple(input_size)
         self.samples_per_clip = samples_per_clip
         self.cache_dir = cache_dir or default_cache_dir(data_root)
@@ -286,14 +311,15 @@ class BleedOnsetDataset(BaseDataset):
         hard_pos = set() if self.hard_positives is None else load_hard_positives(
             self.hard_positives, self.data_root, index.clips)
         paths = build_lowres_cache(index.clips, self.input_size, self.cache_dir,
-                                   self.cache_workers, self.red_pool, self.red_colour)
+                                   self.cache_workers, self.red_pool, self.red_colour,
+                                   self.colour_anchor)
         data_list = []
         for clip, path in zip(index.clips, paths):
             clip_id = f'{clip.patient_id}/{clip.clip_id}'
             info = dict(clip_id=clip_id, cache_path=path,
                         num_frames=clip.num_frames, onset_frame=clip.onset_frame,
                         ori_shape=(clip.height, clip.width), hard_frames=hard.get(clip_id, []),
-                        clip=clip)
+                        clip=clip, colour_anchor=self.colour_anchor)
             repeats = 1 if self.test_mode else self.samples_per_clip + (
                 self.hard_positive_repeats if clip_id in hard_pos else 0) + (
                 self.hard_window_repeats if clip_id in hard else 0)

@@ -395,3 +395,76 @@ def test_refiner_search_windows_are_the_same_offline_and_streaming(tmp_path):
             assert states[theta + 7]['onset_refined']
             provisional += 1
     assert 4 in shifts and provisional  # the search moved some onset
+
+
+def test_colour_anchor_turns_the_same_frames_offline_and_streaming(tmp_path):
+    """With a colour anchor that turns the hand-made clips (the first clip's mucosa 20
+    degrees from the reference, the others 10 to 30), the dataset cache, the offline refiner and the stream read the same
+    turned frames: the same features, eq. 2 onsets and refined onsets; the features are
+    not those of the unturned video."""
+    from bleedorigin.models.utils import anchor_steps, mucosa_hue
+
+    root = make_detect_tree(tmp_path / 'bench')
+    clips = {f'{c.patient_id}/{c.clip_id}': c for c in BenchIndex(root, 'train').clips}
+    first = next(iter(clips.values())).load_frames([0])[0]
+    anchor = dict(reference=mucosa_hue(first) + 20.0, dead_zone=4.0, max_turn=30.0)
+    dataset = BleedOnsetDataset(root, 'train', input_size=ONSET_SIZE, red_pool=4,
+                                cache_dir=str(tmp_path / 'cache'), cache_workers=1,
+                                pipeline=TEST_PIPELINE, test_mode=True, colour_anchor=anchor)
+    plain = BleedOnsetDataset(root, 'train', input_size=ONSET_SIZE, red_pool=4,
+                              cache_dir=str(tmp_path / 'cache'), cache_workers=1,
+                              pipeline=TEST_PIPELINE, test_mode=True)
+    # two caches side by side: the clip's turn is in the file name ...
+    assert dataset.get_data_info(0)['cache_path'] != plain.get_data_info(0)['cache_path']
+    assert '_onsetin32x24p4h+' in dataset.get_data_info(0)['cache_path']
+    # ... and a clip the anchor leaves alone (inside the dead zone) shares the plain cache
+    wide = BleedOnsetDataset(root, 'train', input_size=ONSET_SIZE, red_pool=4,
+                             cache_dir=str(tmp_path / 'cache'), cache_workers=1,
+                             pipeline=TEST_PIPELINE, test_mode=True,
+                             colour_anchor=dict(anchor, dead_zone=40.0))
+    assert [wide.get_data_info(i)['cache_path'] for i in range(len(wide))] == [
+        plain.get_data_info(i)['cache_path'] for i in range(len(plain))]
+    assert not np.array_equal(np.load(dataset.get_data_info(0)['cache_path']),
+                              np.load(plain.get_data_info(0)['cache_path']))
+    torch.manual_seed(0)
+    model = build_tiny_detector(
+        mdcfm_in_channels=7, mdg_in_channels=(4, 3, 2), red_domain=True, onset_red_pool=4,
+        warmup_windows=True, colour_anchor=anchor,
+        onset_refiner=dict(type='OnsetRefiner', radius=2, crop=16, channels=(8, 8),
+                           temporal_channels=8),
+        onset_refine_size=(48, 40)).eval()
+    with torch.no_grad():
+        model.onset_head.fc2.bias[1] = 3.0  # eq. 2 fires
+        model.onset_refiner.none_fc.bias[0] = -5.0  # the refiner names a candidate
+    for index in range(len(dataset)):
+        item = dataset[index]
+        meta = item['data_samples'].metainfo
+        data = model.data_preprocessor(dict(inputs=[item['inputs']],
+                                            data_samples=[item['data_samples']]))
+        with torch.no_grad():
+            offline_feats, _ = model.extract_frame_features(**data['inputs'][0])
+        result = model(**data, mode='predict')[0]
+        stream = StreamDetector(model)
+        feats, states = [], []
+        frames = clips[meta['clip_id']].load_frames()
+        for frame in frames:
+            states.append(stream.step(frame))
+            feats.append(stream.state.feats[-1])
+        steps = stream.state.anchor.steps
+        assert steps == anchor_steps(frames[0], **anchor) and 5 <= steps <= 15
+        torch.testing.assert_close(torch.stack(feats), offline_feats, atol=1e-4, rtol=1e-4)
+        assert states[-1]['coarse_onset_frame'] == result.pred_onset_coarse is not None
+        assert states[-1]['onset_frame'] == result.pred_onset
+        # the unturned clip gives other features
+        item = plain[index]
+        data = model.data_preprocessor(dict(inputs=[item['inputs']],
+                                            data_samples=[item['data_samples']]))
+        with torch.no_grad():
+            plain_feats, _ = model.extract_frame_features(**data['inputs'][0])
+        assert (plain_feats - offline_feats).abs().max() > 1e-3
+    # a model whose anchor differs from the dataset's: one clear error, not a silent answer
+    item = plain[0]
+    data = model.data_preprocessor(dict(inputs=[item['inputs']],
+                                        data_samples=[item['data_samples']]))
+    with pytest.raises(ValueError, match="cached with colour_anchor=None but the model's is"):
+        model(**data, mode='predict')

@@ -18,6 +18,7 @@ from bleedorigin.utils.model_zoo import resolve_checkpoint
 
 from ..necks.mdcfm import CleanViewMemory, mdcfm_targets
 from ..utils import (
+    ColourAnchor,
     OnsetStreamState,
     WindowRun,
     align_to,
@@ -29,7 +30,7 @@ from ..utils import (
     flip_onset_sequence,
     onset_frame_input,
     onset_from_states,
-    onset_stream_update,
+    onset_stream_step,
     pick_reference,
     red_difference_argmax,
     red_mask,
@@ -201,6 +202,7 @@ class BleedOriginDetector(BaseModel):
                  onset_refiner_checkpoint: Optional[str] = None,
                  onset_refine_size: Tuple[int, int] = (384, 320),
                  onset_refine_search: Sequence[int] = (),
+                 colour_anchor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
             data_preprocessor = dict(type='BleedDataPreprocessor')
@@ -230,6 +232,9 @@ class BleedOriginDetector(BaseModel):
         self.align_reference = align_reference
         self.mdcfm_balance = mdcfm_balance
         self.onset_red_pool = int(onset_red_pool)
+        # checked here, built per video (``make_colour_anchor``): the turn is per video
+        ColourAnchor.build(colour_anchor)
+        self.colour_anchor = None if colour_anchor is None else dict(colour_anchor)
         self.branch_clip = branch_clip
         self.state_thr = state_thr
         self.state_run = int(state_run)
@@ -598,6 +603,12 @@ class BleedOriginDetector(BaseModel):
             meta = sample.metainfo
             out = BaseDataElement(metainfo=dict(task=meta['task'], clip_id=meta.get('clip_id')))
             if meta['task'] == 'onset':
+                if meta.get('colour_anchor') != self.colour_anchor:
+                    raise ValueError(
+                        f"BleedOriginDetector.predict: clip {meta.get('clip_id')} was cached "
+                        f"with colour_anchor={meta.get('colour_anchor')} but the model's is "
+                        f'{self.colour_anchor}; set the onset datasets\' colour_anchor and '
+                        "the model's alike (the stream turns frames by the model's)")
                 # the video and its flip views (onset_views) in one batched pass
                 views = [dict(rgb=item['rgb'], hsv=item['hsv'], flow=item['flow'],
                               rgb_uint8=item['rgb_uint8'])]
@@ -752,11 +763,20 @@ class BleedOriginDetector(BaseModel):
         """(B, N, D) windows (B = 1, or one per flip view) -> theta (B,) and S_conf (B,)."""
         return self.onset_head.predict(window)
 
+    def make_colour_anchor(self) -> Optional[ColourAnchor]:
+        """A fresh :class:`ColourAnchor` for one video (None without ``colour_anchor``)."""
+        return ColourAnchor.build(self.colour_anchor)
+
     def _clip_refine_reader(self, clip):
         """Frame indices -> :func:`refine_frame` images of ``clip`` (a ``ClipRecord``),
-        decoded in full as the stream receives them."""
-        return lambda indices: [refine_frame(f, self.onset_refine_size)
-                                for f in clip.load_frames(indices)]
+        decoded in full as the stream receives them (turned by the colour anchor the
+        clip's first frame decides, as the stream turns them)."""
+        anchor = self.make_colour_anchor()
+        if anchor is not None:
+            anchor.start(clip.load_frames([0])[0])
+        return lambda indices: [
+            refine_frame(f if anchor is None else anchor.apply(f), self.onset_refine_size)
+            for f in clip.load_frames(indices)]
 
     def refine_windows(self, onset: int, last_frame: Optional[int] = None) -> List[int]:
         """Centres of the refiner windows :meth:`refine_onset` may read for eq. 2's
@@ -831,14 +851,15 @@ class BleedOriginDetector(BaseModel):
             self._stream = OnsetStreamState(
                 CleanViewMemory(size), self.window_size,
                 self.reference_offset + self.window_size + 1,
-                [CleanViewMemory(size) for _ in self.onset_views])
+                [CleanViewMemory(size) for _ in self.onset_views],
+                anchor=self.make_colour_anchor())
         return self._stream
 
     def stream_step(self, frame: np.ndarray) -> dict:
         """Deprecated: :func:`~bleedorigin.models.utils.onset_stream_update` on the model's
         own stream."""
         state = self._own_stream()
-        return onset_stream_update(self, state, frame, self.onset_inputs(frame))
+        return onset_stream_step(self, state, frame)
 
     def source_input(self, frame_small: np.ndarray, reference_small: np.ndarray) -> torch.Tensor:
         """(H, W, 3) uint8 frame and reference at the source size -> (1, 6, H, W) input."""

@@ -40,10 +40,13 @@ class OnsetStreamState:
             branch (``reference_offset + N + 1``).
         view_memories (Sequence, optional): One more clean-view memory per flip view of
             the model's ``onset_views`` (:class:`OnsetViewState` each, in ``views``).
+        anchor (ColourAnchor, optional): The video's colour anchor (the model's
+            ``make_colour_anchor()``); its turn is decided on the first frame
+            :func:`onset_stream_step` receives.
     """
 
     def __init__(self, memory: Any, window_size: int, buffer_size: int,
-                 view_memories: Sequence[Any] = ()) -> None:
+                 view_memories: Sequence[Any] = (), anchor: Any = None) -> None:
         if window_size < 1 or buffer_size < 1:
             raise ValueError(f'OnsetStreamState: window_size and buffer_size must be >= 1, '
                              f'got {window_size}, {buffer_size}')
@@ -68,6 +71,7 @@ class OnsetStreamState:
         # whether no window still to come can change it
         self.refined_windows = 0
         self.refine_final = False
+        self.anchor = anchor
 
 
 def reference_anchor(state: OnsetStreamState) -> int:
@@ -92,8 +96,25 @@ def pick_reference(frames: Sequence[Tuple[int, np.ndarray]], anchor: int, offset
 
 
 @torch.no_grad()
+def onset_stream_step(model, state: OnsetStreamState, frame: np.ndarray) -> dict:
+    """Consume one (H, W, 3) uint8 RGB frame as decoded: the colour anchor's turn
+    (decided on the stream's first frame; none without ``state.anchor``), the model's
+    one preprocessing step (``model.onset_inputs``) and :func:`onset_stream_update`.
+    The onset branch and its refiner read the turned frame, the source buffer the frame
+    as given."""
+    anchor = state.anchor
+    turned = frame
+    if anchor is not None:
+        if state.index < 0:
+            anchor.start(frame)
+        turned = anchor.apply(frame)
+    return onset_stream_update(model, state, frame, model.onset_inputs(turned),
+                               onset_frame=turned)
+
+
+@torch.no_grad()
 def onset_stream_update(model, state: OnsetStreamState, frame: np.ndarray,
-                        current: tuple) -> dict:
+                        current: tuple, onset_frame: Optional[np.ndarray] = None) -> dict:
     """Consume one preprocessed frame; eq. 2 on the windows seen so far.
 
     Args:
@@ -106,6 +127,9 @@ def onset_stream_update(model, state: OnsetStreamState, frame: np.ndarray,
         state (OnsetStreamState): Updated in place.
         frame (np.ndarray): (H, W, 3) uint8 RGB as streamed (buffered for the source).
         current (tuple): ``model.onset_inputs(frame)``.
+        onset_frame (np.ndarray, optional): The frame the onset refiner reads (the
+            colour anchor's turn of ``frame``, :func:`onset_stream_step`); default
+            ``frame``.
 
     Returns:
         dict: ``frame_index``, ``onset_frame`` (None until a window fired; with
@@ -158,7 +182,7 @@ def onset_stream_update(model, state: OnsetStreamState, frame: np.ndarray,
         return dict(frame_index=t, onset_frame=state.state_onset, confidence=state.confidence,
                     theta=state.theta, window_onset_frame=state.onset,
                     state_onset_frame=state.state_onset)
-    refined = _refine_update(model, state, frame, t)
+    refined = _refine_update(model, state, frame if onset_frame is None else onset_frame, t)
     out = dict(frame_index=t, onset_frame=state.onset, confidence=state.confidence,
                theta=state.theta, state_onset_frame=state.state_onset)
     if refined is not None:
