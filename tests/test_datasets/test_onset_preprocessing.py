@@ -399,9 +399,9 @@ def test_refiner_search_windows_are_the_same_offline_and_streaming(tmp_path):
 
 def test_colour_anchor_turns_the_same_frames_offline_and_streaming(tmp_path):
     """With a colour anchor that turns the hand-made clips (the first clip's mucosa 20
-    degrees from the reference, the others 10 to 30), the dataset cache, the offline refiner and the stream read the same
-    turned frames: the same features, eq. 2 onsets and refined onsets; the features are
-    not those of the unturned video."""
+    degrees from the reference, the others 10 to 30), the dataset cache, the offline
+    refiner and the stream read the same turned frames: the same features, eq. 2 onsets
+    and refined onsets; the features are not those of the unturned video."""
     from bleedorigin.models.utils import anchor_steps, mucosa_hue
 
     root = make_detect_tree(tmp_path / 'bench')
