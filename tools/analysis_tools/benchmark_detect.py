@@ -15,12 +15,8 @@ import os.path as osp
 
 import numpy as np
 import torch
-from mmengine.config import Config
-from mmengine.registry import init_default_scope
 
-from bleedorigin.apis import StreamDetector
-from bleedorigin.registry import MODELS
-from bleedorigin.utils import load_checkpoint_safely
+from bleedorigin.apis import StreamDetector, build_stream_model
 from bleedorigin.utils.profiling import (
     StageTimer,
     count_flops,
@@ -75,14 +71,9 @@ def video_frames(path, num, width, height):
 def main():
     args = parse_args()
     torch.set_num_threads(args.threads)
-    cfg = Config.fromfile(args.config)
-    init_default_scope(cfg.get('default_scope', 'bleedorigin'))
-    import bleedorigin.models  # noqa: F401  (registers the modules)
-    model = MODELS.build(cfg.model)
-    if args.checkpoint:
-        checkpoint = load_checkpoint_safely(args.checkpoint)
-        model.load_state_dict(checkpoint.get('state_dict', checkpoint))
-    model.eval()
+    # the tools' one loader: a shipped name or a file, weights kept in their own checkpoint
+    # (the onset refiner's) allowed to be absent, random weights (with a warning) without one
+    model = build_stream_model(args.config, args.checkpoint, 'detector')
     detector = StreamDetector(model)
     frames = (video_frames(args.video, args.frames, args.width, args.height) if args.video
               else synthetic_frames(args.frames, args.width, args.height))
