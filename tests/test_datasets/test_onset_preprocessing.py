@@ -142,6 +142,15 @@ def test_pack_onset_inputs_drops_the_red_colour():
     assert int(packed['inputs']['rgb'].max()) == 0
 
 
+def _offline_features(model, item):
+    """The offline path on one dataset item: its (T, D) frame features and prediction."""
+    data = model.data_preprocessor(dict(inputs=[item['inputs']],
+                                        data_samples=[item['data_samples']]))
+    with torch.no_grad():
+        feats, _ = model.extract_frame_features(**data['inputs'][0])
+    return feats, model(**data, mode='predict')[0]
+
+
 @pytest.mark.parametrize('red_pool,warmup', [(4, False), (1, False), (4, True)])
 def test_dataset_and_streaming_give_the_same_features_and_onsets(tmp_path, red_pool, warmup):
     root = make_detect_tree(tmp_path / 'bench')
@@ -159,11 +168,7 @@ def test_dataset_and_streaming_give_the_same_features_and_onsets(tmp_path, red_p
     for index in range(len(dataset)):
         item = dataset[index]
         meta = item['data_samples'].metainfo
-        data = model.data_preprocessor(dict(inputs=[item['inputs']],
-                                            data_samples=[item['data_samples']]))
-        with torch.no_grad():
-            offline_feats, _ = model.extract_frame_features(**data['inputs'][0])
-        result = model(**data, mode='predict')[0]
+        offline_feats, result = _offline_features(model, item)
         offline = result.pred_onset
         stream = StreamDetector(model)
         stream_feats = []
@@ -439,11 +444,7 @@ def test_colour_anchor_turns_the_same_frames_offline_and_streaming(tmp_path):
     for index in range(len(dataset)):
         item = dataset[index]
         meta = item['data_samples'].metainfo
-        data = model.data_preprocessor(dict(inputs=[item['inputs']],
-                                            data_samples=[item['data_samples']]))
-        with torch.no_grad():
-            offline_feats, _ = model.extract_frame_features(**data['inputs'][0])
-        result = model(**data, mode='predict')[0]
+        offline_feats, result = _offline_features(model, item)
         stream = StreamDetector(model)
         feats, states = [], []
         frames = clips[meta['clip_id']].load_frames()
