@@ -268,12 +268,24 @@ def test_every_detector_config_turns_its_onset_datasets_as_its_model():
                     assert d.get('colour_anchor') == anchor, (path, loader, d.data_root)
         if anchor is not None:
             anchored.append(osp.basename(path))
-    assert anchored == ['detect_colour_anchor.py']
-    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'bleedorigin', 'detect_colour_anchor.py'))
-    base = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'bleedorigin', 'detect.py'))
-    assert cfg.model.colour_anchor == dict(reference=4.5, dead_zone=0.0, max_turn=40.0)
-    assert {k: v for k, v in cfg.model.items() if k != 'colour_anchor'} == dict(base.model)
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        strip = [{k: v for k, v in d.items() if k != 'colour_anchor'}
-                 for d in cfg[loader].dataset.datasets]
-        assert strip == list(base[loader].dataset.datasets)
+    assert anchored == ['detect_colour_anchor.py', 'detect_colour_anchor_ft.py']
+    for name, base_name in (('detect_colour_anchor.py', 'detect.py'),
+                            ('detect_colour_anchor_ft.py', 'detect_short_ft.py')):
+        cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'bleedorigin', name))
+        base = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'bleedorigin', base_name))
+        assert cfg.model.colour_anchor == dict(reference=4.5, dead_zone=0.0, max_turn=40.0)
+        assert {k: v for k, v in cfg.model.items() if k != 'colour_anchor'} == dict(base.model)
+        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+            strip = [{k: v for k, v in d.items() if k != 'colour_anchor'}
+                     for d in cfg[loader].dataset.datasets]
+            assert strip == list(base[loader].dataset.datasets)
+        assert cfg.train_cfg == base.train_cfg and cfg.load_from == base.load_from
+
+
+def test_short_finetune_is_the_negative_finetune_for_400_iterations_from_the_shipped_file():
+    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'bleedorigin', 'detect_short_ft.py'))
+    base = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'bleedorigin', 'detect_negft.py'))
+    assert cfg.load_from == 'checkpoints/detect.pth'
+    assert cfg.train_cfg.max_iters == 400 and cfg.param_scheduler[-1].end == 400
+    assert cfg.default_hooks.checkpoint.save_best is None
+    assert cfg.train_dataloader == base.train_dataloader and cfg.model == base.model
