@@ -14,7 +14,7 @@ from mmengine.utils import ProgressBar
 from bleedorigin.registry import DATASETS, FUNCTIONS, TRANSFORMS
 from bleedorigin.utils.io import atomic_output
 
-from ..models.utils import ColourAnchor, onset_frame_input, onset_input_channels, turn_hue
+from ..models.utils import ColourAnchor, anchor_turn, onset_frame_input, onset_input_channels
 from .bench import BenchIndex, ClipRecord
 
 
@@ -42,9 +42,8 @@ def _decode_small(clip: ClipRecord, indices: Sequence[int], size: Tuple[int, int
     for begin in range(0, len(indices), chunk):
         frames = clip.load_frames(indices[begin:begin + chunk])
         for slot, frame in enumerate(frames, begin):
-            if hue_steps:
-                frame = turn_hue(frame, hue_steps)
-            out[slot] = onset_frame_input(frame, size, red_pool, red_colour)
+            out[slot] = onset_frame_input(anchor_turn(frame, hue_steps), size, red_pool,
+                                          red_colour)
     return out
 
 
@@ -59,35 +58,34 @@ def _resize_clip(args: Tuple[ClipRecord, Tuple[int, int], int, str, bool, int]) 
     return path
 
 
-def clip_hue_steps(clip: ClipRecord, colour_anchor: Optional[dict]) -> int:
+def clip_hue_steps(clip: ClipRecord, anchor: Optional[ColourAnchor]) -> int:
     """The colour anchor's turn of ``clip`` (OpenCV hue steps; 0 without an anchor):
     what :class:`ColourAnchor` decides on the clip's first frame, as a stream does."""
-    anchor = ColourAnchor.build(colour_anchor)
-    if anchor is None:
-        return 0
-    return anchor.start(clip.load_frames([0])[0])
+    return 0 if anchor is None else anchor.start(clip.load_frames([0])[0])
 
 
 def build_lowres_cache(clips: Sequence[ClipRecord], size: Tuple[int, int], cache_dir: str,
                        num_workers: int = 2, red_pool: int = 4,
                        red_colour: bool = False,
-                       colour_anchor: Optional[dict] = None) -> List[str]:
+                       hue_steps: Optional[Sequence[int]] = None) -> List[str]:
     """Decode every frame of every clip once and store its onset input (``size`` (w, h),
     :func:`onset_frame_input`) as .npy.
 
     Returns:
         list[str]: Cache file per clip, (T, h, w, C) uint8 each (C = 4: RGB + pooled
         Red-Mask; 7 with ``red_colour`` (+ the RGB at each cell's Red-Mask max); 3 with
-        ``red_pool <= 1``). With ``colour_anchor`` (:class:`ColourAnchor` settings) the
-        frames of a clip the anchor turns are turned first, and the turn is in the file
-        name (a clip it leaves alone shares the cache of no anchor).
+        ``red_pool <= 1``). ``hue_steps`` (one per clip, :func:`clip_hue_steps`): the
+        colour anchor's turn of each clip, applied before the preprocessing and written
+        in the file name (a clip left alone shares the cache of no anchor).
     """
     os.makedirs(cache_dir, exist_ok=True)
     # "onsetin": full decode + onset_frame_input (older "lowres" caches decoded at a
     # reduced JPEG scale and are not reused); "c": with the red colour channels; "h+N":
     # turned by N hue steps (the colour anchor)
     tag = f'onsetin{size[0]}x{size[1]}p{max(int(red_pool), 1)}' + ('c' if red_colour else '')
-    steps = [clip_hue_steps(clip, colour_anchor) for clip in clips]
+    steps = [0] * len(clips) if hue_steps is None else [int(turn) for turn in hue_steps]
+    if len(steps) != len(clips):
+        raise ValueError(f'build_lowres_cache: {len(steps)} hue_steps for {len(clips)} clips')
     jobs = [(clip, tuple(size), int(red_pool),
              osp.join(cache_dir, cache_name(clip, tag + (f'h{turn:+d}' if turn else ''),
                                             'npy')),
@@ -310,16 +308,19 @@ class BleedOnsetDataset(BaseDataset):
             self.hard_windows, self.data_root, index.clips)
         hard_pos = set() if self.hard_positives is None else load_hard_positives(
             self.hard_positives, self.data_root, index.clips)
+        # the anchor's turn of each clip, decided once: the cache and the refiner's reader
+        # (metainfo ``hue_steps``) turn the clip by it
+        anchor = ColourAnchor.build(self.colour_anchor)
+        steps = [clip_hue_steps(clip, anchor) for clip in index.clips]
         paths = build_lowres_cache(index.clips, self.input_size, self.cache_dir,
-                                   self.cache_workers, self.red_pool, self.red_colour,
-                                   self.colour_anchor)
+                                   self.cache_workers, self.red_pool, self.red_colour, steps)
         data_list = []
-        for clip, path in zip(index.clips, paths):
+        for clip, path, turn in zip(index.clips, paths, steps):
             clip_id = f'{clip.patient_id}/{clip.clip_id}'
             info = dict(clip_id=clip_id, cache_path=path,
                         num_frames=clip.num_frames, onset_frame=clip.onset_frame,
                         ori_shape=(clip.height, clip.width), hard_frames=hard.get(clip_id, []),
-                        clip=clip, colour_anchor=self.colour_anchor)
+                        clip=clip, colour_anchor=self.colour_anchor, hue_steps=turn)
             repeats = 1 if self.test_mode else self.samples_per_clip + (
                 self.hard_positive_repeats if clip_id in hard_pos else 0) + (
                 self.hard_window_repeats if clip_id in hard else 0)

@@ -10,16 +10,12 @@
 #   python tools/train.py configs/bleedorigin/detect_colour_anchor_ft.py \
 #       --work-dir work_dirs/colour_anchor_ft
 _base_ = ['./detect_short_ft.py']
+# after _base_: an import first would make mmengine parse this file as a lazy-import config
+from bleedorigin.utils.config_edit import with_colour_anchor  # noqa: E402
 
 colour_anchor = dict(reference=4.5, dead_zone=0.0, max_turn=40.0)
 model = dict(colour_anchor=colour_anchor)
-
-
-def _anchored(datasets):
-    return [dict(d, colour_anchor=colour_anchor) if d.type == 'BleedOnsetDataset' else d
-            for d in datasets]
-
-
-train_dataloader = dict(dataset=dict(datasets=_anchored(_base_.train_dataloader.dataset.datasets)))
-val_dataloader = dict(dataset=dict(datasets=_anchored(_base_.val_dataloader.dataset.datasets)))
-test_dataloader = dict(dataset=dict(datasets=_anchored(_base_.test_dataloader.dataset.datasets)))
+# the model and every onset dataset turn alike (BleedOriginDetector.predict checks it)
+train_dataloader = with_colour_anchor(_base_.train_dataloader, colour_anchor)
+val_dataloader = with_colour_anchor(_base_.val_dataloader, colour_anchor)
+test_dataloader = with_colour_anchor(_base_.test_dataloader, colour_anchor)

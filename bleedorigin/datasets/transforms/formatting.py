@@ -34,7 +34,8 @@ class PackOnsetInputs(BaseTransform):
             segment_start=results['segment_start'],
             window_start_min=results['window_start_min'],
             onset_index=results['onset_index'], gt_onset=results.get('onset_frame'),
-            clip=results.get('clip'), colour_anchor=results.get('colour_anchor')))
+            clip=results.get('clip'), colour_anchor=results.get('colour_anchor'),
+            hue_steps=results.get('hue_steps', 0)))
         return dict(inputs=inputs, data_samples=sample)
 
 

@@ -22,6 +22,7 @@ from ..utils import (
     OnsetStreamState,
     WindowRun,
     align_to,
+    anchor_turn,
     avg_max_pool,
     check_rgb_frame,
     check_views,
@@ -641,7 +642,8 @@ class BleedOriginDetector(BaseModel):
                     if onset is not None and refine_ready(
                             out.pred_onset, self.onset_refiner.radius, last_frame):
                         out.pred_onset = self.refine_onset(
-                            out.pred_onset, self._clip_refine_reader(clip),
+                            out.pred_onset,
+                            self._clip_refine_reader(clip, meta.get('hue_steps', 0)),
                             last_frame=last_frame)
                 out.max_confidence = float(conf.max()) if conf.numel() else 0.0
                 if self.state_fc is not None:
@@ -767,15 +769,12 @@ class BleedOriginDetector(BaseModel):
         """A fresh :class:`ColourAnchor` for one video (None without ``colour_anchor``)."""
         return ColourAnchor.build(self.colour_anchor)
 
-    def _clip_refine_reader(self, clip):
+    def _clip_refine_reader(self, clip, hue_steps: int = 0):
         """Frame indices -> :func:`refine_frame` images of ``clip`` (a ``ClipRecord``),
-        decoded in full as the stream receives them (turned by the colour anchor the
-        clip's first frame decides, as the stream turns them)."""
-        anchor = self.make_colour_anchor()
-        if anchor is not None:
-            anchor.start(clip.load_frames([0])[0])
+        decoded in full as the stream receives them and turned by ``hue_steps`` (the
+        colour anchor's turn of the clip the dataset decided, as the stream turns them)."""
         return lambda indices: [
-            refine_frame(f if anchor is None else anchor.apply(f), self.onset_refine_size)
+            refine_frame(anchor_turn(f, hue_steps), self.onset_refine_size)
             for f in clip.load_frames(indices)]
 
     def refine_windows(self, onset: int, last_frame: Optional[int] = None) -> List[int]:

@@ -1,4 +1,4 @@
-from .colour_anchor import ColourAnchor, anchor_steps, mucosa_hue
+from .colour_anchor import ColourAnchor, anchor_steps, anchor_turn, mucosa_hue
 from .flow import (
     align_to,
     dis_flow,
@@ -49,7 +49,7 @@ from .positional_encoding import SinusoidalPositionalEncoding
 from .red_mask import RedMask, red_difference_argmax, red_mask
 
 __all__ = [
-    'ColourAnchor', 'anchor_steps', 'mucosa_hue', 'onset_stream_step',
+    'ColourAnchor', 'anchor_steps', 'anchor_turn', 'mucosa_hue', 'onset_stream_step',
     'RedMask', 'red_mask', 'red_difference_argmax', 'SinusoidalPositionalEncoding',
     'onset_from_windows', 'dis_flow', 'sequence_flow', 'rgb_to_hsv01', 'propagate_point',
     'to_gray', 'turn_hue', 'align_to', 'avg_max_pool', 'onset_frame_input', 'onset_clip_input',

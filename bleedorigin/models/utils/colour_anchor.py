@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 from .flow import turn_hue
+from .onset_input import check_rgb_frame
 
 #: Pixels that vote for the mucosa hue: value in (40, 250) (lit, not glare) and
 #: saturation above 25 (coloured); a frame with fewer than MIN_FRACTION of them has no
@@ -39,10 +40,7 @@ def mucosa_hue(frame: np.ndarray) -> Optional[float]:
         float | None: Degrees in (-180, 180] (0 is red, positive towards yellow), or
         None when fewer than ``MIN_FRACTION`` of the pixels are lit and coloured.
     """
-    if not (isinstance(frame, np.ndarray) and frame.ndim == 3 and frame.shape[2] == 3
-            and frame.dtype == np.uint8):
-        raise ValueError(f'mucosa_hue: expected an (H, W, 3) uint8 RGB frame, got '
-                         f'{getattr(frame, "shape", type(frame))} {getattr(frame, "dtype", "")}')
+    check_rgb_frame(frame, 'mucosa_hue: frame')
     hsv = cv2.cvtColor(frame, cv2.COLOR_RGB2HSV).reshape(-1, 3)
     value, sat = hsv[:, 2], hsv[:, 1]
     keep = (value > _V_MIN) & (value < _V_MAX) & (sat > _S_MIN)
@@ -78,6 +76,13 @@ def anchor_steps(frame: np.ndarray, reference: float, dead_zone: float,
     return int(round(delta / 2.0))
 
 
+def anchor_turn(frame: np.ndarray, steps: int) -> np.ndarray:
+    """``frame`` turned by the anchor's ``steps`` (OpenCV hue steps); the frame itself
+    for 0 (no HSV round trip): what the stream, the dataset cache and the offline refiner
+    reader all apply."""
+    return turn_hue(frame, steps) if steps else frame
+
+
 class ColourAnchor:
     """The anchor's settings and the turn of the video being read.
 
@@ -105,26 +110,19 @@ class ColourAnchor:
         ``max_turn``), None for None."""
         if cfg is None:
             return None
-        if isinstance(cfg, ColourAnchor):
-            return ColourAnchor(cfg.reference, cfg.dead_zone, cfg.max_turn)
         unknown = set(cfg) - {'reference', 'dead_zone', 'max_turn'}
         if unknown:
             raise ValueError(f'colour_anchor: unknown key(s) {sorted(unknown)}; expected '
                              'reference, dead_zone, max_turn')
         return cls(**cfg)
 
-    def tag(self) -> str:
-        """Short text of the settings (cache file names)."""
-        return f'ca{self.reference:g}_{self.dead_zone:g}_{self.max_turn:g}'
-
     def start(self, first_frame: np.ndarray) -> int:
         self.steps = anchor_steps(first_frame, self.reference, self.dead_zone,
                                   self.max_turn)
         return self.steps
 
-    def apply(self, frame: np.ndarray, steps: Optional[int] = None) -> np.ndarray:
-        steps = self.steps if steps is None else int(steps)
-        return turn_hue(frame, steps) if steps else frame
+    def apply(self, frame: np.ndarray) -> np.ndarray:
+        return anchor_turn(frame, self.steps)
 
     def __repr__(self) -> str:
         return (f'ColourAnchor(reference={self.reference:g}, dead_zone={self.dead_zone:g}, '
