@@ -81,8 +81,9 @@ case "${1:-}" in
     # fine-tuning stages on windows its predecessor mined (hard negatives twice, then
     # hard positives) and a fourth whose colour jitter turns the Red-Mask channel with the
     # hue (detect_hue.py), with every render, mining run and test on the way (about 3.5 h
-    # on 2 cores; docs/model_zoo.md). Resumable: a rerun skips what is finished. Extra
-    # arguments go to tools/model_converters/reproduce.py (--seed S, --cpu-threads N,
+    # on 2 cores; docs/model_zoo.md). Resumable: a rerun skips what is finished. The mining
+    # runs go two at a time (--mine-jobs 2, one thread each). Extra arguments go to
+    # tools/model_converters/reproduce.py (--seed S, --cpu-threads N, --mine-jobs N,
     # --work-root DIR, --dry-run).
     work_root=work_dirs/detect_chain
     dry_run=0
@@ -93,7 +94,7 @@ case "${1:-}" in
         --dry-run) dry_run=1 ;;
       esac
     done
-    "$PY" tools/model_converters/reproduce.py --work-root "$work_root" "$@" \
+    "$PY" tools/model_converters/reproduce.py --work-root "$work_root" --mine-jobs 2 "$@" \
       --stages detect detect_hardneg_wide detect_hardneg_wide_r2 detect_hardpos detect_hue
     [ "$dry_run" = 1 ] && exit 0
     # Show what the recipe gave: test-split Tables 3 and 4 of its last stage with the

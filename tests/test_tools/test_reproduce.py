@@ -462,3 +462,73 @@ def test_the_times_of_a_stages_several_mining_steps_add_up(tmp_path, monkeypatch
     assert times['detect_hardneg_wide (train)'] == 10.0
     assert all(line.endswith('finished in 0.2 min') for line in _lines(capsys.readouterr().out)
                if 'finished in' in line)
+
+
+def test_mine_jobs_runs_a_stages_mining_side_by_side_with_one_log_each(
+        tmp_path, monkeypatch, capsys):
+    """--mine-jobs 2: the six mining runs of a stage go two at a time (each to its own log),
+    their wall time counts once, the training waits for all of them; a failed run is reported
+    after the others finished."""
+    import threading
+    import time as real_time
+
+    reproduce = load_tool('tools/model_converters/reproduce.py')
+    root = tmp_path / 'runs'
+    zoo = _zoo(tmp_path / 'zoo', detect='configs/bleedorigin/detect_hardpos.py')
+    run = tmp_path / 'stage1'
+    run.mkdir()
+    (run / 'best_detect_select_err_iter_2400.pth').write_bytes(b'w')
+    lock = threading.Lock()
+    state = {'running': 0, 'most': 0, 'order': [], 'fail': None}
+
+    def fake_run(cmd, cwd, check, **kw):
+        tool = osp.basename(cmd[1])
+        with lock:
+            state['order'].append(tool)
+            state['running'] += 1
+            state['most'] = max(state['most'], state['running'])
+        if tool == 'mine_hard_windows.py':
+            assert kw['stdout'].name.startswith(argv[1] + '/logs/')
+            kw['stdout'].write('mined\n')
+            real_time.sleep(0.05)
+        if tool == 'train.py':
+            work_dir = cmd[cmd.index('--work-dir') + 1]
+            os.makedirs(work_dir, exist_ok=True)
+            open(osp.join(work_dir, f'iter_{reproduce.max_iters(cmd[2])}.pth'), 'w').close()
+        with lock:
+            state['running'] -= 1
+        out = cmd[cmd.index('--out') + 1] if '--out' in cmd else ''
+        failed = state['fail'] is not None and out.endswith(state['fail'])
+        return subprocess.CompletedProcess(cmd, 3 if failed else 0)
+
+    monkeypatch.setattr(reproduce.subprocess, 'run', fake_run)
+    argv = ['--work-root', str(root), '--zoo', str(zoo), '--no-test', '--from-dir',
+            f'detect={run}', '--stages', 'detect_hardneg_wide', '--mine-jobs', '2']
+    assert reproduce.main(argv) == 0
+    assert state['order'].count('mine_hard_windows.py') == 6
+    assert state['order'][-1] == 'train.py'  # after every mining run
+    assert state['most'] == 2
+    logs = sorted(p.name for p in (root / 'logs').iterdir())
+    assert len(logs) == 6 and 'negative_streams_train.log' in logs
+    assert (root / 'logs' / 'negative_streams_train.log').read_text() == 'mined\n'
+    out = capsys.readouterr().out
+    assert '(6 runs, 2 at a time)' in out
+    assert set(json.loads((root / 'reproduce_times.json').read_text())['stages_s']) == {
+        'detect_hardneg_wide (mine)', 'detect_hardneg_wide (train)'}
+
+    # one failed mining run: the others still run, then the error; no training
+    state.update(order=[], fail='negative_streams_mine_s5.json')
+    argv[1] = str(tmp_path / 'runs2')
+    try:
+        reproduce.main(argv)
+    except subprocess.CalledProcessError as err:
+        assert err.returncode == 3
+    else:
+        raise AssertionError('a failed mining run must raise')
+    assert state['order'] == ['mine_hard_windows.py'] * 6
+    try:
+        reproduce.main(argv[:-2] + ['--mine-jobs', '0'])
+    except ValueError as err:
+        assert '--mine-jobs 0: expected >= 1' in str(err)
+    else:
+        raise AssertionError('--mine-jobs 0 must be refused')

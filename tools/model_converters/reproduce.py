@@ -168,6 +168,10 @@ def parse_args(argv=None):
     parser.add_argument('--cpu-threads', type=int,
                         help='torch threads of every training stage (default: each '
                         'config\'s cpu_threads)')
+    parser.add_argument('--mine-jobs', type=int, default=1,
+                        help='mining runs of a stage at a time (each one torch thread; 2 on '
+                        'a 2-core machine halves the mining wall time); with more than one, '
+                        'each run writes its output to WORK_ROOT/logs/')
     return parser.parse_args(argv)
 
 
@@ -432,6 +436,49 @@ def fresh_metrics(step) -> bool:
     return osp.isfile(step['out']) and osp.getmtime(step['out']) >= osp.getmtime(checkpoint)
 
 
+def step_groups(steps: List[dict], jobs: int) -> List[List[dict]]:
+    """Steps in order, in groups run together: with ``jobs`` > 1, each stage's consecutive
+    mining steps (they read different roots and write different files), else one step per
+    group."""
+    groups: List[List[dict]] = []
+    for step in steps:
+        last = groups[-1][-1] if groups else None
+        if (jobs > 1 and last is not None and step['action'] == 'mine'
+                and last['action'] == 'mine' and last['stage'] == step['stage']):
+            groups[-1].append(step)
+        else:
+            groups.append([step])
+    return groups
+
+
+def run_side_by_side(cmds: List[List[str]], work_root: str, jobs: int) -> None:
+    """Run ``cmds`` ``jobs`` at a time, each writing to ``WORK_ROOT/logs/<out>.log`` (the
+    name of its ``--out`` file), and wait for all of them.
+
+    Raises:
+        subprocess.CalledProcessError: the first failed command's, after every started
+            command has finished (a mining run resumes from its output file).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    log_dir = osp.join(work_root, 'logs')
+    os.makedirs(log_dir, exist_ok=True)
+
+    def run(cmd):
+        out = cmd[cmd.index('--out') + 1] if '--out' in cmd else cmd[1]
+        log = osp.join(log_dir, osp.splitext(osp.basename(out))[0] + '.log')
+        print(f'[reproduce]   output: {log}', flush=True)
+        with open(log, 'a') as f:
+            return subprocess.run(cmd, cwd=REPO, check=False, stdout=f,
+                                  stderr=subprocess.STDOUT)
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        done = list(pool.map(run, cmds))
+    for result in done:
+        if result.returncode:
+            raise subprocess.CalledProcessError(result.returncode, result.args)
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     models = load_manifest(args.zoo)
@@ -444,33 +491,46 @@ def main(argv=None) -> int:
         if not args.dry_run:
             raise ValueError(msg)
         print(f'[reproduce] note: {msg}', flush=True)
+    if args.mine_jobs < 1:
+        raise ValueError(f'--mine-jobs {args.mine_jobs}: expected >= 1')
     times: Dict[str, float] = {}
     results: Dict[str, str] = {}
     start_all = time.time()
-    for step in steps:
-        label = f'{step["stage"]} ({step["action"]})'
-        if step['action'] == 'test' and fresh_metrics(step):
-            step['skip'] = f'done ({step["out"]} is newer than the checkpoint)'
-        if step['action'] == 'test':
-            results[step['name']] = step['out']
-        if step.get('skip'):
-            print(f'[reproduce] skip {label}: {step["skip"]}', flush=True)
+    for group in step_groups(steps, args.mine_jobs):
+        todo = []
+        for step in group:
+            label = f'{step["stage"]} ({step["action"]})'
+            if step['action'] == 'test' and fresh_metrics(step):
+                step['skip'] = f'done ({step["out"]} is newer than the checkpoint)'
+            if step['action'] == 'test':
+                results[step['name']] = step['out']
+            if step.get('skip'):
+                print(f'[reproduce] skip {label}: {step["skip"]}', flush=True)
+                continue
+            cmd = fill(step['cmd'], args.work_root, args.dry_run, zoo)
+            print(f'[reproduce] {label}: {shlex.join(cmd)}', flush=True)
+            if not args.dry_run:
+                todo.append((label, step, cmd))
+        if not todo:
             continue
-        cmd = fill(step['cmd'], args.work_root, args.dry_run, zoo)
-        print(f'[reproduce] {label}: {shlex.join(cmd)}', flush=True)
-        if args.dry_run:
-            continue
+        label, step = todo[0][0], todo[0][1]
         if step['action'] == 'pseudo':
             os.makedirs(args.work_root, exist_ok=True)
             open(step['started'], 'w').close()
         start = time.time()
-        subprocess.run(cmd, cwd=REPO, check=True)
+        if len(todo) == 1:
+            subprocess.run(todo[0][2], cwd=REPO, check=True)
+        else:
+            run_side_by_side([cmd for _, _, cmd in todo], args.work_root, args.mine_jobs)
         elapsed = round(time.time() - start, 1)
-        # a stage's several render or mining steps add up (one label each)
+        # a stage's several render or mining steps add up (one label each; mining runs
+        # side by side count their wall time once)
         times[label] = round(times.get(label, 0.0) + elapsed, 1)
         if step['action'] == 'pseudo':
             open(step['marker'], 'w').close()
-        print(f'[reproduce] {label} finished in {elapsed / 60:.1f} min', flush=True)
+        print(f'[reproduce] {label} finished in {elapsed / 60:.1f} min'
+              + (f' ({len(todo)} runs, {args.mine_jobs} at a time)' if len(todo) > 1 else ''),
+              flush=True)
     if args.dry_run:
         return 0
     total = round(time.time() - start_all, 1)
