@@ -432,13 +432,18 @@ def test_from_dir_seed_and_threads_run_the_chain_again_from_another_run(tmp_path
         reproduce.main(args + ['--from-dir', f'detect={run}', '--cpu-threads', '0'])
 
 
-def test_the_times_of_a_stages_several_mining_steps_add_up(tmp_path, monkeypatch, capsys):
+def _hardpos_zoo_and_stage1(tmp_path):
+    """(tool module, work root, a zoo shipping detect_hardpos.py, a finished stage-1 run)."""
     reproduce = load_tool('tools/model_converters/reproduce.py')
-    root = tmp_path / 'runs'
     zoo = _zoo(tmp_path / 'zoo', detect='configs/bleedorigin/detect_hardpos.py')
     run = tmp_path / 'stage1'
     run.mkdir()
     (run / 'best_detect_select_err_iter_2400.pth').write_bytes(b'w')
+    return reproduce, tmp_path / 'runs', zoo, run
+
+
+def test_the_times_of_a_stages_several_mining_steps_add_up(tmp_path, monkeypatch, capsys):
+    reproduce, root, zoo, run = _hardpos_zoo_and_stage1(tmp_path)
     calls = []
 
     def fake_run(cmd, cwd, check):
@@ -472,12 +477,7 @@ def test_mine_jobs_runs_a_stages_mining_side_by_side_with_one_log_each(
     import threading
     import time as real_time
 
-    reproduce = load_tool('tools/model_converters/reproduce.py')
-    root = tmp_path / 'runs'
-    zoo = _zoo(tmp_path / 'zoo', detect='configs/bleedorigin/detect_hardpos.py')
-    run = tmp_path / 'stage1'
-    run.mkdir()
-    (run / 'best_detect_select_err_iter_2400.pth').write_bytes(b'w')
+    reproduce, root, zoo, run = _hardpos_zoo_and_stage1(tmp_path)
     lock = threading.Lock()
     state = {'running': 0, 'most': 0, 'order': [], 'fail': None}
 
