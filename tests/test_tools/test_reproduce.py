@@ -513,8 +513,9 @@ def test_mine_jobs_runs_a_stages_mining_side_by_side_with_one_log_each(
     assert (root / 'logs' / 'negative_streams_train.log').read_text() == 'mined\n'
     out = capsys.readouterr().out
     assert '(6 runs, 2 at a time)' in out
-    assert set(json.loads((root / 'reproduce_times.json').read_text())['stages_s']) == {
-        'detect_hardneg_wide (mine)', 'detect_hardneg_wide (train)'}
+    # (render steps too where the roots are not rendered, as in a clean clone)
+    assert {'detect_hardneg_wide (mine)', 'detect_hardneg_wide (train)'} <= set(
+        json.loads((root / 'reproduce_times.json').read_text())['stages_s'])
 
     # one failed mining run: the others still run, then the error; no training
     state.update(order=[], fail='negative_streams_mine_s5.json')
@@ -525,7 +526,8 @@ def test_mine_jobs_runs_a_stages_mining_side_by_side_with_one_log_each(
         assert err.returncode == 3
     else:
         raise AssertionError('a failed mining run must raise')
-    assert state['order'] == ['mine_hard_windows.py'] * 6
+    assert [t for t in state['order'] if t != 'make_synthetic.py'] == [
+        'mine_hard_windows.py'] * 6
     try:
         reproduce.main(argv[:-2] + ['--mine-jobs', '0'])
     except ValueError as err:
