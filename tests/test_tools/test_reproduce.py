@@ -477,6 +477,8 @@ def test_mine_jobs_runs_a_stages_mining_side_by_side_with_one_log_each(
     import threading
     import time as real_time
 
+    import pytest
+
     reproduce, root, zoo, run = _hardpos_zoo_and_stage1(tmp_path)
     lock = threading.Lock()
     state = {'running': 0, 'most': 0, 'order': [], 'fail': None}
@@ -520,17 +522,10 @@ def test_mine_jobs_runs_a_stages_mining_side_by_side_with_one_log_each(
     # one failed mining run: the others still run, then the error; no training
     state.update(order=[], fail='negative_streams_mine_s5.json')
     argv[1] = str(tmp_path / 'runs2')
-    try:
+    with pytest.raises(subprocess.CalledProcessError) as failed:
         reproduce.main(argv)
-    except subprocess.CalledProcessError as err:
-        assert err.returncode == 3
-    else:
-        raise AssertionError('a failed mining run must raise')
+    assert failed.value.returncode == 3
     assert [t for t in state['order'] if t != 'make_synthetic.py'] == [
         'mine_hard_windows.py'] * 6
-    try:
+    with pytest.raises(ValueError, match='--mine-jobs 0: expected >= 1'):
         reproduce.main(argv[:-2] + ['--mine-jobs', '0'])
-    except ValueError as err:
-        assert '--mine-jobs 0: expected >= 1' in str(err)
-    else:
-        raise AssertionError('--mine-jobs 0 must be refused')
