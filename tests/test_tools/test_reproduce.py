@@ -529,3 +529,15 @@ def test_mine_jobs_runs_a_stages_mining_side_by_side_with_one_log_each(
         'mine_hard_windows.py'] * 6
     with pytest.raises(ValueError, match='--mine-jobs 0: expected >= 1'):
         reproduce.main(argv[:-2] + ['--mine-jobs', '0'])
+
+
+def test_side_by_side_logs_never_share_a_file():
+    """Two mining outputs with one file name in different folders get two logs."""
+    reproduce = load_tool('tools/model_converters/reproduce.py')
+    cmds = [['py', 'mine.py', '--out', 'a/streams.json'],
+            ['py', 'mine.py', '--out', 'b/streams.json'],
+            ['py', 'mine.py', '--out', 'b/other.json'],
+            ['py', 'render.py', 'data/root']]
+    assert reproduce.side_by_side_logs(cmds, 'logs') == [
+        osp.join('logs', 'streams.log'), osp.join('logs', 'streams_2.log'),
+        osp.join('logs', 'other.log'), osp.join('logs', 'root.log')]

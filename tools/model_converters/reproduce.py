@@ -451,6 +451,24 @@ def step_groups(steps: List[dict], jobs: int) -> List[List[dict]]:
     return groups
 
 
+def side_by_side_logs(cmds: List[List[str]], log_dir: str) -> List[str]:
+    """One log file per command, ``LOG_DIR/<stem of its --out>.log`` (of its first argument
+    after the script without ``--out``); two outputs with one
+    name (in different folders) get ``<stem>.log`` and ``<stem>_2.log``, so no two runs
+    write one log."""
+    logs: List[str] = []
+    for cmd in cmds:
+        # the --out file, else the first argument after the script (a render's root)
+        out = cmd[cmd.index('--out') + 1] if '--out' in cmd else cmd[min(2, len(cmd) - 1)]
+        stem = osp.splitext(osp.basename(out))[0]
+        log, n = osp.join(log_dir, f'{stem}.log'), 1
+        while log in logs:
+            n += 1
+            log = osp.join(log_dir, f'{stem}_{n}.log')
+        logs.append(log)
+    return logs
+
+
 def run_side_by_side(cmds: List[List[str]], work_root: str, jobs: int) -> None:
     """Run ``cmds`` ``jobs`` at a time, each writing to ``WORK_ROOT/logs/<out>.log`` (the
     name of its ``--out`` file), and wait for all of them.
@@ -463,10 +481,10 @@ def run_side_by_side(cmds: List[List[str]], work_root: str, jobs: int) -> None:
 
     log_dir = osp.join(work_root, 'logs')
     os.makedirs(log_dir, exist_ok=True)
+    logs = dict(zip(map(tuple, cmds), side_by_side_logs(cmds, log_dir)))
 
     def run(cmd):
-        out = cmd[cmd.index('--out') + 1] if '--out' in cmd else cmd[1]
-        log = osp.join(log_dir, osp.splitext(osp.basename(out))[0] + '.log')
+        log = logs[tuple(cmd)]
         print(f'[reproduce]   output: {log}', flush=True)
         with open(log, 'a') as f:
             return subprocess.run(cmd, cwd=REPO, check=False, stdout=f,
