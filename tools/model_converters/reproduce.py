@@ -453,9 +453,8 @@ def step_groups(steps: List[dict], jobs: int) -> List[List[dict]]:
 
 def side_by_side_logs(cmds: List[List[str]], log_dir: str) -> List[str]:
     """One log file per command, ``LOG_DIR/<stem of its --out>.log`` (of its first argument
-    after the script without ``--out``); two outputs with one
-    name (in different folders) get ``<stem>.log`` and ``<stem>_2.log``, so no two runs
-    write one log."""
+    after the script without ``--out``); two outputs with one name (in different folders)
+    get ``<stem>.log`` and ``<stem>_2.log``, so no two runs write one log."""
     logs: List[str] = []
     for cmd in cmds:
         # the --out file, else the first argument after the script (a render's root)
@@ -470,8 +469,8 @@ def side_by_side_logs(cmds: List[List[str]], log_dir: str) -> List[str]:
 
 
 def run_side_by_side(cmds: List[List[str]], work_root: str, jobs: int) -> None:
-    """Run ``cmds`` ``jobs`` at a time, each writing to ``WORK_ROOT/logs/<out>.log`` (the
-    name of its ``--out`` file), and wait for all of them.
+    """Run ``cmds`` ``jobs`` at a time, each writing to its own log under ``WORK_ROOT/logs``
+    (:func:`side_by_side_logs`), and wait for all of them.
 
     Raises:
         subprocess.CalledProcessError: the first failed command's, after every started
@@ -481,17 +480,15 @@ def run_side_by_side(cmds: List[List[str]], work_root: str, jobs: int) -> None:
 
     log_dir = osp.join(work_root, 'logs')
     os.makedirs(log_dir, exist_ok=True)
-    logs = dict(zip(map(tuple, cmds), side_by_side_logs(cmds, log_dir)))
 
-    def run(cmd):
-        log = logs[tuple(cmd)]
+    def run(cmd, log):
         print(f'[reproduce]   output: {log}', flush=True)
         with open(log, 'a') as f:
             return subprocess.run(cmd, cwd=REPO, check=False, stdout=f,
                                   stderr=subprocess.STDOUT)
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        done = list(pool.map(run, cmds))
+        done = list(pool.map(run, cmds, side_by_side_logs(cmds, log_dir)))
     for result in done:
         if result.returncode:
             raise subprocess.CalledProcessError(result.returncode, result.args)
