@@ -16,6 +16,10 @@ and mean source position of the train split), and any MLLM answer files. Every
 flag except ``--data``/``--out`` is optional: what is given is evaluated
 (``--detect``/``--track`` default to the shipped checkpoints, ``none`` skips them).
 
+Table 10 times every model at each of ``--efficiency-threads`` torch thread counts
+(default: all cores, then 1) and keeps each row's fastest, so that every model runs
+at its best setting in the same run; the table says which count each row used.
+
 Writes ``DIR/tables.md`` (Tables 3, 4, 5/6, 7 and 10 in the paper's shape,
 best per column bold, plus the per-scenario and per-site breakdown),
 ``DIR/results.json`` (flat metrics) and ``DIR/breakdown.png``.
@@ -35,6 +39,8 @@ if REPO_ROOT not in sys.path:
 
 os.environ.setdefault('YOLO_OFFLINE', '1')
 os.environ.setdefault('MPLBACKEND', 'Agg')
+
+import torch  # noqa: E402
 
 from bleedorigin.apis.benchmark import (  # noqa: E402
     BASELINE_TRACKERS,
@@ -78,8 +84,19 @@ def parse_args(argv=None):
                         help='frames timed per stage for Table 10 (0 disables; 150: one whole '
                         'clip, the steadier ratio over two sessions of idle runs, '
                         'docs/benchmark.md)')
+    parser.add_argument('--efficiency-threads', type=int, nargs='*', default=None,
+                        help='torch thread counts Table 10 times every model at, each row '
+                        'keeping its fastest (default: all cores and 1; our tracker runs its '
+                        'flow refiner in a second thread, so one torch thread is its best on '
+                        '2 cores, YOLO\'s is all of them)')
     parser.add_argument('--chunk', type=int, default=32, help='frames decoded at once')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.efficiency_threads is None:
+        args.efficiency_threads = list(dict.fromkeys([torch.get_num_threads(), 1]))
+    if any(n < 1 for n in args.efficiency_threads):
+        parser.error(f'--efficiency-threads: thread counts must be >= 1, got '
+                     f'{args.efficiency_threads}')
+    return args
 
 
 def load_yolo_backend() -> YoloBackend:
@@ -112,7 +129,8 @@ def main(argv=None) -> Dict[str, float]:
         detect_config=args.detect_config, track=args.track, track_config=args.track_config,
         yolo=yolo_weights(args.yolo), mllm=args.mllm, max_clips=args.max_clips,
         baselines=args.baselines,
-        efficiency_frames=args.efficiency_frames, chunk=args.chunk,
+        efficiency_frames=args.efficiency_frames,
+        efficiency_threads=args.efficiency_threads, chunk=args.chunk,
         command='python tools/benchmark.py ' + ' '.join(sys.argv[1:]))
     return run_benchmark(cfg, load_yolo_backend())
 

@@ -77,16 +77,18 @@ def parse_args(argv=None):
     parser.add_argument('--max-frames', type=int, help='stop after this many frames')
     parser.add_argument('--fps', type=float, help='override the input frame rate')
     parser.add_argument('--device', default='cpu')
-    parser.add_argument('--threads', type=int,
-                        help='torch threads (default: all cores; 1 with --builtin)')
+    parser.add_argument('--threads', type=int, default=1,
+                        help='torch threads (default 1: the pipeline\'s fastest on 2 cores, '
+                        'the tracker running its flow refiner in a second thread; Table 10 of '
+                        'tools/benchmark.py times both)')
     parser.add_argument('--no-progress', action='store_true')
     args = parser.parse_args(argv)
+    if args.threads < 1:
+        parser.error(f'--threads must be >= 1, got {args.threads}')
     if args.builtin:
         if args.input is not None:
             parser.error('--builtin takes no INPUT')
         args.out = args.out or BUILTIN_OUT
-        # one thread: on a busy 2-core machine two torch threads slow the run down tenfold
-        args.threads = args.threads or 1
     elif args.input is None:
         parser.error('give an INPUT (video, frames folder or camera index) or --builtin')
     if args.out and not args.out.lower().endswith(VIDEO_SUFFIXES):
@@ -171,7 +173,7 @@ def main(argv=None) -> dict:
     args = parse_args(argv)
     import torch  # here, not at the top: --help answers without loading torch
 
-    torch.set_num_threads(args.threads or os.cpu_count() or 1)
+    torch.set_num_threads(args.threads)
 
     from bleedorigin.apis import BleedOriginNet, VideoSource, format_summary, run_stream
 

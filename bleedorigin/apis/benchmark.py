@@ -72,6 +72,9 @@ class BenchmarkConfig:
         max_clips (int, optional): Evaluate an evenly spaced subsample.
         baselines (Sequence[str]): Classical trackers to run.
         efficiency_frames (int): Frames timed per stage for Table 10 (0 disables).
+        efficiency_threads (Sequence[int]): Torch thread counts Table 10 times every
+            model at; each row keeps its fastest (each model at its best setting,
+            same run). Empty: the current setting only.
         chunk (int): Frames decoded at once.
         command (str): The command line quoted in tables.md.
     """
@@ -87,6 +90,7 @@ class BenchmarkConfig:
     max_clips: Optional[int] = None
     baselines: Sequence[str] = BASELINE_TRACKERS
     efficiency_frames: int = 150
+    efficiency_threads: Sequence[int] = ()
     chunk: int = 32
     command: str = 'python tools/benchmark.py'
 
@@ -238,7 +242,8 @@ def efficiency_on_clip(cfg: BenchmarkConfig, clips, detector, tracker, yolo_runs
         pipeline = BleedOriginNet(detector, tracker, mode='evaluation',
                                   evaluation_detector='until_onset')
     return measure_efficiency(frames, detector, tracker, yolo, pipeline, query,
-                              onset_index=min(max(onset - start, 0), count - 1))
+                              onset_index=min(max(onset - start, 0), count - 1),
+                              threads=cfg.efficiency_threads)
 
 
 def efficiency_notes(efficiency_rows: Dict[str, dict], metrics: Dict[str, float]) -> List[str]:

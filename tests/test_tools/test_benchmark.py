@@ -8,6 +8,7 @@ import os.path as osp
 
 import numpy as np
 import pytest
+import torch
 from tool_loader import load_tool
 
 from bleedorigin.apis.benchmark import BenchmarkConfig, run_benchmark
@@ -123,6 +124,17 @@ def test_benchmark_end_to_end(tiny_data, tmp_path):
     assert '| 640x480 | 3 |' in tables and '| 512x384 | 3 |' in tables
     assert '| zero_motion |' in tables and '| prior_median |' in tables
     assert 'our detector not evaluated' in tables
+    # Table 10 timed every row at all cores and at one torch thread, keeping the faster
+    assert '| frames | torch threads |' in tables
+    assert results[f'{own}/threads'] in {1, torch.get_num_threads()}
+
+
+def test_benchmark_rejects_bad_thread_counts(tmp_path, capsys):
+    cli = load_tool('tools/benchmark.py')
+    with pytest.raises(SystemExit):
+        cli.main(['--data', str(tmp_path), '--out', str(tmp_path / 'o'),
+                  '--efficiency-threads', '0'])
+    assert 'thread counts must be >= 1' in capsys.readouterr().err
 
 
 def test_benchmark_rejects_missing_split(tiny_data, tmp_path):

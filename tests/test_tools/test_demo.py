@@ -130,6 +130,8 @@ def test_demo_evaluation_mode_and_bad_input(demo, tmp_path, small_detect_config)
         demo.main([str(tmp_path / 'missing.mp4'), '--json', str(records), '--no-progress'])
     with pytest.raises(SystemExit):
         demo.main(['--json', str(records)])  # neither INPUT nor --builtin
+    with pytest.raises(SystemExit):
+        demo.main([str(video), '--json', str(records), '--threads', '0'])
 
 
 def test_demo_defaults_to_shipped_weights_never_random(demo, tmp_path, monkeypatch, capfd):

@@ -1,4 +1,6 @@
 """Coarse-to-fine stage: sub-pixel refinement, occlusion handling, anchor re-detection."""
+import copy
+
 import cv2
 import numpy as np
 import pytest
@@ -242,3 +244,39 @@ def test_bad_tracking_input_gets_a_clear_error_or_visibility_zero():
     with pytest.raises(ValueError, match='zero-length clip'):
         model([empty], [dict(query_points=np.zeros((1, 2), np.float32), clip_id='c0')],
               mode='predict')
+
+
+def test_refiner_thread_gives_the_points_of_the_serial_step():
+    """The refiner's step runs beside the feature extraction (refiner_thread): same
+    points, visibility and confidence as one after the other, frame by frame, also
+    where the refiner loses the point and the network corrects it."""
+    torch.manual_seed(0)
+    threaded = tiny_coarse_to_fine(fallback_confidence=-1.0)
+    serial = copy.deepcopy(threaded)
+    serial.refiner_thread = False
+    assert threaded.refiner_thread
+    tex = texture(8)
+    frames = [view(tex, 1.5 * t, 0.5 * t) for t in range(6)]
+    occluded = frames[4].copy()
+    cv2.circle(occluded, (134, 98), 60, (90, 90, 90), -1)
+    frames[4] = occluded
+    outputs = []
+    for model in (threaded, serial):
+        model.init(frames[0], [[128.0, 96.0], [90.0, 60.0]])
+        outputs.append([model.step(f) for f in frames[1:]])
+    for got, want in zip(*outputs):
+        for a, b in zip(got, want):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_a_failing_refiner_step_in_the_thread_raises_in_the_caller():
+    model = tiny_coarse_to_fine()
+    tex = texture(9)
+    model.init(view(tex, 0, 0), [[128.0, 96.0]])
+
+    def broken(frame):
+        raise RuntimeError('refiner exploded')
+
+    model.stream_state.refiner.step = broken
+    with pytest.raises(RuntimeError, match='refiner exploded'):
+        model.step(view(tex, 1.0, 0.0))
