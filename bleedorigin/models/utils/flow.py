@@ -6,23 +6,29 @@ Pixel convention: our points have pixel centres at +0.5 (pixel (0, 0) covers
 :func:`lucas_kanade` and :func:`forward_backward_lucas_kanade` are the one place
 that converts between the two.
 """
+import threading
 from typing import Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
 
-_DIS = {}
+_DIS = threading.local()  # one cache per thread: an OpenCV DIS object is not thread-safe
 
 
 def _dis(shape: tuple, preset: int = cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST):
-    # One DIS object per frame size and preset; creating it costs more than a small flow.
-    # Per size: an object that computed a flow at one size gives a different flow at another
-    # size than a fresh object does (OpenCV keeps state across sizes), which made the source
-    # point depend on whether the onset stream (64x48) had run before (2026-11-30).
+    # One DIS object per frame size, preset and thread; creating it costs more than a small
+    # flow. Per size: an object that computed a flow at one size gives a different flow at
+    # another size than a fresh object does (OpenCV keeps state across sizes), which made
+    # the source point depend on whether the onset stream (64x48) had run before
+    # (2026-11-30). Per thread: two threads calling one object at once get wrong flows and
+    # can crash the process (measured, 2026-12-03).
+    cache = getattr(_DIS, 'objects', None)
+    if cache is None:
+        cache = _DIS.objects = {}
     key = (tuple(shape), preset)
-    if key not in _DIS:
-        _DIS[key] = cv2.DISOpticalFlow_create(preset)
-    return _DIS[key]
+    if key not in cache:
+        cache[key] = cv2.DISOpticalFlow_create(preset)
+    return cache[key]
 
 
 def to_gray(rgb: np.ndarray) -> np.ndarray:

@@ -71,10 +71,28 @@ def test_dis_flow_at_one_size_does_not_depend_on_flows_at_another():
     moved = np.roll(big, (3, 5), axis=(0, 1))
     small, small_moved = (cv2.resize(x, (64, 48), interpolation=cv2.INTER_AREA)
                           for x in (big, moved))
-    flow._DIS.clear()
+    flow._DIS.objects = {}
     first = dis_flow(big, moved)
     dis_flow(small, small_moved)
     np.testing.assert_array_equal(dis_flow(big, moved), first)
-    flow._DIS.clear()
+    flow._DIS.objects = {}
     dis_flow(small, small_moved)
     np.testing.assert_array_equal(dis_flow(big, moved), first)
+
+
+def test_dis_flow_from_two_threads_at_once_equals_the_serial_flows():
+    """Each thread has its own DIS objects (one object called from two threads at once
+    returned wrong flows and crashed the process)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bleedorigin.models.utils import dis_flow
+
+    pairs = []
+    for seed in range(6):
+        a = _texture((48, 64), seed=seed)
+        pairs.append((a, np.roll(a, (1, 2), axis=(0, 1))))
+    serial = [dis_flow(a, b) for a, b in pairs * 5]
+    with ThreadPoolExecutor(2) as pool:
+        threaded = list(pool.map(lambda ab: dis_flow(*ab), pairs * 5))
+    for got, want in zip(threaded, serial):
+        np.testing.assert_array_equal(got, want)
