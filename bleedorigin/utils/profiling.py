@@ -345,37 +345,28 @@ def measure_efficiency(frames: np.ndarray, detector=None, tracker=None, yolo=Non
             the pipeline's rows all come from the count whose slower phase is
             fastest. None: the current setting only.
     """
-    if not threads:
-        rows = _measure_efficiency_at(frames, detector, tracker, yolo, pipeline, query,
-                                      warmup, onset_index, yolo_sizes, memory_frames)
-        for row in rows.values():
-            row['threads'] = torch.get_num_threads()
-        return rows
-    if any(int(n) < 1 for n in threads):
+    counts = (list(dict.fromkeys(int(n) for n in threads)) if threads
+              else [torch.get_num_threads()])
+    if any(n < 1 for n in counts):
         raise ValueError(f'threads must be positive thread counts, got {list(threads)}')
     runs = []
-    for count in dict.fromkeys(int(n) for n in threads):
+    for count in counts:
         with torch_threads(count):
             rows = _measure_efficiency_at(frames, detector, tracker, yolo, pipeline, query,
                                           warmup, onset_index, yolo_sizes, memory_frames)
         for row in rows.values():
             row['threads'] = count
         runs.append(rows)
-    best: Dict[str, dict] = OrderedDict()
-    for name in runs[0]:
-        if name.startswith('Whole pipeline'):
-            continue
-        best[name] = max((run[name] for run in runs), key=lambda r: r['fps'])
-    pipeline_runs = [run for run in runs if any(n.startswith('Whole pipeline') for n in run)]
-    if pipeline_runs:
-        def slower_phase(run):
-            return min(r['fps'] for n, r in run.items() if n.startswith('Whole pipeline'))
-        chosen = max(pipeline_runs, key=slower_phase)
-        merged = OrderedDict()
-        for name in runs[0]:  # keep the table's order: our stages, pipeline, baselines
-            merged[name] = chosen[name] if name.startswith('Whole pipeline') else best[name]
-        best = merged
-    return best
+
+    def slower_phase(run):
+        return min((r['fps'] for n, r in run.items() if n.startswith('Whole pipeline')),
+                   default=0.0)
+
+    piped = max(runs, key=slower_phase)  # the pipeline's rows all come from one count
+    return OrderedDict(
+        (name, piped[name] if name.startswith('Whole pipeline')
+         else max((run[name] for run in runs), key=lambda r: r['fps']))
+        for name in runs[0])  # the table's order: our stages, pipeline, baselines
 
 
 def _measure_efficiency_at(frames, detector, tracker, yolo, pipeline, query, warmup,
