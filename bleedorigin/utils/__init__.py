@@ -17,6 +17,7 @@ _EXPORTS = {
     'save_checkpoint_atomic': 'checkpoint',
     'register_all_modules': 'setup_env',
     'run_cli': 'cli',
+    'side_pool': 'side_thread',
 }
 
 __all__ = list(_EXPORTS)

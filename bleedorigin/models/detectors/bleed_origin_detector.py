@@ -1,7 +1,7 @@
 """BleedOrigin-Detect: onset detection (MDCFM + MDG + temporal transformer) and source
 localisation (encoder + heatmap point head) in one mmengine model."""
 import warnings
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -15,6 +15,7 @@ from bleedorigin.constants import ONSET_CONF_THRESHOLD, ONSET_CONFIRM_WINDOWS
 from bleedorigin.registry import MODELS
 from bleedorigin.utils.checkpoint import load_state_dict_checked
 from bleedorigin.utils.model_zoo import resolve_checkpoint
+from bleedorigin.utils.side_thread import use_side_thread
 
 from ..necks.mdcfm import CleanViewMemory, mdcfm_targets
 from ..utils import (
@@ -179,6 +180,15 @@ class BleedOriginDetector(BaseModel):
             theta + j (2R + 1), each window whose frames exist (the stream waits for
             them); the first window that names a frame gives the onset. Empty (default):
             the window at theta only.
+        colour_anchor (dict, optional): Per-video colour anchor (``ColourAnchor``
+            settings); None (default): frames as decoded.
+        stream_thread (bool | str): While streaming, run the frame's OpenCV work that
+            the network does not read first (the DIS flows to the clean-view memory, the
+            source buffer's and the onset refiner's resizes) in the side worker thread
+            (``bleedorigin.utils.side_pool``) beside MDCFM and MDG; the same numbers as
+            in order. ``'auto'`` (default): when torch runs fewer threads than the
+            process has cores (one torch thread on two cores: 8.2 -> 6.5 ms a step at
+            512x384; at two threads it would cost 5 %, docs/benchmark.md, session 25).
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -204,6 +214,7 @@ class BleedOriginDetector(BaseModel):
                  onset_refine_size: Tuple[int, int] = (384, 320),
                  onset_refine_search: Sequence[int] = (),
                  colour_anchor: Optional[dict] = None,
+                 stream_thread: Union[bool, str] = 'auto',
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
             data_preprocessor = dict(type='BleedDataPreprocessor')
@@ -237,6 +248,8 @@ class BleedOriginDetector(BaseModel):
         ColourAnchor.build(colour_anchor)
         self.colour_anchor = None if colour_anchor is None else dict(colour_anchor)
         self.branch_clip = branch_clip
+        use_side_thread(stream_thread)  # a bad setting fails here
+        self.stream_thread = stream_thread
         self.state_thr = state_thr
         self.state_run = int(state_run)
         if onset_decoder not in ('window', 'state'):
@@ -701,7 +714,8 @@ class BleedOriginDetector(BaseModel):
         feats, logits = self.frame_features([(current, previous, memory)])
         return feats[0], logits
 
-    def frame_features(self, views: Sequence[tuple]) -> Tuple[torch.Tensor, torch.Tensor]:
+    def frame_features(self, views: Sequence[tuple], memory_flow: Any = None
+                       ) -> Tuple[torch.Tensor, torch.Tensor]:
         """:meth:`frame_feature` of one streamed frame seen through V views at once.
 
         Every view (the video and its flip views, each with its own previous frame and
@@ -712,6 +726,9 @@ class BleedOriginDetector(BaseModel):
         Args:
             views (Sequence[tuple]): V ``(current, previous, memory)`` as
                 :meth:`frame_feature` takes them.
+            memory_flow (optional): :meth:`memory_flows` of ``views``, already computed
+                (an array) or being computed (a future, whose ``result()`` is read once
+                MDCFM has run); None (default): computed here.
 
         Returns:
             tuple: frame features (V, D) and MDCFM logits (V, 2).
@@ -722,12 +739,11 @@ class BleedOriginDetector(BaseModel):
                                   for k, i in ((0, 1), (0, 2), (1, 1), (1, 2)))
         device = rgb.device
 
-        def flows(pairs):
+        def as_tensor(flows: np.ndarray) -> torch.Tensor:
             # (V, h, w, 2) viewed as (V, 2, h, w), the layout MDCFM's flow norm is fast on
-            return torch.from_numpy(np.stack([dis_flow(a, b) for a, b in pairs])).permute(
-                0, 3, 1, 2).to(device)
+            return torch.from_numpy(flows).permute(0, 3, 1, 2).to(device)
 
-        flow = flows([(prev[0], cur[0]) for cur, prev, _ in views])
+        flow = as_tensor(np.stack([dis_flow(prev[0], cur[0]) for cur, prev, _ in views]))
         logits = self.mdcfm(self._pair_diff(rgb, hsv, p_rgb, p_hsv), flow * self.diff_scale)
         if not self.use_memory:
             parts = [self._compare(rgb, hsv, p_rgb, p_hsv, flow)]
@@ -736,20 +752,37 @@ class BleedOriginDetector(BaseModel):
             # MDG call
             counts = [len(memory) for _, _, memory in views]
             entries = [m for _, _, memory in views for m in memory]
+            if memory_flow is None:
+                memory_flow = self.memory_flows(views)
+            elif hasattr(memory_flow, 'result'):
+                memory_flow = memory_flow.result()
+            if len(memory_flow) != len(entries):
+                raise ValueError(f'frame_features: memory_flow holds {len(memory_flow)} '
+                                 f'flows for {len(entries)} memory entries')
             repeat = torch.tensor(counts, device=device)
             compared = self._compare(
                 torch.cat([rgb, rgb.repeat_interleave(repeat, dim=0)]),
                 torch.cat([hsv, hsv.repeat_interleave(repeat, dim=0)]),
                 torch.cat([p_rgb] + [m[1] for m in entries]),
                 torch.cat([p_hsv] + [m[2] for m in entries]),
-                torch.cat([flow, flows([(m[0], cur[0]) for (cur, _, memory) in views
-                                        for m in memory])]))
+                torch.cat([flow, as_tensor(memory_flow)]))
             mem_feats = compared[len(views):].split(counts)
             parts = [compared[:len(views)],
                      torch.stack([f.mean(0) for f in mem_feats]),
                      torch.stack([f.amax(0) for f in mem_feats])]
         parts.append(logits)
         return self.frame_proj(torch.cat(parts, dim=1)), logits
+
+    @staticmethod
+    def memory_flows(views: Sequence[tuple]) -> np.ndarray:
+        """DIS flows from every view's clean-view memory entries to its current frame,
+        (sum of M, h, w, 2) float32 in the order :meth:`frame_features` reads them.
+        Touches no tensor and no module, so it may run in another thread."""
+        flows = [dis_flow(m[0], cur[0]) for cur, _, memory in views for m in memory]
+        if not flows:
+            height, width = views[0][0][0].shape[:2]
+            return np.zeros((0, height, width, 2), np.float32)
+        return np.stack(flows)
 
     def state_probability(self, feat: torch.Tensor) -> Optional[float]:
         """P(bleeding) of one (D,) frame feature from the state head; None without one."""

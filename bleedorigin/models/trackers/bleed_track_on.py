@@ -10,10 +10,8 @@ stride-8 map followed by offset refinement on the stride-4 map; visibility and
 confidence per point per frame.
 """
 import copy
-import threading
 import warnings
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import cv2
@@ -25,6 +23,7 @@ from torch import nn
 
 from bleedorigin.constants import REFRESH_INTERVAL, TRACK_LOSS_GT_WEIGHT, TRACK_LOSS_PSEUDO_WEIGHT
 from bleedorigin.registry import MODELS
+from bleedorigin.utils.side_thread import side_pool
 
 from .query_decoder import MLP, QueryDecoderLayer, sample_grid, sample_points
 from .stream_loop import track_online
@@ -717,7 +716,7 @@ class BleedTrackOn(BaseModel):
         # only the frame, so it may run beside the feature extraction
         pending = None
         if state.refiner is not None and self.refiner_thread:
-            pending = _refiner_pool().submit(state.refiner.step, frame)
+            pending = side_pool().submit(state.refiner.step, frame)
         try:
             feat4, feat8 = self.extract_feats(tensor, state.last_frame)
         finally:
@@ -827,20 +826,6 @@ class BleedTrackOn(BaseModel):
         other = copy.deepcopy(self)
         other._stream = None
         return other
-
-
-_POOL_LOCK = threading.Lock()
-_POOL: Optional[ThreadPoolExecutor] = None
-
-
-def _refiner_pool() -> ThreadPoolExecutor:
-    """One worker thread for every tracker's refiner step (created on first use; a
-    step waits for its own result, so streams sharing the worker stay independent)."""
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is None:
-            _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix='bleedorigin-refiner')
-        return _POOL
 
 
 def _deprecated(what: str) -> None:

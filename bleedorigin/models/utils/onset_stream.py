@@ -10,10 +10,12 @@ source branch) are plain functions: the decoding rules sit beside their offline 
 decoding lands in one place.
 """
 from collections import deque
-from typing import Any, Optional, Sequence, Tuple
+from typing import Any, Callable, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
+
+from bleedorigin.utils.side_thread import side_pool, use_side_thread
 
 from .onset_decoding import WindowRun, newest_window, update_state_run, update_window_onset
 from .onset_refine import refine_frame, refine_ready
@@ -150,39 +152,35 @@ def onset_stream_update(model, state: OnsetStreamState, frame: np.ndarray,
         raise ValueError(f'onset_stream_update: the model has {len(views)} flip view(s) '
                          f'{tuple(views)} but the stream state holds {len(state.views)}; '
                          'build it with one view memory per view (StreamDetector does)')
+    # the frame's OpenCV work that the network does not read: the source buffer's and
+    # the onset refiner's resizes (in the side worker with ``model.stream_thread``)
+    refiner_reads = (model.onset_decoder != 'state'
+                     and getattr(model, 'onset_refiner', None) is not None)
+    refine_source = frame if onset_frame is None else onset_frame
+
+    def side_frames() -> Tuple[np.ndarray, Optional[np.ndarray]]:
+        return (model.buffer_frame(frame),
+                refine_frame(refine_source, model.onset_refine_size) if refiner_reads
+                else None)
+
+    pool = side_pool() if use_side_thread(getattr(model, 'stream_thread', False)) else None
     # the video and each flip view, their frame features in one batch
-    feat = _views_update(model, [state] + state.views[:len(views)],
-                         [current] + [flip_onset_inputs(current, name) for name in views], t)
-    if state.state_onset is None:
-        prob = model.state_probability(feat)
-        if prob is not None:
-            state.state_count, state.state_onset = update_state_run(
-                state.state_count, prob, model.state_thr, model.state_run, t)
-    state.frames.append((t, model.buffer_frame(frame)))
-    window = model.window_size
-    # the window ending at t, gathered as predict gathers it (warm-up windows repeat
-    # frame 0, which state.feats still holds while t < N)
-    newest = newest_window(t, window, getattr(model, 'warmup_windows', False),
-                           getattr(model, 'warmup_min_frames', 1))
-    if newest is not None:
-        start, tokens = newest
-        # every view's newest window in one call of the temporal transformer
-        theta, conf = model.window_prediction(torch.stack(
-            [torch.stack(list(v.feats))[tokens] for v in [state] + state.views[:len(views)]]))
-        theta, conf = combine_views(theta.split(1), conf.split(1),
-                                    getattr(model, 'onset_view_reduce', 'mean'),
-                                    getattr(model, 'onset_view_theta', 'confident'))
-        state.confidence = float(conf[0])
-        state.theta = float(theta[0])
-        if state.run is None:
-            state.run = WindowRun(getattr(model, 'onset_confirm', 1))
-        state.onset = update_window_onset(state.onset, start, float(theta[0]),
-                                          float(conf[0]), window, model.conf_thr, state.run)
+    feat, side = _views_update(model, [state] + state.views[:len(views)],
+                               [current] + [flip_onset_inputs(current, name) for name in views],
+                               t, pool, side_frames)
+    try:
+        _state_update(model, state, feat, t)
+        _window_update(model, state, len(views), t)
+    finally:
+        if side is not None:  # the side work has finished before the step goes on
+            side.exception()
+    buffered, refine_small = side_frames() if side is None else side.result()
+    state.frames.append((t, buffered))
     if model.onset_decoder == 'state':
         return dict(frame_index=t, onset_frame=state.state_onset, confidence=state.confidence,
                     theta=state.theta, window_onset_frame=state.onset,
                     state_onset_frame=state.state_onset)
-    refined = _refine_update(model, state, frame if onset_frame is None else onset_frame, t)
+    refined = _refine_update(model, state, refine_small, t)
     out = dict(frame_index=t, onset_frame=state.onset, confidence=state.confidence,
                theta=state.theta, state_onset_frame=state.state_onset)
     if refined is not None:
@@ -191,9 +189,44 @@ def onset_stream_update(model, state: OnsetStreamState, frame: np.ndarray,
     return out
 
 
-def _refine_update(model, state: OnsetStreamState, frame: np.ndarray, t: int
+def _window_update(model, state: OnsetStreamState, num_views: int, t: int) -> None:
+    """Eq. 2 on the newest window ending at ``t`` (through every view, combined)."""
+    window = model.window_size
+    # the window ending at t, gathered as predict gathers it (warm-up windows repeat
+    # frame 0, which state.feats still holds while t < N)
+    newest = newest_window(t, window, getattr(model, 'warmup_windows', False),
+                           getattr(model, 'warmup_min_frames', 1))
+    if newest is None:
+        return
+    start, tokens = newest
+    holders = [state] + state.views[:num_views]
+    # every view's newest window in one call of the temporal transformer
+    theta, conf = model.window_prediction(torch.stack(
+        [torch.stack(list(v.feats))[tokens] for v in holders]))
+    theta, conf = combine_views(theta.split(1), conf.split(1),
+                                getattr(model, 'onset_view_reduce', 'mean'),
+                                getattr(model, 'onset_view_theta', 'confident'))
+    state.confidence = float(conf[0])
+    state.theta = float(theta[0])
+    if state.run is None:
+        state.run = WindowRun(getattr(model, 'onset_confirm', 1))
+    state.onset = update_window_onset(state.onset, start, float(theta[0]),
+                                      float(conf[0]), window, model.conf_thr, state.run)
+
+
+def _state_update(model, state: OnsetStreamState, feat: torch.Tensor, t: int) -> None:
+    """The per-frame state decoder's run (until it has named an onset)."""
+    if state.state_onset is None:
+        prob = model.state_probability(feat)
+        if prob is not None:
+            state.state_count, state.state_onset = update_state_run(
+                state.state_count, prob, model.state_thr, model.state_run, t)
+
+
+def _refine_update(model, state: OnsetStreamState, small: Optional[np.ndarray], t: int
                    ) -> Optional[Tuple[Optional[int], bool]]:
-    """Buffer the frame for the onset refiner and, once the frames up to eq. 2's onset
+    """Buffer the frame for the onset refiner (``small``: the frame at
+    ``model.onset_refine_size``, :func:`refine_frame`) and, once the frames up to eq. 2's onset
     + R exist, ask it (again when eq. 2's onset moves or the frames of another
     ``onset_refine_search`` window arrive). Returns None without a refiner, else (the
     onset to report, whether it is final: the refiner has answered for this onset and no
@@ -208,7 +241,7 @@ def _refine_update(model, state: OnsetStreamState, frame: np.ndarray, t: int
         reach = max(shifts) - min(shifts)
         state.refine_frames = deque(maxlen=model.window_size + 2 * refiner.radius + 2
                                     + reach * span)
-    state.refine_frames.append((t, refine_frame(frame, model.onset_refine_size)))
+    state.refine_frames.append((t, small))
     onset = state.onset
     if onset is None:
         return None, False
@@ -230,13 +263,22 @@ def _refine_update(model, state: OnsetStreamState, frame: np.ndarray, t: int
     return state.refined, state.refine_final
 
 
-def _views_update(model, holders: Sequence[Any], currents: Sequence[tuple], t: int
-                  ) -> torch.Tensor:
+def _views_update(model, holders: Sequence[Any], currents: Sequence[tuple], t: int,
+                  pool: Any = None, side: Optional[Callable[[], Any]] = None
+                  ) -> Tuple[torch.Tensor, Any]:
     """Frame features of frame ``t`` through every view; updates each view's memory,
     previous frame and window (``holders``: the :class:`OnsetStreamState` itself, then
     its :class:`OnsetViewState` per flip view; ``currents``: each view's inputs).
-    Returns the first view's (the video's) (D,) feature. The views go through the
-    network in one batch (``model.frame_features``) when the model has it."""
+    The views go through the network in one batch (``model.frame_features``) when the
+    model has it.
+
+    With a ``pool`` (the side worker), the DIS flows to the clean-view memory
+    (``model.memory_flows``) and then ``side`` run there while MDCFM runs here.
+
+    Returns:
+        tuple: the first view's (the video's) (D,) feature and the future of ``side``
+        (None without a pool or ``side``: the caller runs it).
+    """
     for view, current in zip(holders, currents):
         if view.prev is None:
             view.prev = current
@@ -244,14 +286,27 @@ def _views_update(model, holders: Sequence[Any], currents: Sequence[tuple], t: i
     items = [(current, view.prev, view.memory.padded() if model.use_memory else None)
              for view, current in zip(holders, currents)]
     batched = getattr(model, 'frame_features', None)
-    if batched is not None:
-        feats, logits = batched(items)
-        logits = logits.split(1)
-    else:
-        feats, logits = zip(*[model.frame_feature(*item) for item in items])
+    flows = side_future = None
+    if pool is not None:
+        if batched is not None and model.use_memory and hasattr(model, 'memory_flows'):
+            flows = pool.submit(model.memory_flows, items)
+        if side is not None:
+            side_future = pool.submit(side)
+    try:
+        if batched is not None:
+            feats, logits = batched(items) if flows is None else batched(items, flows)
+            logits = logits.split(1)
+        else:
+            feats, logits = zip(*[model.frame_feature(*item) for item in items])
+    except BaseException:
+        # never leave work of this stream running in the worker
+        for future in (flows, side_future):
+            if future is not None:
+                future.exception()
+        raise
     for view, current, feat, logit in zip(holders, currents, feats, logits):
         view.feats.append(feat)
         if t > 0 and model.is_clean_view(logit):
             view.memory.push(view.prev)
         view.prev = current
-    return feats[0]
+    return feats[0], side_future

@@ -313,3 +313,73 @@ def test_combine_views_hand_computed():
     assert torch.allclose(combine_views(thetas, confs, 'mean', 'mean')[0],
                           torch.tensor([0.3, 0.6]))
     assert torch.allclose(combine_views(thetas, confs, 'min')[1], torch.tensor([0.3, 0.3]))
+
+
+def test_stream_thread_gives_the_numbers_of_the_serial_step():
+    """stream_thread: the memory flows and the resizes in the side worker beside the
+    network give every step's output, buffered frame and refiner frame of the serial
+    step (flip views, clean-view memory and the onset refiner all on)."""
+    torch.manual_seed(0)
+    refiner = dict(type='OnsetRefiner', radius=2, crop=16, channels=(8, 8),
+                   temporal_channels=16, dropout=0.0)
+    kwargs = dict(onset_views=('horizontal',), conf_thr=0.0, onset_refiner=refiner,
+                  onset_refine_size=(40, 32))
+    threaded = tiny_detector(stream_thread=True, **kwargs).eval()
+    serial = tiny_detector(stream_thread=False, **kwargs).eval()
+    serial.load_state_dict(threaded.state_dict())
+    assert tiny_detector().stream_thread == 'auto'
+    with pytest.raises(ValueError, match="must be True, False or 'auto', got 'yes'"):
+        tiny_detector(stream_thread='yes')
+    inputs, _ = onset_item(num_frames=16, onset=9)
+    frames = inputs['rgb'].permute(0, 2, 3, 1).numpy()
+    a, stream_a = streamed_windows(threaded, frames)
+    b, stream_b = streamed_windows(serial, frames)
+    assert a == b
+    assert a[-1]['onset_frame'] is not None and 'coarse_onset_frame' in a[-1]
+    for (ta, fa), (tb, fb) in zip(stream_a.state.frames, stream_b.state.frames):
+        assert ta == tb and np.array_equal(fa, fb)
+    kept_a, kept_b = list(stream_a.state.refine_frames), list(stream_b.state.refine_frames)
+    assert len(kept_a) == len(kept_b) > 0
+    assert all(ta == tb and np.array_equal(fa, fb) and fa.shape == (32, 40, 3)
+               for (ta, fa), (tb, fb) in zip(kept_a, kept_b))
+
+
+def test_frame_features_take_memory_flows_computed_elsewhere():
+    """memory_flow: precomputed (or a future) flows give the features computed inline;
+    a count that does not match the memory is refused."""
+    from concurrent.futures import Future
+    torch.manual_seed(0)
+    model = tiny_detector().eval()
+    rng = np.random.default_rng(3)
+
+    def inputs():
+        frame = rng.integers(0, 255, (24, 32, 3), dtype=np.uint8)
+        return model.onset_inputs(np.ascontiguousarray(frame))
+
+    views = [(inputs(), inputs(), [inputs() for _ in range(m)]) for m in (2, 1)]
+    flows = model.memory_flows(views)
+    assert flows.shape == (3, ) + views[0][0][0].shape[:2] + (2, )
+    pending = Future()
+    pending.set_result(flows)
+    with torch.no_grad():
+        inline, _ = model.frame_features(views)
+        given, _ = model.frame_features(views, flows)
+        waited, _ = model.frame_features(views, pending)
+    torch.testing.assert_close(given, inline, rtol=0, atol=0)
+    torch.testing.assert_close(waited, inline, rtol=0, atol=0)
+    with pytest.raises(ValueError, match='memory_flow holds 2 flows for 3 memory entries'):
+        model.frame_features(views, flows[:2])
+
+
+def test_side_thread_auto_needs_a_core_torch_does_not_use(monkeypatch):
+    from bleedorigin.utils import side_thread
+    monkeypatch.setattr(side_thread, 'available_cores', lambda: 2)
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        assert side_thread.use_side_thread('auto')
+        torch.set_num_threads(2)
+        assert not side_thread.use_side_thread('auto')
+        assert side_thread.use_side_thread(True) and not side_thread.use_side_thread(False)
+    finally:
+        torch.set_num_threads(threads)
