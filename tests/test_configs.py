@@ -254,8 +254,8 @@ def test_hue_hardneg_config_mines_the_negatives_of_the_positive_roots():
 
 def test_every_detector_config_turns_its_onset_datasets_as_its_model():
     """The colour anchor of the model (the stream's turn) and of every onset dataset (the
-    cache's turn) are one setting in every config; only detect_colour_anchor.py sets one,
-    and otherwise it is detect.py."""
+    cache's turn) are one setting in every config; only the three anchored configs set one,
+    and otherwise each is its base."""
     anchored = []
     for path in CONFIGS:
         cfg = Config.fromfile(path)
@@ -268,9 +268,11 @@ def test_every_detector_config_turns_its_onset_datasets_as_its_model():
                     assert d.get('colour_anchor') == anchor, (path, loader, d.data_root)
         if anchor is not None:
             anchored.append(osp.basename(path))
-    assert anchored == ['detect_colour_anchor.py', 'detect_colour_anchor_ft.py']
+    assert anchored == ['detect_colour_anchor.py', 'detect_colour_anchor_ft.py',
+                        'detect_hue_anchor.py']
     for name, base_name in (('detect_colour_anchor.py', 'detect.py'),
-                            ('detect_colour_anchor_ft.py', 'detect_short_ft.py')):
+                            ('detect_colour_anchor_ft.py', 'detect_short_ft.py'),
+                            ('detect_hue_anchor.py', 'detect_hue.py')):
         cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'bleedorigin', name))
         base = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'bleedorigin', base_name))
         assert cfg.model.colour_anchor == dict(reference=4.5, dead_zone=0.0, max_turn=40.0)

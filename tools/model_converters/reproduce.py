@@ -94,6 +94,10 @@ STAGES = (
           mine_positives='detect_hardneg_wide_r2'),
     Stage('detect_hue', 'configs/bleedorigin/detect_hue.py', init_from='detect_hardpos',
           optional=True, mine_negatives='detect', mine_positives='detect_hardneg_wide_r2'),
+    # the hue stage on anchored video (issue 11, twenty-fifth step): same data and mined files
+    Stage('detect_hue_anchor', 'configs/bleedorigin/detect_hue_anchor.py',
+          init_from='detect_hardpos', optional=True, mine_negatives='detect',
+          mine_positives='detect_hardneg_wide_r2'),
     Stage('detect_hue_hardneg', 'configs/bleedorigin/detect_hue_hardneg.py',
           init_from='detect_hue', optional=True, mine_negatives='detect',
           mine_positives='detect_hardneg_wide_r2',
