@@ -3,7 +3,7 @@
 OpenCV (DIS and Lucas-Kanade flow, resizes) and torch both release the GIL, so a
 frame's OpenCV work that the network does not read yet runs on the second core while
 the network runs on the first (``BleedTrackOn(refiner_thread=True)``,
-``BleedOriginDetector(stream_thread=True)``). Every caller waits for its own results
+``BleedOriginDetector(stream_thread='auto')``). Every caller waits for its own results
 before its step returns, so streams sharing the worker stay independent and a step's
 outputs are those of the serial step.
 """
