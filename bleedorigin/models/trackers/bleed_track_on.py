@@ -23,7 +23,7 @@ from torch import nn
 
 from bleedorigin.constants import REFRESH_INTERVAL, TRACK_LOSS_GT_WEIGHT, TRACK_LOSS_PSEUDO_WEIGHT
 from bleedorigin.registry import MODELS
-from bleedorigin.utils.side_thread import side_pool
+from bleedorigin.utils.side_thread import side_pool, use_side_thread
 
 from .query_decoder import MLP, QueryDecoderLayer, sample_grid, sample_points
 from .stream_loop import track_online
@@ -116,13 +116,15 @@ class BleedTrackOn(BaseModel):
             the refiner lost the point (reliability 0) and the network is
             confident. Defaults to True.
         fallback_confidence (float): Network confidence needed for that.
-        refiner_thread (bool): Run the refiner's step (OpenCV Lucas-Kanade, which
+        refiner_thread (bool | str): Run the refiner's step (OpenCV Lucas-Kanade, which
             releases the GIL) in a worker thread while the network extracts the
             frame's features; the two read nothing of each other, so the points
             are the same as in order. Pays on two cores when torch runs one
             thread (``torch.set_num_threads(1)``: 7.6 -> 6.0 ms a frame at
             512x384, docs/benchmark.md "Session 24"); with more torch threads
-            than free cores it neither gains nor loses. Defaults to True.
+            than free cores it neither gains nor loses. ``'auto'``: only when torch
+            runs fewer threads than the process has cores (the detector's rule,
+            :func:`~bleedorigin.utils.side_thread.use_side_thread`). Defaults to True.
         data_preprocessor (dict, optional): mmengine data preprocessor.
         init_cfg (dict, optional): Initialisation config.
     """
@@ -151,7 +153,7 @@ class BleedTrackOn(BaseModel):
                  refiner: Optional[dict] = None,
                  network_fallback: bool = True,
                  fallback_confidence: float = 0.5,
-                 refiner_thread: bool = True,
+                 refiner_thread: Union[bool, str] = True,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
@@ -186,6 +188,7 @@ class BleedTrackOn(BaseModel):
         self.refiner = MODELS.build(refiner) if refiner is not None else None
         self.network_fallback = network_fallback
         self.fallback_confidence = fallback_confidence
+        use_side_thread(refiner_thread)  # a bad setting fails here
         self.refiner_thread = refiner_thread
 
         self.query_proj = MLP(c + kv_dims, c * 2, c)
@@ -715,7 +718,7 @@ class BleedTrackOn(BaseModel):
         # coarse-to-fine: the refiner's flow proposal centres the search window; it needs
         # only the frame, so it may run beside the feature extraction
         pending = None
-        if state.refiner is not None and self.refiner_thread:
+        if state.refiner is not None and use_side_thread(self.refiner_thread):
             pending = side_pool().submit(state.refiner.step, frame)
         try:
             feat4, feat8 = self.extract_feats(tensor, state.last_frame)

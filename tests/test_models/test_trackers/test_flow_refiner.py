@@ -269,6 +269,35 @@ def test_refiner_thread_gives_the_points_of_the_serial_step():
             np.testing.assert_array_equal(a, b)
 
 
+def test_refiner_thread_auto_follows_the_detectors_rule(monkeypatch):
+    """'auto' runs the refiner in the side worker only when torch leaves a core free (the
+    detector's stream_thread rule); any other setting than True, False, 'auto' is refused."""
+    import bleedorigin.models.trackers.bleed_track_on as track_mod
+    import bleedorigin.utils.side_thread as side
+
+    submitted = []
+
+    class Recording:
+        def submit(self, fn, *args):
+            submitted.append(fn)
+            return side.side_pool().submit(fn, *args)
+
+    monkeypatch.setattr(track_mod, 'side_pool', lambda: Recording())
+    tex = texture(10)
+    frames = [view(tex, 1.0 * t, 0.5 * t) for t in range(3)]
+    for cores, expect in ((torch.get_num_threads() + 1, 2), (torch.get_num_threads(), 0)):
+        monkeypatch.setattr(side, 'available_cores', lambda cores=cores: cores)
+        submitted.clear()
+        torch.manual_seed(0)
+        model = tiny_coarse_to_fine(refiner_thread='auto')
+        model.init(frames[0], [[128.0, 96.0]])
+        for f in frames[1:]:
+            model.step(f)
+        assert len(submitted) == expect, cores
+    with pytest.raises(ValueError, match="side thread setting must be True, False or 'auto'"):
+        tiny_coarse_to_fine(refiner_thread='yes')
+
+
 def test_a_failing_refiner_step_in_the_thread_raises_in_the_caller():
     model = tiny_coarse_to_fine()
     tex = texture(9)
