@@ -186,6 +186,29 @@ def test_colour_robust_chain_turns_the_colours_from_the_first_fine_tune_on():
     assert hardpos.load_from == 'work_dirs/detect_hc_hardneg_wide_r2'
 
 
+def test_borderline_config_is_the_hue_stage_plus_the_borderline_render():
+    def load(name):
+        return Config.fromfile(osp.join(REPO_ROOT, 'configs', 'bleedorigin', f'{name}.py'))
+    hue, cfg = load('detect_hue'), load('detect_hue_borderline')
+    base_sets, train = hue.train_dataloader.dataset.datasets, cfg.train_dataloader.dataset.datasets
+    assert list(train[:-1]) == list(base_sets) and len(train) == len(base_sets) + 1
+    extra = train[-1]
+    default = base_sets[0]
+    assert (default.data_root, default.split) == (cfg.data_root, 'train')
+    # the default onsets as the hue stage trains them (turned Red-Mask, rounding jitter),
+    # on the borderline render, without the default root's mined positives
+    assert extra.data_root == cfg.borderline_root == 'data/borderline_clips'
+    assert extra.split == 'train' and extra.samples_per_clip == cfg.borderline_per_clip >= 1
+    assert extra.red_colour and extra.pipeline == default.pipeline
+    assert 'hard_positives' not in extra and 'hard_windows' not in extra
+    assert cfg.synthetic_data[-1] == dict(data_root='data/borderline_clips',
+                                          preset='borderline_clips', seed=12)
+    assert cfg.synthetic_data[:-1] == hue.synthetic_data
+    # held-out splits never train; everything else is the hue stage's
+    assert cfg.val_dataloader == hue.val_dataloader and cfg.model == hue.model
+    assert cfg.train_cfg == hue.train_cfg and cfg.load_from == hue.load_from
+
+
 def test_every_detector_config_decides_on_the_video_and_its_mirror():
     # the shipped detector's decision (eq. 2 on the mean window of the video and its
     # horizontal mirror) is the default's, and every stage inherits it; the command line

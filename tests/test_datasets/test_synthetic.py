@@ -244,3 +244,49 @@ def test_instrument_onsets_preset_puts_most_onsets_under_an_instrument():
     # the default benchmark has ~1 in 10 such onsets; the hard-positive preset most of them
     assert _onset_under_instrument('instrument_onsets', 12) >= 0.75
     assert _onset_under_instrument('default', 12) <= 0.35
+
+
+def test_borderline_preset_renders_the_default_look_half_negative_with_late_onsets():
+    """The clips the hue-stage runs fail on: negatives of the default look (distractors drawn
+    per clip) and onsets that leave 20-55 frames of bleeding before a 150-frame clip ends."""
+    from bleedorigin.datasets.synthetic.generator import clip_specs
+    from bleedorigin.datasets.synthetic.renderer import plan_clip
+
+    preset = get_preset('borderline_clips')
+    default = get_preset('default')
+    assert (preset.width, preset.height, preset.detect_frames, preset.scenarios) == (
+        default.width, default.height, default.detect_frames, default.scenarios)
+    specs = clip_specs(preset, 12)
+    roles = [s['role'] for s in specs]
+    assert len(specs) == 108 and roles.count('negative') == 54
+    onsets, scenarios = [], set()
+    for spec in specs:
+        plan = plan_clip(preset, 12, spec['index'], spec['role'], spec['patient_id'],
+                         spec['clip_id'], spec['site'])
+        scenarios.update(plan.scenarios)
+        if spec['role'] == 'negative':
+            assert plan.onset_frame is None
+        else:
+            onsets.append(plan.onset_frame)
+    assert min(onsets) >= 95 and max(onsets) <= 130
+    # a clip still ends 20 frames after its latest onset at the default length
+    assert preset.detect_frames - 1 - max(onsets) >= 19
+    assert {'clear_view', 'instrument_interference', 'water_flushing'} <= scenarios
+
+
+def test_instrument_negatives_preset_is_negative_clips_with_several_instrument_passes():
+    from bleedorigin.datasets.synthetic.generator import clip_specs
+    from bleedorigin.datasets.synthetic.renderer import plan_clip
+
+    preset = get_preset('instrument_negatives')
+    assert (preset.width, preset.detect_frames) == (780, 150)
+    specs = clip_specs(preset, 13)
+    assert len(specs) == 54 and {s['role'] for s in specs} == {'negative'}
+    spec = specs[0]
+    plan = plan_clip(preset, 13, spec['index'], spec['role'], spec['patient_id'],
+                     spec['clip_id'], spec['site'])
+    assert plan.onset_frame is None and plan.num_frames == 150
+    assert set(plan.scenarios) == {'light_reflection', 'water_flushing',
+                                   'instrument_interference'}
+    renderer = ClipRenderer(plan, preset)
+    assert len(renderer.instruments) >= 2 and len(renderer.flushes) >= 1

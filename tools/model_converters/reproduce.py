@@ -98,6 +98,10 @@ STAGES = (
     Stage('detect_hue_anchor', 'configs/bleedorigin/detect_hue_anchor.py',
           init_from='detect_hardpos', optional=True, mine_negatives='detect',
           mine_positives='detect_hardneg_wide_r2'),
+    # the hue stage with borderline clips of the default look (issue 11, twenty-sixth step)
+    Stage('detect_hue_borderline', 'configs/bleedorigin/detect_hue_borderline.py',
+          init_from='detect_hardpos', optional=True, mine_negatives='detect',
+          mine_positives='detect_hardneg_wide_r2'),
     Stage('detect_hue_hardneg', 'configs/bleedorigin/detect_hue_hardneg.py',
           init_from='detect_hue', optional=True, mine_negatives='detect',
           mine_positives='detect_hardneg_wide_r2',

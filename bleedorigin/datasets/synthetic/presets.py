@@ -112,6 +112,29 @@ PRESETS['instrument_onsets'] = replace(
     PRESETS['default'], name='instrument_onsets', num_patients=9, long_fraction=0.0,
     scenarios=('camera_jitter', 'instrument_interference'), event_rate_frames=50)
 
+# The kinds of clips the hue-stage runs fail on (issue 11, twenty-sixth step): from run to
+# run the same test clips cross S_conf 0.5 -- negatives where instruments pass or withdraw
+# (with flushes, reflections, static red stains) and a positive whose onset leaves about
+# half a window of bleeding before the clip ends. The default split holds ~27 negative
+# training clips among 216; this preset renders the default look (scenarios drawn per clip,
+# full resolution, 150 frames) with half the clips negative and every onset late (the last
+# 55 frames; a window of eq. 2 ending at the clip's last frame holds 20-55 frames of
+# bleeding). Its train split joins the last fine-tuning stage; its val and test splits are
+# held-out renders of the same kinds.
+PRESETS['borderline_clips'] = replace(
+    PRESETS['default'], name='borderline_clips', num_patients=12, negative_fraction=0.5,
+    long_fraction=0.0, onset_range=(95, 130))
+
+# Negatives of the default look with the distractor both failing negative test clips show:
+# instrument passes (one round per 50 frames) with flushes and reflections, no bleeding
+# (issue 11, twenty-sixth step; the streams show these at half resolution with smoke and
+# shake on every frame, the default split in ~1 of 4 of its ~27 negative training clips).
+PRESETS['instrument_negatives'] = replace(
+    PRESETS['default'], name='instrument_negatives', num_patients=6, negative_fraction=1.0,
+    long_fraction=0.0, two_source_fraction=0.0,
+    scenarios=('light_reflection', 'water_flushing', 'instrument_interference'),
+    event_rate_frames=50)
+
 
 def get_preset(preset) -> SyntheticPreset:
     """Return a preset by name (or pass a :class:`SyntheticPreset` through).
