@@ -22,6 +22,8 @@ import os.path as osp
 import sys
 import time
 
+from mmengine.config import DictAction
+
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Onset false alarms per hour and latency')
@@ -45,6 +47,8 @@ def parse_args(argv=None):
                         help="override the detector's alarm gate onset_confirm (K consecutive "
                         'confident windows; 1 is eq. 2 as printed)')
     parser.add_argument('--out', help='write the figures to this JSON file')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+                        help='override config keys of the detector (e.g. model.mdcfm.alpha=0.3)')
     return parser.parse_args(argv)
 
 
@@ -110,7 +114,8 @@ def main(argv=None):
         from bleedorigin.datasets.synthetic import ensure_synthetic
         ensure_synthetic(data_root=args.negative_root, preset=args.negative_preset, seed=0,
                          workers=args.workers)
-    model = build_stream_model(args.config, args.checkpoint, 'detector')
+    model = build_stream_model(args.config, args.checkpoint, 'detector',
+                               cfg_options=dict(args.cfg_options))
     if args.decoder:
         model.onset_decoder = args.decoder  # a model setting (its decoder), not stream state
     if args.confirm is not None:
@@ -123,6 +128,7 @@ def main(argv=None):
     result['positive'] = positive_figures(detector, args.positive_root, args.split,
                                           args.chunk, args.max_clips)
     result['seconds'] = time.time() - start
+    result['cfg_options'] = dict(args.cfg_options)
     neg, pos = result['negative'], result['positive']
     print('| negative streams | minutes | alarms | false alarms / hour |')
     print('|---:|---:|---:|---:|')
