@@ -209,6 +209,23 @@ def test_borderline_config_is_the_hue_stage_plus_the_borderline_render():
     assert cfg.train_cfg == hue.train_cfg and cfg.load_from == hue.load_from
 
 
+def test_borderline_instruments_config_adds_the_instrument_negatives_render():
+    def load(name):
+        return Config.fromfile(osp.join(REPO_ROOT, 'configs', 'bleedorigin', f'{name}.py'))
+    base, cfg = load('detect_hue_borderline'), load('detect_hue_borderline_instruments')
+    base_sets, train = base.train_dataloader.dataset.datasets, cfg.train_dataloader.dataset.datasets
+    assert list(train[:-1]) == list(base_sets)
+    extra, borderline = train[-1], base_sets[-1]
+    assert extra.data_root == cfg.instrument_negatives_root == 'data/instrument_negatives'
+    assert extra.samples_per_clip == cfg.instrument_negatives_per_clip >= 1
+    assert {k: v for k, v in extra.items() if k not in ('data_root', 'samples_per_clip')} == {
+        k: v for k, v in borderline.items() if k not in ('data_root', 'samples_per_clip')}
+    assert cfg.synthetic_data == base.synthetic_data + [
+        dict(data_root='data/instrument_negatives', preset='instrument_negatives', seed=13)]
+    assert cfg.model == base.model and cfg.train_cfg == base.train_cfg
+    assert cfg.load_from == base.load_from
+
+
 def test_every_detector_config_decides_on_the_video_and_its_mirror():
     # the shipped detector's decision (eq. 2 on the mean window of the video and its
     # horizontal mirror) is the default's, and every stage inherits it; the command line
