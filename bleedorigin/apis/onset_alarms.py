@@ -60,11 +60,15 @@ def onset_trace(detector, frames: Iterable[np.ndarray]) -> dict:
         dict: per frame ``theta`` and ``confidence`` of the window ending there (None
         while none does), ``onset`` (the onset reported after that frame, None until
         the first alarm) and ``coarse_onset`` (eq. 2's onset before the refiner); and
-        ``first_alert`` (the first frame with an onset, None: never) and ``num_frames``.
+        ``first_alert`` (the first frame with an onset, None: never) and ``num_frames``;
+        with a step that reports eq. 1's gate (``memory_gate``), per frame
+        ``rgbhsv_confidence`` (MDCFM's, of the pair ending there) and ``clean_view``
+        (whether the previous frame entered the clean-view memory), else None.
         The stream is not reset after an alarm (one positive clip).
     """
     detector.reset_stream()
-    out: Dict[str, list] = dict(theta=[], confidence=[], onset=[], coarse_onset=[])
+    out: Dict[str, list] = dict(theta=[], confidence=[], onset=[], coarse_onset=[],
+                                clean_view=[], rgbhsv_confidence=[])
     first_alert = None
     for index, frame in enumerate(frames):
         state = detector.stream_step(frame)
@@ -75,6 +79,9 @@ def onset_trace(detector, frames: Iterable[np.ndarray]) -> dict:
         out['onset'].append(None if onset is None else int(onset))
         coarse = state.get('coarse_onset_frame', onset)
         out['coarse_onset'].append(None if coarse is None else int(coarse))
+        gate = state.get('memory_gate')
+        out['rgbhsv_confidence'].append(None if gate is None else float(gate[0]))
+        out['clean_view'].append(None if gate is None or gate[2] is None else bool(gate[2]))
         if onset is not None and first_alert is None:
             first_alert = index
     return dict(out, first_alert=first_alert, num_frames=len(out['theta']))

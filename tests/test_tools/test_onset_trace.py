@@ -31,6 +31,7 @@ def test_table_json_and_plot_per_decision_and_clip(tiny, tmp_path, capsys):
     assert [d['name'] for d in result['decisions']] == names
     assert [d['onset_views'] for d in result['decisions']] == [['horizontal']] * 2 + [[]] * 2
     assert len(result['rows']) == 4 and '| ours (video alone) |' in printed
+    assert '| bleeding frames into memory |' in printed
     key = f'{root}:train:{clip.patient_id}/{clip.clip_id}'
     rows = {r['decision']: r for r in result['rows']}
     for name in names:
@@ -40,6 +41,11 @@ def test_table_json_and_plot_per_decision_and_clip(tiny, tmp_path, capsys):
         assert trace['confidence'][:7] == [None] * 7 and trace['first_alert'] == 7
         row = rows[name]
         assert row['gt_onset'] == clip.onset_frame
+        # eq. 1's gate per frame; the row counts the bleeding frames that entered the memory
+        gates = trace['clean_view']
+        assert gates[0] is None and all(isinstance(g, bool) for g in gates[1:])
+        assert row['bleeding_gated'] == clip.num_frames - clip.onset_frame - 1
+        assert row['bleeding_into_memory'] == sum(gates[clip.onset_frame + 1:])
         assert row['error'] == row['onset'] - clip.onset_frame
         assert row['max_conf'] == max(c for c in trace['confidence'] if c is not None)
     # the same checkpoint twice is the same trace; the video alone is another one

@@ -6,8 +6,9 @@ path, as ``tools/benchmark.py`` and ``onset_alarm_eval.py`` stream it) and the t
 :func:`bleedorigin.apis.onset_alarms.onset_trace` is kept: S_conf and theta of the window
 ending at each frame, eq. 2's onset and the onset the detector reports. The tool prints
 one row per decision and clip (the highest S_conf and its frame, the first alarm, eq. 2's
-and the reported onset, the error) and plots S_conf against the frame, one panel per
-clip, with the threshold of eq. 2, the true onset and each decision's reported onset.
+and the reported onset, the error, and on a positive clip how many of its bleeding frames
+entered the clean-view memory through eq. 1's gate) and plots S_conf against the frame,
+one panel per clip, with the threshold of eq. 2, the true onset and each decision's reported onset.
 
 A decision is a checkpoint with the config's decision (``NAME=CKPT``; the positional
 checkpoint is ``ours``); ``--video-alone`` adds each checkpoint once more with eq. 2 on the
@@ -112,10 +113,16 @@ def summarise(trace: dict, gt_onset) -> dict:
     max_conf, max_frame = max(windows, key=lambda w: w[0]) if windows else (None, None)
     onset = trace['onset'][-1] if trace['onset'] else None
     coarse = trace['coarse_onset'][-1] if trace['coarse_onset'] else None
+    # eq. 1 after the true onset: of the bleeding frames I_{t-1} (t - 1 >= onset) whose
+    # gate was decided, how many entered the clean-view memory
+    gates = trace.get('clean_view') or []
+    decided = [] if gt_onset is None else [g for g in gates[gt_onset + 1:] if g is not None]
     return dict(max_conf=max_conf, max_conf_frame=max_frame,
                 first_alert=trace['first_alert'], coarse_onset=coarse, onset=onset,
                 gt_onset=gt_onset,
-                error=None if onset is None or gt_onset is None else onset - gt_onset)
+                error=None if onset is None or gt_onset is None else onset - gt_onset,
+                bleeding_into_memory=sum(decided) if decided else None,
+                bleeding_gated=len(decided) if decided else None)
 
 
 def is_wrong(row: dict, tol: int) -> bool:
@@ -180,13 +187,16 @@ def main(argv=None):
     result['shown'] = [c['key'] for c in result['clips'] if c['key'] in shown]
     write_json_atomic(path, result, indent=None)
     lines = ['| decision | clip | true onset | max S_conf (frame) | first alarm | '
-             'eq. 2 onset | reported onset | error |', '|---|---|---:|---:|---:|---:|---:|---:|']
+             'eq. 2 onset | reported onset | error | bleeding frames into memory |',
+             '|---|---|---:|---:|---:|---:|---:|---:|---:|']
     for row in sorted((r for r in result['rows'] if r['clip'] in shown),
                       key=lambda r: result['shown'].index(r['clip'])):
         lines.append(f"| {row['decision']} | {row['clip']} | {fmt(row['gt_onset'])} | "
                      f"{fmt(row['max_conf'], 3)} ({fmt(row['max_conf_frame'])}) | "
                      f"{fmt(row['first_alert'])} | {fmt(row['coarse_onset'])} | "
-                     f"{fmt(row['onset'])} | {fmt(row['error'])} |")
+                     f"{fmt(row['onset'])} | {fmt(row['error'])} | "
+                     + (f"{row['bleeding_into_memory']} of {row['bleeding_gated']} |"
+                        if row['bleeding_gated'] else '- |'))
     print('\n'.join(lines))
     if args.only_wrong is not None:
         print(f'{len(shown)} of {len(result["clips"])} clips with a miss, an onset more than '

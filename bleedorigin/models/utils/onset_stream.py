@@ -74,6 +74,10 @@ class OnsetStreamState:
         self.refined_windows = 0
         self.refine_final = False
         self.anchor = anchor
+        # eq. 1 on the newest frame pair of the video (not the flip views): MDCFM's RGB-HSV
+        # and flow confidences and whether I_{t-1} entered the clean-view memory (None on
+        # the first frame); read by diagnostics (onset_trace), not by the decision
+        self.memory_gate: Optional[Tuple[float, float, Optional[bool]]] = None
 
 
 def reference_anchor(state: OnsetStreamState) -> int:
@@ -143,7 +147,9 @@ def onset_stream_update(model, state: OnsetStreamState, frame: np.ndarray,
         frames up to eq. 2's onset + R have arrived (``onset_refined`` True), eq. 2's
         until then, and ``coarse_onset_frame`` is eq. 2's. With flip views
         (``model.onset_views``) ``confidence`` and ``theta`` are the views' combined
-        window (``combine_views``), the one eq. 2 decides on.
+        window (``combine_views``), the one eq. 2 decides on. ``memory_gate``: eq. 1 on
+        the video's newest frame pair, (RGB-HSV confidence, flow confidence, whether
+        I_{t-1} entered the clean-view memory; None on the first frame).
     """
     state.index += 1
     t = state.index
@@ -179,10 +185,11 @@ def onset_stream_update(model, state: OnsetStreamState, frame: np.ndarray,
     if model.onset_decoder == 'state':
         return dict(frame_index=t, onset_frame=state.state_onset, confidence=state.confidence,
                     theta=state.theta, window_onset_frame=state.onset,
-                    state_onset_frame=state.state_onset)
+                    state_onset_frame=state.state_onset, memory_gate=state.memory_gate)
     refined = _refine_update(model, state, refine_small, t)
     out = dict(frame_index=t, onset_frame=state.onset, confidence=state.confidence,
-               theta=state.theta, state_onset_frame=state.state_onset)
+               theta=state.theta, state_onset_frame=state.state_onset,
+               memory_gate=state.memory_gate)
     if refined is not None:
         out.update(coarse_onset_frame=state.onset, onset_refined=refined[1],
                    onset_frame=refined[0])
@@ -304,9 +311,13 @@ def _views_update(model, holders: Sequence[Any], currents: Sequence[tuple], t: i
             if future is not None:
                 future.exception()
         raise
-    for view, current, feat, logit in zip(holders, currents, feats, logits):
+    for index, (view, current, feat, logit) in enumerate(zip(holders, currents, feats, logits)):
         view.feats.append(feat)
-        if t > 0 and model.is_clean_view(logit):
+        clean = t > 0 and model.is_clean_view(logit)
+        if clean:
             view.memory.push(view.prev)
+        if index == 0:
+            conf = logit.detach().float().sigmoid().flatten().tolist()
+            view.memory_gate = (conf[0], conf[1], clean if t > 0 else None)
         view.prev = current
     return feats[0], side_future

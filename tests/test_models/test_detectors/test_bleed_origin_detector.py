@@ -383,3 +383,23 @@ def test_side_thread_auto_needs_a_core_torch_does_not_use(monkeypatch):
         assert side_thread.use_side_thread(True) and not side_thread.use_side_thread(False)
     finally:
         torch.set_num_threads(threads)
+
+
+def test_stream_reports_eq1_gate_of_the_video():
+    """memory_gate: MDCFM's two confidences of the newest pair and eq. 1's decision on
+    them (None on the first frame); a gate that never opens keeps every pair out."""
+    torch.manual_seed(0)
+    model = tiny_detector(onset_views=('horizontal',)).eval()
+    inputs, _ = onset_item(num_frames=12, onset=6)
+    frames = inputs['rgb'].permute(0, 2, 3, 1).numpy()
+    states, _ = streamed_windows(model, frames)
+    assert states[0]['memory_gate'][2] is None
+    for state in states[1:]:
+        rgbhsv, flow, clean = state['memory_gate']
+        assert 0.0 <= rgbhsv <= 1.0 and 0.0 <= flow <= 1.0
+        assert clean == (rgbhsv < model.mdcfm.alpha and flow < model.mdcfm.gamma)
+    model.mdcfm.gamma = 1.01
+    for alpha, gate in ((0.0, False), (1.01, True)):  # never open, always open
+        model.mdcfm.alpha = alpha
+        gates = [s['memory_gate'][2] for s in streamed_windows(model, frames)[0][1:]]
+        assert gates == [gate] * (len(frames) - 1)
