@@ -9,6 +9,12 @@ import bleedorigin  # noqa: F401
 from bleedorigin.registry import MODELS
 
 REPO_ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..'))
+
+
+def load_config(name):
+    """``configs/bleedorigin/<name>.py``."""
+    return Config.fromfile(osp.join(REPO_ROOT, 'configs', 'bleedorigin', f'{name}.py'))
+
 CONFIGS = sorted(glob.glob(osp.join(REPO_ROOT, 'configs', 'bleedorigin', '**', '*.py'),
                            recursive=True))
 
@@ -168,28 +174,24 @@ def test_hue_config_turns_the_red_mask_of_every_onset_training_set():
 
 
 def test_colour_robust_chain_turns_the_colours_from_the_first_fine_tune_on():
-    def load(name):
-        return Config.fromfile(osp.join(REPO_ROOT, 'configs', 'bleedorigin', f'{name}.py'))
-    s1, negft = load('detect_hue_s1'), load('detect_negft')
+    s1, negft = load_config('detect_hue_s1'), load_config('detect_negft')
     _assert_colour_turned(s1, negft)
     assert s1.load_from == negft.load_from == 'checkpoints/detect_stage1.pth'
-    wide = load('detect_hc_hardneg_wide')
-    _assert_colour_turned(wide, load('detect_hardneg_wide'))
+    wide = load_config('detect_hc_hardneg_wide')
+    _assert_colour_turned(wide, load_config('detect_hardneg_wide'))
     assert wide.hue_jitter == s1.hue_jitter and wide.load_from == 'work_dirs/detect_hue_s1'
-    r2 = load('detect_hc_hardneg_wide_r2')
+    r2 = load_config('detect_hc_hardneg_wide_r2')
     assert r2.train_dataloader == wide.train_dataloader and r2.train_cfg == wide.train_cfg
     assert r2.load_from == 'work_dirs/detect_hc_hardneg_wide'
     # the last stage is the hue stage's recipe from round 2 of this chain
-    hardpos, hue = load('detect_hc_hardpos'), load('detect_hue')
+    hardpos, hue = load_config('detect_hc_hardpos'), load_config('detect_hue')
     assert hardpos.train_dataloader == hue.train_dataloader
     assert hardpos.hue_jitter == s1.hue_jitter
     assert hardpos.load_from == 'work_dirs/detect_hc_hardneg_wide_r2'
 
 
 def test_borderline_config_is_the_hue_stage_plus_the_borderline_render():
-    def load(name):
-        return Config.fromfile(osp.join(REPO_ROOT, 'configs', 'bleedorigin', f'{name}.py'))
-    hue, cfg = load('detect_hue'), load('detect_hue_borderline')
+    hue, cfg = load_config('detect_hue'), load_config('detect_hue_borderline')
     base_sets, train = hue.train_dataloader.dataset.datasets, cfg.train_dataloader.dataset.datasets
     assert list(train[:-1]) == list(base_sets) and len(train) == len(base_sets) + 1
     extra = train[-1]
@@ -210,9 +212,8 @@ def test_borderline_config_is_the_hue_stage_plus_the_borderline_render():
 
 
 def test_borderline_instruments_config_adds_the_instrument_negatives_render():
-    def load(name):
-        return Config.fromfile(osp.join(REPO_ROOT, 'configs', 'bleedorigin', f'{name}.py'))
-    base, cfg = load('detect_hue_borderline'), load('detect_hue_borderline_instruments')
+    base = load_config('detect_hue_borderline')
+    cfg = load_config('detect_hue_borderline_instruments')
     base_sets, train = base.train_dataloader.dataset.datasets, cfg.train_dataloader.dataset.datasets
     assert list(train[:-1]) == list(base_sets)
     extra, borderline = train[-1], base_sets[-1]

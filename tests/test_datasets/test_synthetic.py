@@ -195,17 +195,22 @@ def test_second_writer_waits_for_the_tree_lock(tiny_root, tmp_path):
     assert results and results[0]['skipped'] == 6 and results[0]['generated'] == 0
 
 
+def plan_of(preset, seed, spec):
+    """The plan of one ``clip_specs`` entry (``plan_clip`` with the spec's fields)."""
+    from bleedorigin.datasets.synthetic.renderer import plan_clip
+    return plan_clip(preset, seed, spec['index'], spec['role'], spec['patient_id'],
+                     spec['clip_id'], spec['site'])
+
+
 def test_negative_streams_preset_has_only_long_negative_clips_with_all_distractors():
     from bleedorigin.datasets.synthetic.generator import clip_specs
     from bleedorigin.datasets.synthetic.presets import get_preset
-    from bleedorigin.datasets.synthetic.renderer import ClipRenderer, plan_clip
 
     preset = get_preset('negative_streams')
     specs = clip_specs(preset, 0)
     assert len(specs) == preset.num_clips and {s['role'] for s in specs} == {'negative'}
     spec = specs[0]
-    plan = plan_clip(preset, 0, spec['index'], spec['role'], spec['patient_id'],
-                     spec['clip_id'], spec['site'])
+    plan = plan_of(preset, 0, spec)
     assert plan.onset_frame is None and plan.num_frames == preset.detect_frames >= 1800
     assert set(plan.scenarios) == set(preset.scenarios)
     renderer = ClipRenderer(plan, preset)
@@ -219,15 +224,13 @@ def _onset_under_instrument(preset_name, count):
     """Share of the first ``count`` positive clips whose onset lies inside an instrument pass."""
     from bleedorigin.datasets.synthetic.generator import clip_specs
     from bleedorigin.datasets.synthetic.presets import get_preset
-    from bleedorigin.datasets.synthetic.renderer import ClipRenderer, plan_clip
 
     preset = get_preset(preset_name)
     under = total = 0
     for spec in clip_specs(preset, 2):
         if spec['role'] == 'negative':
             continue
-        plan = plan_clip(preset, 2, spec['index'], spec['role'], spec['patient_id'],
-                         spec['clip_id'], spec['site'])
+        plan = plan_of(preset, 2, spec)
         renderer = ClipRenderer(plan, preset)
         under += any(t.start <= plan.onset_frame < t.end for t in renderer.instruments)
         total += 1
@@ -250,7 +253,6 @@ def test_borderline_preset_renders_the_default_look_half_negative_with_late_onse
     """The clips the hue-stage runs fail on: negatives of the default look (distractors drawn
     per clip) and onsets that leave 20-55 frames of bleeding before a 150-frame clip ends."""
     from bleedorigin.datasets.synthetic.generator import clip_specs
-    from bleedorigin.datasets.synthetic.renderer import plan_clip
 
     preset = get_preset('borderline_clips')
     default = get_preset('default')
@@ -261,8 +263,7 @@ def test_borderline_preset_renders_the_default_look_half_negative_with_late_onse
     assert len(specs) == 108 and roles.count('negative') == 54
     onsets, scenarios = [], set()
     for spec in specs:
-        plan = plan_clip(preset, 12, spec['index'], spec['role'], spec['patient_id'],
-                         spec['clip_id'], spec['site'])
+        plan = plan_of(preset, 12, spec)
         scenarios.update(plan.scenarios)
         if spec['role'] == 'negative':
             assert plan.onset_frame is None
@@ -276,15 +277,13 @@ def test_borderline_preset_renders_the_default_look_half_negative_with_late_onse
 
 def test_instrument_negatives_preset_is_negative_clips_with_several_instrument_passes():
     from bleedorigin.datasets.synthetic.generator import clip_specs
-    from bleedorigin.datasets.synthetic.renderer import plan_clip
 
     preset = get_preset('instrument_negatives')
     assert (preset.width, preset.detect_frames) == (780, 150)
     specs = clip_specs(preset, 13)
     assert len(specs) == 54 and {s['role'] for s in specs} == {'negative'}
     spec = specs[0]
-    plan = plan_clip(preset, 13, spec['index'], spec['role'], spec['patient_id'],
-                     spec['clip_id'], spec['site'])
+    plan = plan_of(preset, 13, spec)
     assert plan.onset_frame is None and plan.num_frames == 150
     assert set(plan.scenarios) == {'light_reflection', 'water_flushing',
                                    'instrument_interference'}

@@ -80,6 +80,13 @@ class Stage(NamedTuple):
     mine_negatives_by_root: Tuple[Tuple[str, str], ...] = ()
 
 
+def hue_variant(name: str) -> Stage:
+    """A last detector stage trained like ``detect_hue``: its own config
+    ``configs/bleedorigin/<name>.py``, from ``detect_hardpos``, with the same mined files."""
+    return Stage(name, f'configs/bleedorigin/{name}.py', init_from='detect_hardpos',
+                 optional=True, mine_negatives='detect', mine_positives='detect_hardneg_wide_r2')
+
+
 STAGES = (
     Stage('onset_refiner', 'configs/bleedorigin/onset_refiner.py', optional=True),
     Stage('detect', 'configs/bleedorigin/detect.py'),
@@ -92,20 +99,13 @@ STAGES = (
     Stage('detect_hardpos', 'configs/bleedorigin/detect_hardpos.py',
           init_from='detect_hardneg_wide_r2', optional=True, mine_negatives='detect',
           mine_positives='detect_hardneg_wide_r2'),
-    Stage('detect_hue', 'configs/bleedorigin/detect_hue.py', init_from='detect_hardpos',
-          optional=True, mine_negatives='detect', mine_positives='detect_hardneg_wide_r2'),
+    hue_variant('detect_hue'),
     # the hue stage on anchored video (issue 11, twenty-fifth step): same data and mined files
-    Stage('detect_hue_anchor', 'configs/bleedorigin/detect_hue_anchor.py',
-          init_from='detect_hardpos', optional=True, mine_negatives='detect',
-          mine_positives='detect_hardneg_wide_r2'),
-    # the hue stage with borderline clips of the default look (issue 11, twenty-sixth step)
-    Stage('detect_hue_borderline', 'configs/bleedorigin/detect_hue_borderline.py',
-          init_from='detect_hardpos', optional=True, mine_negatives='detect',
-          mine_positives='detect_hardneg_wide_r2'),
-    Stage('detect_hue_borderline_instruments',
-          'configs/bleedorigin/detect_hue_borderline_instruments.py',
-          init_from='detect_hardpos', optional=True, mine_negatives='detect',
-          mine_positives='detect_hardneg_wide_r2'),
+    hue_variant('detect_hue_anchor'),
+    # the hue stage with borderline clips of the default look, and with instrument negatives
+    # too (issue 11, twenty-sixth step)
+    hue_variant('detect_hue_borderline'),
+    hue_variant('detect_hue_borderline_instruments'),
     Stage('detect_hue_hardneg', 'configs/bleedorigin/detect_hue_hardneg.py',
           init_from='detect_hue', optional=True, mine_negatives='detect',
           mine_positives='detect_hardneg_wide_r2',
