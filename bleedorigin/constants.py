@@ -23,6 +23,11 @@ SELECT_SOURCE_WEIGHT = 10.0
 #: A window's onset counts only when its S_conf exceeds this (eq. 2, Algorithm 1).
 ONSET_CONF_THRESHOLD = 0.5
 
+#: The state head's P(bleeding) of frame t at which I_{t-1} stays out of the clean-view
+#: memory though eq. 1 calls it clean (``BleedOriginDetector.memory_state_veto``). Not in
+#: the paper; chosen on the validation splits (docs/detect.md, issue 11, 27th step).
+MEMORY_STATE_VETO = 0.99
+
 #: Consecutive confident windows before an onset is announced (the alarm gate,
 #: ``WindowRun``). 1 is eq. 2 as printed; configs set their own (docs/detect.md).
 ONSET_CONFIRM_WINDOWS = 1

@@ -332,3 +332,17 @@ def test_short_finetune_is_the_negative_finetune_for_400_iterations_from_the_shi
     assert cfg.train_cfg.max_iters == 400 and cfg.param_scheduler[-1].end == 400
     assert cfg.default_hooks.checkpoint.save_best is None
     assert cfg.train_dataloader == base.train_dataloader and cfg.model == base.model
+
+
+def test_state_veto_config_is_the_default_with_the_constant_veto():
+    from bleedorigin.constants import MEMORY_STATE_VETO
+
+    default, veto = load_config('detect'), load_config('detect_state_veto')
+    # the paper's decision by default: eq. 1's memory alone
+    assert default.model.get('memory_state_veto') is None
+    assert veto.model.memory_state_veto == MEMORY_STATE_VETO
+    # the same network and weights: only the decision differs
+    strip = dict(veto.model)
+    strip.pop('memory_state_veto')
+    assert strip == dict(default.model)
+    assert veto.load_from == default.load_from

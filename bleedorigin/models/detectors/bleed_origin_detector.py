@@ -50,6 +50,7 @@ from ..utils.onset_refine import (
     refine_ready,
     refined_onset,
 )
+from ..utils.onset_stream import state_vetoes
 
 
 @MODELS.register_module()
@@ -189,6 +190,21 @@ class BleedOriginDetector(BaseModel):
             in order. ``'auto'`` (default): when torch runs fewer threads than the
             process has cores (one torch thread on two cores: 8.2 -> 6.5 ms a step at
             512x384; at two threads it would cost 5 %, docs/benchmark.md, session 25).
+        memory_state_veto (float, optional): At inference, I_{t-1} enters the
+            clean-view memory only when eq. 1 says clean *and* the state head's
+            P(bleeding) of frame t (computed against the memory so far) is below this
+            (``MEMORY_STATE_VETO``). Eq. 1's RGB-HSV confidence sees consecutive frames
+            only and lets almost every frame of a slowly growing bleed into the memory
+            (docs/detect.md, issue 11 twenty-sixth step); the veto keeps the pre-onset
+            views there, as the labelled clean views of ``teacher_memory`` do in
+            training. None: eq. 1 alone (the paper). Needs the state head and the memory.
+        memory_state_veto_frames (int, optional): The veto lifts after keeping out this
+            many frames since the memory last grew (a negative stream cannot lock the
+            memory for long); None: no bound.
+        train_state_veto (bool): Training sequences whose memory follows MDCFM (the
+            share ``1 - teacher_memory``) use the veto's settled decisions too, so that
+            training meets the memories the veto builds at inference, on negatives as
+            well (decided without gradient, one more pass or a few per batch).
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -215,6 +231,9 @@ class BleedOriginDetector(BaseModel):
                  onset_refine_search: Sequence[int] = (),
                  colour_anchor: Optional[dict] = None,
                  stream_thread: Union[bool, str] = 'auto',
+                 memory_state_veto: Optional[float] = None,
+                 memory_state_veto_frames: Optional[int] = None,
+                 train_state_veto: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
             data_preprocessor = dict(type='BleedDataPreprocessor')
@@ -252,6 +271,18 @@ class BleedOriginDetector(BaseModel):
         self.stream_thread = stream_thread
         self.state_thr = state_thr
         self.state_run = int(state_run)
+        if memory_state_veto is not None and (state_loss_weight <= 0 or not use_memory):
+            raise ValueError('BleedOriginDetector: memory_state_veto needs the state head '
+                             '(state_loss_weight > 0) and the clean-view memory (use_memory)')
+        self.memory_state_veto = None if memory_state_veto is None else float(memory_state_veto)
+        if memory_state_veto_frames is not None and int(memory_state_veto_frames) < 1:
+            raise ValueError('BleedOriginDetector: memory_state_veto_frames must be >= 1 or '
+                             f'None, got {memory_state_veto_frames}')
+        self.memory_state_veto_frames = (None if memory_state_veto_frames is None
+                                         else int(memory_state_veto_frames))
+        if train_state_veto and self.memory_state_veto is None:
+            raise ValueError('BleedOriginDetector: train_state_veto needs memory_state_veto')
+        self.train_state_veto = bool(train_state_veto)
         if onset_decoder not in ('window', 'state'):
             raise ValueError(f"BleedOriginDetector: onset_decoder must be 'window' or 'state', "
                              f'got {onset_decoder!r}')
@@ -349,11 +380,14 @@ class BleedOriginDetector(BaseModel):
             parts.append(rgb_diff[:, 3:4])
         return torch.cat(parts, dim=1) * self.diff_scale
 
-    def _memory_flows(self, frames_uint8: np.ndarray, mem_idx: torch.Tensor) -> torch.Tensor:
-        """DIS flow from every memory frame to the current frame: (T, M, 2, h, w)."""
+    def _memory_flows(self, frames_uint8: np.ndarray, mem_idx: torch.Tensor,
+                      cache: Optional[Dict[Tuple[int, int], np.ndarray]] = None
+                      ) -> torch.Tensor:
+        """DIS flow from every memory frame to the current frame: (T, M, 2, h, w).
+        ``cache`` ((m, t) -> flow) may be shared by calls on the same frames."""
         num, size = mem_idx.shape
         flows = np.zeros((num, size) + frames_uint8.shape[1:3] + (2,), dtype=np.float32)
-        cache: Dict[Tuple[int, int], np.ndarray] = {}
+        cache = {} if cache is None else cache
         for t in range(num):
             for j, m in enumerate(mem_idx[t].tolist()):
                 if m == t:
@@ -381,7 +415,8 @@ class BleedOriginDetector(BaseModel):
             [dict(rgb=rgb, hsv=hsv, flow=flow, rgb_uint8=rgb_uint8)])[0]
 
     def extract_batch_features(self, sequences: Sequence[dict],
-                               clean_views: Optional[Sequence[Optional[Sequence[bool]]]] = None
+                               clean_views: Optional[Sequence[Optional[Sequence[bool]]]] = None,
+                               state_veto: bool = False, return_clean: bool = False
                                ) -> List[Tuple[torch.Tensor, torch.Tensor]]:
         """:meth:`extract_frame_features` of several sequences with one MDCFM and one
         MDG call (fewer, larger operations: much faster on a CPU).
@@ -392,9 +427,17 @@ class BleedOriginDetector(BaseModel):
                 and frame t, whether I_{t-1} is a clean view (the eq. 1 decision);
                 None entries (or no list) use the decision of MDCFM. Training with
                 ``teacher_memory`` passes the labels.
+            state_veto (bool): Apply ``memory_state_veto`` (inference: ``predict``), the
+                stream's rule: I_{t-1} stays out of the memory when frame t's state
+                probability reaches the veto. Frame t's feature depends on the memory
+                decisions before t only, so the decisions are iterated to the stream's
+                causal answer (:meth:`_state_veto_features`).
+            return_clean (bool): Also return the memory decisions used, per sequence
+                (list of T_i bools; None without the memory).
 
         Returns:
-            list[tuple]: (features (T_i, D), MDCFM logits (T_i, 2)) per sequence.
+            list[tuple]: (features (T_i, D), MDCFM logits (T_i, 2)) per sequence (and
+            the decisions with ``return_clean``).
         """
         lengths = [seq['rgb'].shape[0] for seq in sequences]
         rgb = self._with_red(torch.cat([seq['rgb'] for seq in sequences]))
@@ -408,9 +451,7 @@ class BleedOriginDetector(BaseModel):
         prev_index = torch.as_tensor(prev_index, device=rgb.device)
         mdcfm_logits = self.mdcfm(self._pair_diff(rgb, hsv, rgb[prev_index], hsv[prev_index]),
                                   flow * self.diff_scale)
-        cur_index, ref_index, ref_flows = [torch.arange(rgb.shape[0], device=rgb.device)], [
-            prev_index], [flow]
-        size = self.mdcfm.memory_size
+        clean = None
         if self.use_memory:
             with torch.no_grad():
                 clean = self.mdcfm.is_clean(mdcfm_logits).cpu().tolist()
@@ -420,31 +461,88 @@ class BleedOriginDetector(BaseModel):
                     if given is not None:
                         clean[offset:offset + length] = [bool(c) for c in given]
                     offset += length
+        frames_np = [seq['rgb_uint8'][:, :3].permute(0, 2, 3, 1).cpu().numpy()
+                     for seq in sequences] if self.use_memory else None
+        flow_caches: List[dict] = [{} for _ in sequences]
+        feats = self._memory_features(rgb, hsv, flow, prev_index, mdcfm_logits, clean, lengths,
+                                      frames_np, flow_caches)
+        if state_veto and self.use_memory and self.memory_state_veto is not None \
+                and self.state_fc is not None:
+            feats, clean = self._state_veto_features(rgb, hsv, flow, prev_index, mdcfm_logits,
+                                                     clean, lengths, frames_np, flow_caches,
+                                                     feats)
+        out = list(zip(feats.split(lengths), mdcfm_logits.split(lengths)))
+        if not return_clean:
+            return out
+        offsets = np.cumsum([0] + list(lengths))
+        return out, [None if clean is None else clean[a:b]
+                     for a, b in zip(offsets[:-1], offsets[1:])]
+
+    def _memory_features(self, rgb: torch.Tensor, hsv: torch.Tensor, flow: torch.Tensor,
+                         prev_index: torch.Tensor, mdcfm_logits: torch.Tensor,
+                         clean: Optional[List[bool]], lengths: Sequence[int],
+                         frames_np: Optional[List[np.ndarray]], flow_caches: List[dict]
+                         ) -> torch.Tensor:
+        """(sum T, D) frame features of the batched sequences: each frame against its
+        previous frame and (``use_memory``) against the clean-view memory that the
+        eq. 1 decisions ``clean`` build (:meth:`MDCFM.memory_indices` per sequence)."""
+        total = rgb.shape[0]
+        cur_index, ref_index, ref_flows = [torch.arange(total, device=rgb.device)], [
+            prev_index], [flow]
+        size = self.mdcfm.memory_size
+        if self.use_memory:
             offset = 0
             mem_rows, mem_flows = [], []
-            for seq, length in zip(sequences, lengths):
+            for frames, length, cache in zip(frames_np, lengths, flow_caches):
                 mem_idx = self.mdcfm.memory_indices(clean[offset:offset + length])  # (T, M)
-                frames_np = seq['rgb_uint8'][:, :3].permute(0, 2, 3, 1).cpu().numpy()
-                mem_flows.append(self._memory_flows(frames_np, mem_idx))
+                mem_flows.append(self._memory_flows(frames, mem_idx, cache))
                 mem_rows.append(mem_idx + offset)
                 offset += length
             mem_idx = torch.cat(mem_rows).to(rgb.device)  # (sum T, M)
-            cur_index.append(torch.arange(rgb.shape[0], device=rgb.device).repeat_interleave(
-                size))
+            cur_index.append(torch.arange(total, device=rgb.device).repeat_interleave(size))
             ref_index.append(mem_idx.reshape(-1))
             mem_flow = torch.cat(mem_flows).to(rgb.device)
             ref_flows.append(mem_flow.reshape((-1,) + mem_flow.shape[2:]))
         cur_index, ref_index = torch.cat(cur_index), torch.cat(ref_index)
         compared = self._compare(rgb[cur_index], hsv[cur_index], rgb[ref_index],
                                  hsv[ref_index], torch.cat(ref_flows))
-        total = rgb.shape[0]
         parts = [compared[:total]]
         if self.use_memory:
             mem_feats = compared[total:].view(total, size, -1)
             parts += [mem_feats.mean(1), mem_feats.amax(1)]
         parts.append(mdcfm_logits)
-        feats = self.frame_proj(torch.cat(parts, dim=1))
-        return list(zip(feats.split(lengths), mdcfm_logits.split(lengths)))
+        return self.frame_proj(torch.cat(parts, dim=1))
+
+    @torch.no_grad()
+    def _state_veto_features(self, rgb, hsv, flow, prev_index, mdcfm_logits, clean, lengths,
+                             frames_np, flow_caches, feats) -> torch.Tensor:
+        """Frame features under ``memory_state_veto``: I_{t-1} enters the memory when
+        eq. 1 says clean *and* the state head's P(bleeding) of frame t, computed against
+        the memory built so far, stays below the veto (what the stream does frame by
+        frame). Frame t's feature depends on the decisions before t only, so the
+        decisions are recomputed until they stop changing: every pass settles at least
+        the first frame still wrong, and the fixed point is the stream's answer."""
+        eq1 = list(clean)
+        for _ in range(len(eq1) + 1):
+            probs = self.state_fc(feats)[:, 0].sigmoid().tolist()
+            vetoed, offset = [], 0
+            for length in lengths:
+                count = 0  # frames kept out since the memory last grew (the stream's)
+                for t in range(offset, offset + length):
+                    keep = eq1[t] and t > offset
+                    if keep and state_vetoes(self, count, probs.__getitem__, t):
+                        keep = False
+                        count += 1
+                    elif keep:
+                        count = 0
+                    vetoed.append(keep if t > offset else eq1[t])
+                offset += length
+            if vetoed == clean:
+                return feats, clean
+            clean = vetoed
+            feats = self._memory_features(rgb, hsv, flow, prev_index, mdcfm_logits, clean,
+                                          lengths, frames_np, flow_caches)
+        raise RuntimeError('_state_veto_features: the memory decisions did not settle')
 
     def _windows(self, feats: torch.Tensor, starts: Sequence[int]) -> torch.Tensor:
         """(T, D) frame features -> (len(starts), N, D) (``window_frame_index``: warm-up
@@ -564,6 +662,18 @@ class BleedOriginDetector(BaseModel):
                         continue
                     keep = torch.rand(app.shape[0], device=app.device) < float(torch.rand(()))
                     clean_views.append(((1 - app) * (1 - mot)).bool().logical_and(keep).tolist())
+            if self.train_state_veto and self.use_memory:
+                # the model's own memories, as inference builds them with the veto
+                given = clean_views or [None] * len(onset)
+                own = [i for i, c in enumerate(given) if c is None]
+                if own:
+                    with torch.no_grad():
+                        _, settled = self.extract_batch_features(
+                            [onset[i][0] for i in own], state_veto=True, return_clean=True)
+                    given = list(given)
+                    for i, decisions in zip(own, settled):
+                        given[i] = decisions
+                clean_views = given
             batch_feats = self.extract_batch_features([item for item, _ in onset], clean_views)
             for (_, sample), (feats, mdcfm_logits), (appearance, motion, app_w) in zip(
                     onset, batch_feats, targets_all):
@@ -627,7 +737,7 @@ class BleedOriginDetector(BaseModel):
                 views = [dict(rgb=item['rgb'], hsv=item['hsv'], flow=item['flow'],
                               rgb_uint8=item['rgb_uint8'])]
                 views += [flip_onset_sequence(item, view) for view in self.onset_views]
-                view_feats = [f for f, _ in self.extract_batch_features(views)]
+                view_feats = [f for f, _ in self.extract_batch_features(views, state_veto=True)]
                 feats = view_feats[0]
                 num = int(meta.get('num_frames', feats.shape[0]))
                 starts = self._clip_windows(feats.shape[0])

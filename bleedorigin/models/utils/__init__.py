@@ -35,6 +35,7 @@ from .onset_stream import (
     onset_stream_update,
     pick_reference,
     reference_anchor,
+    state_vetoes,
 )
 from .onset_views import (
     VIEW_AXES,
@@ -55,7 +56,7 @@ __all__ = [
     'to_gray', 'turn_hue', 'align_to', 'avg_max_pool', 'onset_frame_input', 'onset_clip_input',
     'check_rgb_frame', 'ONSET_INPUT_CHANNELS', 'ONSET_COLOUR_CHANNELS', 'cell_argmax_colour',
     'onset_input_channels', 'onset_from_states', 'OnsetStreamState',
-    'onset_stream_update', 'pick_reference', 'reference_anchor', 'update_state_run',
+    'onset_stream_update', 'pick_reference', 'reference_anchor', 'state_vetoes', 'update_state_run',
     'update_window_onset',
     'WindowRun',
     'lucas_kanade', 'forward_backward_lucas_kanade', 'window_starts', 'window_frame_index',

@@ -30,6 +30,7 @@ class OnsetViewState:
         self.prev: Optional[tuple] = None
         self.memory = memory
         self.feats: deque = deque(maxlen=window_size)
+        self.vetoed = 0  # frames the state veto kept out since the memory last grew
 
 
 class OnsetStreamState:
@@ -56,6 +57,7 @@ class OnsetStreamState:
         self.prev: Optional[tuple] = None  # (small uint8, rgb, hsv) of the previous frame
         self.memory = memory
         self.feats: deque = deque(maxlen=window_size)  # (D,) per frame, newest last
+        self.vetoed = 0  # frames the state veto kept out since the memory last grew
         self.onset: Optional[int] = None  # eq. 2, earliest over the windows seen
         self.run: Optional[WindowRun] = None  # the alarm gate (model.onset_confirm)
         self.confidence = 0.0  # S_conf of the newest window
@@ -270,6 +272,22 @@ def _refine_update(model, state: OnsetStreamState, small: Optional[np.ndarray], 
     return state.refined, state.refine_final
 
 
+def state_vetoes(model, vetoed: int, probability: Callable[[Any], float], feat: Any) -> bool:
+    """Whether the memory's state veto (``model.memory_state_veto``) keeps I_{t-1} out
+    though eq. 1 calls it clean: frame t's state P(bleeding) (``probability(feat)``)
+    reaches the veto and the veto has kept out fewer than
+    ``model.memory_state_veto_frames`` frames since the memory last grew (None: no
+    bound). The offline path (``BleedOriginDetector._state_veto_features``) runs the
+    same rule."""
+    veto = getattr(model, 'memory_state_veto', None)
+    if veto is None:
+        return False
+    bound = getattr(model, 'memory_state_veto_frames', None)
+    if bound is not None and vetoed >= bound:
+        return False
+    return probability(feat) >= veto
+
+
 def _views_update(model, holders: Sequence[Any], currents: Sequence[tuple], t: int,
                   pool: Any = None, side: Optional[Callable[[], Any]] = None
                   ) -> Tuple[torch.Tensor, Any]:
@@ -314,8 +332,13 @@ def _views_update(model, holders: Sequence[Any], currents: Sequence[tuple], t: i
     for index, (view, current, feat, logit) in enumerate(zip(holders, currents, feats, logits)):
         view.feats.append(feat)
         clean = t > 0 and model.is_clean_view(logit)
+        if clean and state_vetoes(model, view.vetoed, model.state_probability, feat):
+            # the state head already sees bleeding in frame t: I_{t-1} stays out
+            clean = False
+            view.vetoed += 1
         if clean:
             view.memory.push(view.prev)
+            view.vetoed = 0
         if index == 0:
             conf = logit.detach().float().sigmoid().flatten().tolist()
             view.memory_gate = (conf[0], conf[1], clean if t > 0 else None)

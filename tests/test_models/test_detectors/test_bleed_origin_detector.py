@@ -144,6 +144,21 @@ def test_alarm_gate_rejects_zero():
         tiny_detector(onset_confirm=0)
 
 
+def overfit_state(model, data, steps=30, before_step=None):
+    """Adam steps on one batch; the per-frame state loss of each step."""
+    optim = torch.optim.Adam(model.parameters(), lr=3e-3)
+    history = []
+    for _ in range(steps):
+        if before_step is not None:
+            before_step()
+        losses = model(**data, mode='loss')
+        optim.zero_grad()
+        sum(losses.values()).backward()
+        optim.step()
+        history.append(float(losses['loss_onset_state']))
+    return history
+
+
 def test_red_domain_state_loss_and_teacher_memory():
     torch.manual_seed(0)
     model = tiny_detector(mdg_in_channels=(4, 3, 2), red_domain=True, state_loss_weight=1.0,
@@ -151,15 +166,7 @@ def test_red_domain_state_loss_and_teacher_memory():
     items = [onset_item(), onset_item(onset=None, seed=1)]
     data = model.data_preprocessor(dict(inputs=[i for i, _ in items],
                                         data_samples=[s for _, s in items]), True)
-    optim = torch.optim.Adam(model.parameters(), lr=3e-3)
-    history = []
-    for _ in range(30):
-        losses = model(**data, mode='loss')
-        loss = sum(losses.values())
-        optim.zero_grad()
-        loss.backward()
-        optim.step()
-        history.append(float(losses['loss_onset_state']))
+    history = overfit_state(model, data)
     # the per-frame bleeding state is learnt on a tiny overfit
     assert history[-1] < 0.5 * history[0]
     model.eval()
@@ -403,3 +410,93 @@ def test_stream_reports_eq1_gate_of_the_video():
         model.mdcfm.alpha = alpha
         gates = [s['memory_gate'][2] for s in streamed_windows(model, frames)[0][1:]]
         assert gates == [gate] * (len(frames) - 1)
+
+
+@pytest.mark.parametrize('views,bound', [((), None), (('horizontal',), None), ((), 2)])
+def test_memory_state_veto_is_the_same_offline_and_streaming(views, bound):
+    """The state veto on the clean-view memory (``memory_state_veto``): the offline
+    path's settled decisions give the stream's windows, frame by frame."""
+    torch.manual_seed(0)
+    model = tiny_detector(state_loss_weight=1.0, onset_views=views).eval()
+    model.mdcfm.alpha = model.mdcfm.gamma = 1.01  # eq. 1 alone keeps every frame
+    # every frame its own (noise, a patch that grows from frame 5): the memory's
+    # content changes the comparisons
+    rng = np.random.default_rng(3)
+    frames = np.clip(rng.integers(80, 180, (1, 24, 32, 3)) + rng.integers(
+        -20, 20, (14, 24, 32, 3)), 0, 255).astype(np.uint8)
+    for t in range(5, 14):
+        frames[t, 8:10 + t - 5, 10:12 + t - 5] = (200, 10, 10)
+    inputs = dict(rgb=torch.from_numpy(frames).permute(0, 3, 1, 2).contiguous(),
+                  hsv=torch.from_numpy(rgb_to_hsv01(frames)).permute(0, 3, 1, 2),
+                  flow=torch.from_numpy(sequence_flow(frames)).permute(0, 3, 1, 2))
+    _, sample = onset_item(num_frames=14, onset=5)
+    data = model.data_preprocessor(dict(inputs=[inputs], data_samples=[sample]))
+    item = data['inputs'][0]
+    with torch.no_grad():
+        feats, _ = model.extract_frame_features(item['rgb'], item['hsv'], item['flow'],
+                                                item['rgb_uint8'])
+        probs = model.state_fc(feats)[1:, 0].sigmoid()
+    plain_states, _ = streamed_windows(model, frames)
+    assert all(s['memory_gate'][2] for s in plain_states[1:])
+    # a veto between the frames' state probabilities: some frames stay out
+    # (half-way between two of them: float order cannot flip a decision)
+    ranked = probs.sort().values
+    model.memory_state_veto = float((ranked[6] + ranked[7]) / 2)
+    model.memory_state_veto_frames = bound
+    offline = model(**data, mode='predict')[0]
+    states, stream = streamed_windows(model, frames)
+    gates = [s['memory_gate'][2] for s in states[1:]]
+    assert 0 < sum(gates) < len(gates)
+    pattern = ''.join(str(int(g)) for g in gates)
+    if bound is None:  # this clip: the first three frames kept out
+        assert pattern.startswith('000')
+    else:  # never more than `bound` frames kept out in a row
+        assert '0' * (bound + 1) not in pattern
+    # the offline features under the veto are the stream's, and not eq. 1's alone
+    with torch.no_grad():
+        vetoed, _ = model.extract_batch_features([item], state_veto=True)[0]
+    streamed = torch.stack(list(stream.state.feats))
+    torch.testing.assert_close(vetoed[-WINDOW:], streamed, atol=1e-5, rtol=1e-5)
+    assert (vetoed - feats).abs().amax() > 1e-3
+    confs = [s['confidence'] for s in states[WINDOW - 1:]]
+    assert max(confs) == pytest.approx(offline.max_confidence, abs=1e-6)
+    assert states[-1]['onset_frame'] == offline.pred_onset
+
+
+def test_memory_state_veto_needs_the_state_head_and_the_memory():
+    with pytest.raises(ValueError, match='memory_state_veto needs the state head'):
+        tiny_detector(memory_state_veto=0.9)
+    with pytest.raises(ValueError, match='memory_state_veto needs the state head'):
+        tiny_detector(use_memory=False, state_loss_weight=1.0, memory_state_veto=0.9)
+    with pytest.raises(ValueError, match='memory_state_veto_frames must be >= 1'):
+        tiny_detector(state_loss_weight=1.0, memory_state_veto=0.9, memory_state_veto_frames=0)
+
+
+def test_train_state_veto_trains_on_the_vetoed_memories(monkeypatch):
+    """With ``train_state_veto`` the sequences whose memory follows MDCFM get the veto's
+    settled decisions (the inference memory), and the per-frame state is learnt."""
+    torch.manual_seed(0)
+    model = tiny_detector(mdg_in_channels=(4, 3, 2), red_domain=True, state_loss_weight=1.0,
+                          teacher_memory=0.0, memory_state_veto=0.0, train_state_veto=True)
+    model.mdcfm.alpha = model.mdcfm.gamma = 1.01  # eq. 1 alone keeps every frame
+    items = [onset_item(), onset_item(onset=None, seed=1)]
+    data = model.data_preprocessor(dict(inputs=[i for i, _ in items],
+                                        data_samples=[s for _, s in items]), True)
+    seen = []
+    extract = type(model).extract_batch_features
+
+    def spy(self, sequences, clean_views=None, **kwargs):
+        seen.append((clean_views, kwargs))
+        return extract(self, sequences, clean_views, **kwargs)
+
+    monkeypatch.setattr(type(model), 'extract_batch_features', spy)
+    history = overfit_state(model, data, before_step=seen.clear)
+    # one settling pass without gradient, then the training pass on its decisions
+    (_, settle), (given, train) = seen
+    assert settle == dict(state_veto=True, return_clean=True) and train == {}
+    assert len(given) == 2 and all(len(c) == 14 for c in given)
+    # a veto of 0 keeps every frame out: the memory holds frame 0, as no eq. 1 decision would
+    assert [list(map(bool, c[1:])) for c in given] == [[False] * 13] * 2
+    assert history[-1] < 0.5 * history[0]
+    with pytest.raises(ValueError, match='train_state_veto needs memory_state_veto'):
+        tiny_detector(state_loss_weight=1.0, train_state_veto=True)
