@@ -429,9 +429,8 @@ class BleedOriginDetector(BaseModel):
                 ``teacher_memory`` passes the labels.
             state_veto (bool): Apply ``memory_state_veto`` (inference: ``predict``), the
                 stream's rule: I_{t-1} stays out of the memory when frame t's state
-                probability reaches the veto. Frame t's feature depends on the memory
-                decisions before t only, so the decisions are iterated to the stream's
-                causal answer (:meth:`_state_veto_features`).
+                probability reaches the veto; decided frame by frame as the stream does
+                (:meth:`_state_veto_features`).
             return_clean (bool): Also return the memory decisions used, per sequence
                 (list of T_i bools; None without the memory).
 
@@ -464,13 +463,13 @@ class BleedOriginDetector(BaseModel):
         frames_np = [seq['rgb_uint8'][:, :3].permute(0, 2, 3, 1).cpu().numpy()
                      for seq in sequences] if self.use_memory else None
         flow_caches: List[dict] = [{} for _ in sequences]
-        feats = self._memory_features(rgb, hsv, flow, prev_index, mdcfm_logits, clean, lengths,
-                                      frames_np, flow_caches)
         if state_veto and self.use_memory and self.memory_state_veto is not None \
                 and self.state_fc is not None:
             feats, clean = self._state_veto_features(rgb, hsv, flow, prev_index, mdcfm_logits,
-                                                     clean, lengths, frames_np, flow_caches,
-                                                     feats)
+                                                     clean, lengths, frames_np, flow_caches)
+        else:
+            feats = self._memory_features(rgb, hsv, flow, prev_index, mdcfm_logits, clean,
+                                          lengths, frames_np, flow_caches)
         out = list(zip(feats.split(lengths), mdcfm_logits.split(lengths)))
         if not return_clean:
             return out
@@ -515,34 +514,57 @@ class BleedOriginDetector(BaseModel):
 
     @torch.no_grad()
     def _state_veto_features(self, rgb, hsv, flow, prev_index, mdcfm_logits, clean, lengths,
-                             frames_np, flow_caches, feats) -> torch.Tensor:
-        """Frame features under ``memory_state_veto``: I_{t-1} enters the memory when
-        eq. 1 says clean *and* the state head's P(bleeding) of frame t, computed against
-        the memory built so far, stays below the veto (what the stream does frame by
-        frame). Frame t's feature depends on the decisions before t only, so the
-        decisions are recomputed until they stop changing: every pass settles at least
-        the first frame still wrong, and the fixed point is the stream's answer."""
-        eq1 = list(clean)
-        for _ in range(len(eq1) + 1):
-            probs = self.state_fc(feats)[:, 0].sigmoid().tolist()
-            vetoed, offset = [], 0
-            for length in lengths:
-                count = 0  # frames kept out since the memory last grew (the stream's)
-                for t in range(offset, offset + length):
-                    keep = eq1[t] and t > offset
-                    if keep and state_vetoes(self, count, probs.__getitem__, t):
-                        keep = False
-                        count += 1
-                    elif keep:
-                        count = 0
-                    vetoed.append(keep if t > offset else eq1[t])
-                offset += length
-            if vetoed == clean:
-                return feats, clean
-            clean = vetoed
-            feats = self._memory_features(rgb, hsv, flow, prev_index, mdcfm_logits, clean,
-                                          lengths, frames_np, flow_caches)
-        raise RuntimeError('_state_veto_features: the memory decisions did not settle')
+                             frames_np, flow_caches) -> Tuple[torch.Tensor, List[bool]]:
+        """Frame features under ``memory_state_veto`` and the memory decisions taken:
+        I_{t-1} enters the memory when eq. 1 says clean (``clean``) *and* the state
+        head's P(bleeding) of frame t, computed against the memory built so far, stays
+        below the veto (:func:`state_vetoes`, the stream's rule). Frame by frame, as the
+        stream decides, with the sequences of the batch side by side; the comparison with
+        the previous frame does not depend on the memory and is computed once."""
+        size = self.mdcfm.memory_size
+        prev_part = self._compare(rgb, hsv, rgb[prev_index], hsv[prev_index], flow)
+        offsets = [int(o) for o in np.cumsum([0] + list(lengths))]
+        memories = [CleanViewMemory(size) for _ in lengths]
+        counts = [0] * len(lengths)  # frames kept out since the memory last grew
+        decided = list(clean)
+        feats = None
+        for t in range(max(lengths)):
+            live = [i for i, length in enumerate(lengths) if t < length]
+            cur, ref, flows = [], [], []
+            for i in live:
+                if t == 0:
+                    memories[i].push(0)
+                for m in memories[i].padded():
+                    cur.append(offsets[i] + t)
+                    ref.append(offsets[i] + m)
+                    if m == t:
+                        flows.append(np.zeros(frames_np[i].shape[1:3] + (2,), np.float32))
+                        continue
+                    if (m, t) not in flow_caches[i]:
+                        flow_caches[i][(m, t)] = dis_flow(frames_np[i][m], frames_np[i][t])
+                    flows.append(flow_caches[i][(m, t)])
+            mem_flow = torch.from_numpy(np.stack(flows)).permute(0, 3, 1, 2).to(rgb.device)
+            mem_feats = self._compare(rgb[cur], hsv[cur], rgb[ref], hsv[ref], mem_flow)
+            mem_feats = mem_feats.view(len(live), size, -1)
+            rows = [offsets[i] + t for i in live]
+            frame = self.frame_proj(torch.cat([prev_part[rows], mem_feats.mean(1),
+                                               mem_feats.amax(1), mdcfm_logits[rows]], dim=1))
+            if feats is None:
+                feats = frame.new_zeros((rgb.shape[0], frame.shape[1]))
+            feats[rows] = frame
+            probs = self.state_fc(frame)[:, 0].sigmoid().tolist()
+            for i, row, prob in zip(live, rows, probs):
+                if t == 0:
+                    continue
+                keep = bool(clean[row])
+                if keep and state_vetoes(self, counts[i], float, prob):
+                    keep = False
+                    counts[i] += 1
+                elif keep:
+                    counts[i] = 0
+                    memories[i].push(t - 1)
+                decided[row] = keep
+        return feats, decided
 
     def _windows(self, feats: torch.Tensor, starts: Sequence[int]) -> torch.Tensor:
         """(T, D) frame features -> (len(starts), N, D) (``window_frame_index``: warm-up
