@@ -1,6 +1,7 @@
 """BleedOrigin-Detect: onset detection (MDCFM + MDG + temporal transformer) and source
 localisation (encoder + heatmap point head) in one mmengine model."""
 import warnings
+from functools import partial
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import cv2
@@ -390,12 +391,17 @@ class BleedOriginDetector(BaseModel):
         cache = {} if cache is None else cache
         for t in range(num):
             for j, m in enumerate(mem_idx[t].tolist()):
-                if m == t:
-                    continue
-                if (m, t) not in cache:
-                    cache[(m, t)] = dis_flow(frames_uint8[m], frames_uint8[t])
-                flows[t, j] = cache[(m, t)]
+                if m != t:  # a frame against itself: zero flow
+                    flows[t, j] = self._cached_flow(frames_uint8, m, t, cache)
         return torch.from_numpy(flows).permute(0, 1, 4, 2, 3)
+
+    @staticmethod
+    def _cached_flow(frames_uint8: np.ndarray, m: int, t: int,
+                     cache: Dict[Tuple[int, int], np.ndarray]) -> np.ndarray:
+        """DIS flow from frame m to frame t of one sequence, computed once per pair."""
+        if (m, t) not in cache:
+            cache[(m, t)] = dis_flow(frames_uint8[m], frames_uint8[t])
+        return cache[(m, t)]
 
     def extract_frame_features(self, rgb: torch.Tensor, hsv: torch.Tensor, flow: torch.Tensor,
                                rgb_uint8: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -463,8 +469,7 @@ class BleedOriginDetector(BaseModel):
         frames_np = [seq['rgb_uint8'][:, :3].permute(0, 2, 3, 1).cpu().numpy()
                      for seq in sequences] if self.use_memory else None
         flow_caches: List[dict] = [{} for _ in sequences]
-        if state_veto and self.use_memory and self.memory_state_veto is not None \
-                and self.state_fc is not None:
+        if state_veto and self.memory_state_veto is not None:  # (needs memory, state head)
             feats, clean = self._state_veto_features(rgb, hsv, flow, prev_index, mdcfm_logits,
                                                      clean, lengths, frames_np, flow_caches)
         else:
@@ -537,12 +542,9 @@ class BleedOriginDetector(BaseModel):
                 for m in memories[i].padded():
                     cur.append(offsets[i] + t)
                     ref.append(offsets[i] + m)
-                    if m == t:
-                        flows.append(np.zeros(frames_np[i].shape[1:3] + (2,), np.float32))
-                        continue
-                    if (m, t) not in flow_caches[i]:
-                        flow_caches[i][(m, t)] = dis_flow(frames_np[i][m], frames_np[i][t])
-                    flows.append(flow_caches[i][(m, t)])
+                    flows.append(np.zeros(frames_np[i].shape[1:3] + (2,), np.float32)
+                                 if m == t else
+                                 self._cached_flow(frames_np[i], m, t, flow_caches[i]))
             mem_flow = torch.from_numpy(np.stack(flows)).permute(0, 3, 1, 2).to(rgb.device)
             mem_feats = self._compare(rgb[cur], hsv[cur], rgb[ref], hsv[ref], mem_flow)
             mem_feats = mem_feats.view(len(live), size, -1)
@@ -557,7 +559,7 @@ class BleedOriginDetector(BaseModel):
                 if t == 0:
                     continue
                 keep = bool(clean[row])
-                if keep and state_vetoes(self, counts[i], float, prob):
+                if keep and state_vetoes(self, counts[i], partial(float, prob)):
                     keep = False
                     counts[i] += 1
                 elif keep:

@@ -10,6 +10,7 @@ source branch) are plain functions: the decoding rules sit beside their offline 
 decoding lands in one place.
 """
 from collections import deque
+from functools import partial
 from typing import Any, Callable, Optional, Sequence, Tuple
 
 import numpy as np
@@ -272,10 +273,10 @@ def _refine_update(model, state: OnsetStreamState, small: Optional[np.ndarray], 
     return state.refined, state.refine_final
 
 
-def state_vetoes(model, vetoed: int, probability: Callable[[Any], float], feat: Any) -> bool:
+def state_vetoes(model, vetoed: int, probability: Callable[[], float]) -> bool:
     """Whether the memory's state veto (``model.memory_state_veto``) keeps I_{t-1} out
-    though eq. 1 calls it clean: frame t's state P(bleeding) (``probability(feat)``)
-    reaches the veto and the veto has kept out fewer than
+    though eq. 1 calls it clean: frame t's state P(bleeding) (``probability()``, asked
+    only when the veto can apply) reaches the veto and the veto has kept out fewer than
     ``model.memory_state_veto_frames`` frames since the memory last grew (None: no
     bound). The offline path (``BleedOriginDetector._state_veto_features``) runs the
     same rule."""
@@ -285,7 +286,7 @@ def state_vetoes(model, vetoed: int, probability: Callable[[Any], float], feat: 
     bound = getattr(model, 'memory_state_veto_frames', None)
     if bound is not None and vetoed >= bound:
         return False
-    return probability(feat) >= veto
+    return probability() >= veto
 
 
 def _views_update(model, holders: Sequence[Any], currents: Sequence[tuple], t: int,
@@ -332,7 +333,7 @@ def _views_update(model, holders: Sequence[Any], currents: Sequence[tuple], t: i
     for index, (view, current, feat, logit) in enumerate(zip(holders, currents, feats, logits)):
         view.feats.append(feat)
         clean = t > 0 and model.is_clean_view(logit)
-        if clean and state_vetoes(model, view.vetoed, model.state_probability, feat):
+        if clean and state_vetoes(model, view.vetoed, partial(model.state_probability, feat)):
             # the state head already sees bleeding in frame t: I_{t-1} stays out
             clean = False
             view.vetoed += 1
