@@ -469,3 +469,62 @@ def test_colour_anchor_turns_the_same_frames_offline_and_streaming(tmp_path):
                                         data_samples=[item['data_samples']]))
     with pytest.raises(ValueError, match="cached with colour_anchor=None but the model's is"):
         model(**data, mode='predict')
+
+
+def test_refiner_cascade_is_the_same_offline_and_streaming(tmp_path):
+    """``onset_refine_confirm``: every window above ``onset_candidate_thr`` proposes its
+    onset, the refiner confirms. A refiner that names a frame only in windows centred at
+    frame 12 or later: offline and in the stream the same onset, named by such a window,
+    the alarm raised at the frame that window's last frame arrives; a refiner that names
+    nothing raises no alarm on either path; bad settings are rejected."""
+    refiner = dict(type='OnsetRefiner', radius=2, crop=16, channels=(8, 8),
+                   temporal_channels=8)
+    assert not build_tiny_detector(onset_refine_confirm=True).onset_refine_confirm  # no refiner
+    for bad, match in [(dict(onset_refine_confirm=True, onset_decoder='state',
+                             state_loss_weight=1.0, onset_refiner=refiner),
+                        "needs onset_decoder='window'"),
+                       (dict(onset_candidate_thr=0.3), 'needs onset_refine_confirm=True'),
+                       (dict(onset_refine_confirm=True, onset_confirm=2,
+                             onset_refiner=refiner), 'onset_confirm must be 1'),
+                       (dict(onset_candidate_thr=0.3, onset_refiner=refiner),
+                        'needs onset_refine_confirm=True'),
+                       (dict(onset_refine_confirm=True, onset_candidate_thr=1.5,
+                             onset_refiner=refiner), r'must be in \[0, 1\)')]:
+        with pytest.raises(ValueError, match=match):
+            build_tiny_detector(**bad)
+    assert build_tiny_detector(onset_refine_confirm=True, onset_refiner=refiner,
+                               conf_thr=0.4).onset_candidate_thr == 0.4  # eq. 2's default
+    dataset, clips, model = _refiner_case(tmp_path, onset_refine_search=(1, ),
+                                          onset_refine_confirm=True, onset_candidate_thr=0.3)
+    with torch.no_grad():
+        model.onset_head.fc2.bias[1] = 3.0  # every window is a candidate
+    centres = {}
+    refine_window = model.refine_window
+
+    def named_late(centre, read_frames):
+        centres[centre] = centres.get(centre, 0) + 1
+        return centre + 1 if centre >= 12 else None
+
+    model.refine_window = named_late
+    alarms = 0
+    for result, states in _offline_and_streamed(dataset, clips, model):
+        last = len(states) - 1
+        first = next((i for i, s in enumerate(states) if s['onset_frame'] is not None), None)
+        assert states[-1]['onset_frame'] == result.pred_onset
+        assert states[-1]['coarse_onset_frame'] == result.pred_onset_coarse
+        if result.pred_onset is None:
+            assert first is None
+            continue
+        alarms += 1
+        # named by a window centred at 12 or later, at the frame its last frame arrived
+        centre = result.pred_onset - 1
+        assert centre >= 12 and first == centre + 2 <= last
+        assert centre in (result.pred_onset_coarse, result.pred_onset_coarse + 5)
+        assert states[first]['onset_refined'] and not states[first - 1]['onset_refined']
+        assert all(s['onset_frame'] == result.pred_onset for s in states[first:])
+    assert alarms and max(centres.values()) >= 1
+    model.refine_window = lambda centre, read_frames: None
+    for result, states in _offline_and_streamed(dataset, clips, model):
+        assert result.pred_onset is None and result.pred_onset_coarse is None
+        assert all(s['onset_frame'] is None for s in states)
+    model.refine_window = refine_window

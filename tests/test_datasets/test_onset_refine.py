@@ -9,6 +9,7 @@ from bleedorigin.datasets import OnsetRefineDataset
 from bleedorigin.evaluation.metrics import RefineMetric
 from bleedorigin.models.heads import OnsetRefiner
 from bleedorigin.models.utils.onset_refine import (
+    RefineCascade,
     refine_crops,
     refine_frame_indices,
     refine_input,
@@ -176,3 +177,40 @@ def test_refiner_test_flip_is_invariant_to_mirroring_the_window():
         best = int(prob.argmax())
         assert model.refine(window) == model.refine(crops_flipped)
         assert model.refine(window)[0] == (None if best == 5 else best)
+
+
+def test_refine_cascade_confirms_the_first_candidate_a_window_names():
+    """Hand-made: windows at c and c + 5 (R = 2); the refiner names nothing in windows
+    centred below 14 and frame centre + 1 elsewhere. Each window is asked once, when frame
+    centre + R exists; a candidate whose windows all name nothing is dropped."""
+    asked = []
+
+    def ask(centre):
+        asked.append(centre)
+        return None if centre < 14 else centre + 1
+
+    cascade = RefineCascade(lambda c: [c, c + 5], radius=2)
+    cascade.propose(4)  # windows 4 and 9: both name nothing
+    cascade.propose(None)  # a window below the candidate threshold
+    assert cascade.step(5, ask) is None and asked == []  # frame 6 = 4 + R not in yet
+    assert cascade.step(6, ask) is None and asked == [4]
+    cascade.propose(10)  # windows 10 and 15
+    cascade.propose(4)  # proposed before: not asked again
+    assert cascade.step(11, ask) is None and asked == [4, 9]
+    assert cascade.dropped == 1 and [p[0] for p in cascade.pending] == [10]
+    assert cascade.step(12, ask) is None and asked == [4, 9, 10]
+    assert cascade.step(16, ask) is None  # window 15 needs frame 17
+    assert cascade.step(17, ask) == 16 and asked == [4, 9, 10, 15]
+    assert (cascade.onset, cascade.candidate) == (16, 10)
+    cascade.propose(30)  # after the alarm nothing more is asked
+    assert cascade.step(40, ask) == 16 and asked == [4, 9, 10, 15] and not cascade.pending
+    # windows shared by two candidates are asked once; several windows ready at once are
+    # asked in order until one names a frame
+    asked.clear()
+    cascade = RefineCascade(lambda c: [c, c + 5], radius=2)
+    cascade.propose(4)  # windows 4 and 9
+    cascade.propose(9)  # windows 9 (asked for candidate 4 already) and 14
+    assert cascade.step(30, ask) == 15 and asked == [4, 9, 14]
+    assert cascade.candidate == 9 and cascade.dropped == 1
+    with pytest.raises(ValueError, match='radius must be >= 0'):
+        RefineCascade(lambda c: [c], radius=-1)

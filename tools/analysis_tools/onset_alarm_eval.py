@@ -122,6 +122,9 @@ def main(argv=None):
         if args.confirm < 1:
             sys.exit(f'--confirm must be >= 1, got {args.confirm}')
         model.onset_confirm = args.confirm
+    if args.decoder or args.confirm is not None:
+        # the overridden rule decides the alarm itself, without the refiner's confirmation
+        model.onset_refine_confirm = False
     detector = StreamDetector(model)
     start = time.time()
     result = dict(negative=negative_figures(detector, args.negative_root, args.chunk))

@@ -43,7 +43,9 @@ from ..utils import (
     window_frame_index,
     window_starts,
 )
+from ..utils.onset_decoding import window_onset
 from ..utils.onset_refine import (
+    RefineCascade,
     refine_crops,
     refine_frame,
     refine_frame_indices,
@@ -182,6 +184,18 @@ class BleedOriginDetector(BaseModel):
             theta + j (2R + 1), each window whose frames exist (the stream waits for
             them); the first window that names a frame gives the onset. Empty (default):
             the window at theta only.
+        onset_refine_confirm (bool): Eq. 2 proposes, the refiner confirms
+            (``RefineCascade``): every window whose S_conf exceeds
+            ``onset_candidate_thr`` proposes its own onset, the refiner is asked about that
+            candidate's windows (theta, then ``onset_refine_search``) as their frames
+            arrive, and the first window that names a frame raises the alarm and gives the
+            onset; a candidate no window of which names a frame raises none. Offline and in
+            the stream alike. Needs ``onset_decoder='window'`` and no alarm gate
+            (``onset_confirm`` 1); without an ``onset_refiner`` it is off (eq. 2 alone).
+            False (default here; ``configs/bleedorigin/detect.py`` sets it): eq. 2 alone
+            raises the alarm and the refiner only moves its onset.
+        onset_candidate_thr (float, optional): With ``onset_refine_confirm``, the S_conf
+            a window needs to propose its onset; None (default): eq. 2's ``conf_thr``.
         colour_anchor (dict, optional): Per-video colour anchor (``ColourAnchor``
             settings); None (default): frames as decoded.
         stream_thread (bool | str): While streaming, run the frame's OpenCV work that
@@ -230,6 +244,8 @@ class BleedOriginDetector(BaseModel):
                  onset_refiner_checkpoint: Optional[str] = None,
                  onset_refine_size: Tuple[int, int] = (384, 320),
                  onset_refine_search: Sequence[int] = (),
+                 onset_refine_confirm: bool = False,
+                 onset_candidate_thr: Optional[float] = None,
                  colour_anchor: Optional[dict] = None,
                  stream_thread: Union[bool, str] = 'auto',
                  memory_state_veto: Optional[float] = None,
@@ -341,6 +357,27 @@ class BleedOriginDetector(BaseModel):
                                     origin='model.onset_refiner', allow_unexpected=False)
             self.onset_refiner.requires_grad_(False)
             self.weights_elsewhere = ('onset_refiner.', )
+        # without a refiner there is no second look: eq. 2 alone raises the alarm
+        # (`--cfg-options model.onset_refiner=None`, the detector chain's decision)
+        onset_refine_confirm = bool(onset_refine_confirm) and self.onset_refiner is not None
+        if onset_refine_confirm:
+            if onset_decoder != 'window':
+                raise ValueError("BleedOriginDetector: onset_refine_confirm needs onset_decoder="
+                                 "'window' (set it False for the state decoder)")
+            if self.onset_confirm != 1:
+                raise ValueError('BleedOriginDetector: onset_refine_confirm replaces the '
+                                 'alarm gate (set it False for a gate); onset_confirm must be '
+                                 f'1, got {self.onset_confirm}')
+        elif onset_candidate_thr is not None:
+            raise ValueError('BleedOriginDetector: onset_candidate_thr needs '
+                             'onset_refine_confirm=True and an onset_refiner')
+        if onset_candidate_thr is not None and not 0.0 <= float(onset_candidate_thr) < 1.0:
+            raise ValueError('BleedOriginDetector: onset_candidate_thr must be in [0, 1), '
+                             f'got {onset_candidate_thr}')
+        # None: eq. 2's own threshold, whatever it is (above 1 no window proposes)
+        candidate = conf_thr if onset_candidate_thr is None else onset_candidate_thr
+        self.onset_refine_confirm = onset_refine_confirm
+        self.onset_candidate_thr = float(candidate)
 
     # ------------------------------------------------------------------ onset branch
     def _with_red(self, rgb: torch.Tensor) -> torch.Tensor:
@@ -777,7 +814,19 @@ class BleedOriginDetector(BaseModel):
                     onset = update_window_onset(onset, start + start0, th, cf,
                                                 self.window_size, self.conf_thr, run)
                 out.pred_onset = None if onset is None else min(onset, num - 1)
-                if self.onset_refiner is not None and self.onset_decoder == 'window':
+                if self.onset_refine_confirm:
+                    # eq. 2 proposes at onset_candidate_thr, the refiner confirms
+                    clip = meta.get('clip')
+                    if clip is None:
+                        raise ValueError('BleedOriginDetector.predict: the onset refiner needs '
+                                         "the clip's frames (metainfo 'clip', set by "
+                                         'BleedOnsetDataset)')
+                    cascade = self._cascade_onset(
+                        starts, theta.tolist(), conf.tolist(), start0,
+                        start0 + feats.shape[0] - 1,
+                        self._clip_refine_reader(clip, meta.get('hue_steps', 0)))
+                    out.pred_onset, out.pred_onset_coarse = cascade.onset, cascade.candidate
+                elif self.onset_refiner is not None and self.onset_decoder == 'window':
                     # the refiner reads the clip's frames as the stream receives them
                     clip = meta.get('clip')
                     if clip is None:
@@ -984,18 +1033,49 @@ class BleedOriginDetector(BaseModel):
                       ) -> Tuple[int, Optional[int]]:
         """:meth:`refine_onset` and the centre of the window that named the frame (None:
         no window named one, the onset is theta)."""
-        radius = self.onset_refiner.radius
-        device = next(self.parameters()).device
         for centre in self.refine_windows(onset, last_frame):
-            frames = read_frames(refine_frame_indices(centre, radius))
-            # where: the source branch on the last candidate against the frame before the
-            # first, in the refiner frames' pixels
-            x, y, _ = self.locate(frames[-1], reference=frames[0])
-            crops = refine_crops(frames, (x, y), self.onset_refiner.crop)
-            position, _ = self.onset_refiner.refine(refine_input(crops).to(device))
-            if position is not None:
-                return refined_onset(centre, radius, position), centre
+            named = self.refine_window(centre, read_frames)
+            if named is not None:
+                return named, centre
         return onset, None
+
+    @torch.no_grad()
+    def refine_window(self, centre: int, read_frames) -> Optional[int]:
+        """The frame of ``centre - R .. centre + R`` the refiner names (None: none of
+        them); ``read_frames`` as in :meth:`refine_onset`."""
+        radius = self.onset_refiner.radius
+        frames = read_frames(refine_frame_indices(centre, radius))
+        # where: the source branch on the last candidate against the frame before the
+        # first, in the refiner frames' pixels
+        x, y, _ = self.locate(frames[-1], reference=frames[0])
+        crops = refine_crops(frames, (x, y), self.onset_refiner.crop)
+        device = next(self.parameters()).device
+        position, _ = self.onset_refiner.refine(refine_input(crops).to(device))
+        return None if position is None else refined_onset(centre, radius, position)
+
+    def make_refine_cascade(self) -> Optional[RefineCascade]:
+        """A fresh :class:`RefineCascade` for one video (None without
+        ``onset_refine_confirm``)."""
+        if not self.onset_refine_confirm:
+            return None
+        return RefineCascade(self.refine_windows, self.onset_refiner.radius)
+
+    def _cascade_onset(self, starts, theta, conf, start0: int, last_frame: int,
+                       read_frames) -> RefineCascade:
+        """Offline :class:`RefineCascade` over a clip's windows (``starts`` relative to
+        ``start0``), stepped frame by frame as the stream steps it."""
+        cascade = self.make_refine_cascade()
+        ends = {start + start0 + self.window_size - 1: (start + start0, th, cf)
+                for start, th, cf in zip(starts, theta, conf)}
+        for t in range(start0, last_frame + 1):
+            if t in ends:
+                start, th, cf = ends[t]
+                cascade.propose(window_onset(start, th, cf, self.window_size,
+                                             self.onset_candidate_thr))
+            if cascade.step(t, partial(self.refine_window, read_frames=read_frames)
+                            ) is not None:
+                break
+        return cascade
 
     def buffer_frame(self, frame: np.ndarray) -> np.ndarray:
         """A streamed frame at the source size, kept as a possible reference (bilinear:

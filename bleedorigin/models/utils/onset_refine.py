@@ -79,3 +79,70 @@ def refined_onset(onset: int, radius: int, position: Optional[int]) -> int:
     if position is None:
         return onset
     return max(onset - radius + int(position), 0)
+
+
+class RefineCascade:
+    """Eq. 2 proposes, the onset refiner confirms (``BleedOriginDetector.onset_refine_confirm``;
+    issue 11, twenty-eighth step, docs/detect.md).
+
+    Every window whose S_conf exceeds the candidate threshold proposes its own onset
+    (:func:`~.onset_decoding.window_onset`, eq. 2 on that window alone). The refiner is asked
+    about each candidate's windows (``windows_of(candidate)``: theta, then the
+    ``onset_refine_search`` shifts, in order) as soon as a window's frames exist, the frame
+    ``centre + R`` included. The first window that names a frame raises the alarm and gives
+    the onset, the frame it names; a candidate every window of which named none is dropped;
+    one whose windows never all arrive (the video ends) stays unconfirmed. The offline path
+    (``predict``) and the stream step one object frame by frame, so they give the same onset
+    at the same frame by construction.
+
+    Args:
+        windows_of (callable): Candidate onset -> the centres of its refiner windows, in
+            the order they are tried (``BleedOriginDetector.refine_windows``).
+        radius (int): R of the refiner (a window is ready once frame ``centre + R`` exists).
+    """
+
+    def __init__(self, windows_of, radius: int) -> None:
+        if radius < 0:
+            raise ValueError(f'RefineCascade: radius must be >= 0, got {radius}')
+        self.windows_of = windows_of
+        self.radius = int(radius)
+        self.pending: List[list] = []  # [candidate, centres, next window to ask]
+        self.seen: set = set()
+        self.answers: dict = {}  # centre -> the frame its window names (None: none)
+        self.onset: Optional[int] = None  # the confirmed onset (None: no alarm yet)
+        self.candidate: Optional[int] = None  # the candidate it confirmed
+        self.dropped = 0  # candidates every window of which named none
+
+    def propose(self, candidate: Optional[int]) -> None:
+        """A confident window's onset (None: the window was not confident). A candidate
+        proposed before, confirmed, dropped or pending, is not asked about again."""
+        if candidate is None or self.onset is not None or candidate in self.seen:
+            return
+        self.seen.add(candidate)
+        self.pending.append([int(candidate), list(self.windows_of(int(candidate))), 0])
+
+    def step(self, last_frame: int, ask) -> Optional[int]:
+        """Ask every pending candidate's windows whose frames exist up to ``last_frame``
+        (``ask(centre)``: the frame the refiner names in the window at ``centre``, or
+        None), in proposal order; returns the confirmed onset (None: none yet)."""
+        if self.onset is not None:
+            return self.onset
+        kept = []
+        for item in self.pending:
+            candidate, centres, index = item
+            while index < len(centres) and centres[index] + self.radius <= last_frame:
+                centre = centres[index]
+                if centre not in self.answers:
+                    self.answers[centre] = ask(centre)
+                index += 1
+                if self.answers[centre] is not None:
+                    self.onset, self.candidate = self.answers[centre], candidate
+                    self.pending = []
+                    return self.onset
+            item[2] = index
+            if index < len(centres):
+                kept.append(item)
+            else:
+                self.dropped += 1
+        self.pending = kept
+        return None

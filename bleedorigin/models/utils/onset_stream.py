@@ -18,7 +18,13 @@ import torch
 
 from bleedorigin.utils.side_thread import side_pool, use_side_thread
 
-from .onset_decoding import WindowRun, newest_window, update_state_run, update_window_onset
+from .onset_decoding import (
+    WindowRun,
+    newest_window,
+    update_state_run,
+    update_window_onset,
+    window_onset,
+)
 from .onset_refine import refine_frame, refine_ready
 from .onset_views import combine_views, flip_onset_inputs
 
@@ -76,6 +82,8 @@ class OnsetStreamState:
         # whether no window still to come can change it
         self.refined_windows = 0
         self.refine_final = False
+        # model.onset_refine_confirm: eq. 2's candidates and the refiner's confirmations
+        self.cascade: Any = None
         self.anchor = anchor
         # eq. 1 on the newest frame pair of the video (not the flip views): MDCFM's RGB-HSV
         # and flow confidences and whether I_{t-1} entered the clean-view memory (None on
@@ -194,7 +202,8 @@ def onset_stream_update(model, state: OnsetStreamState, frame: np.ndarray,
                theta=state.theta, state_onset_frame=state.state_onset,
                memory_gate=state.memory_gate)
     if refined is not None:
-        out.update(coarse_onset_frame=state.onset, onset_refined=refined[1],
+        coarse = state.onset if state.cascade is None else state.cascade.candidate
+        out.update(coarse_onset_frame=coarse, onset_refined=refined[1],
                    onset_frame=refined[0])
     return out
 
@@ -218,6 +227,13 @@ def _window_update(model, state: OnsetStreamState, num_views: int, t: int) -> No
                                 getattr(model, 'onset_view_theta', 'confident'))
     state.confidence = float(conf[0])
     state.theta = float(theta[0])
+    if getattr(model, 'onset_refine_confirm', False):
+        # the refiner cascade: the window proposes its own onset (_refine_update confirms)
+        if state.cascade is None:
+            state.cascade = model.make_refine_cascade()
+        state.cascade.propose(window_onset(start, float(theta[0]), float(conf[0]), window,
+                                           model.onset_candidate_thr))
+        return
     if state.run is None:
         state.run = WindowRun(getattr(model, 'onset_confirm', 1))
     state.onset = update_window_onset(state.onset, start, float(theta[0]),
@@ -252,6 +268,13 @@ def _refine_update(model, state: OnsetStreamState, small: Optional[np.ndarray], 
         state.refine_frames = deque(maxlen=model.window_size + 2 * refiner.radius + 2
                                     + reach * span)
     state.refine_frames.append((t, small))
+    if state.cascade is not None:
+        # eq. 2's candidates, confirmed by the refiner as their windows' frames arrive
+        if state.onset is None:
+            kept = dict(state.refine_frames)
+            state.onset = state.cascade.step(
+                t, partial(model.refine_window, read_frames=lambda idx: [kept[i] for i in idx]))
+        return state.onset, state.onset is not None
     onset = state.onset
     if onset is None:
         return None, False
