@@ -346,3 +346,25 @@ def test_state_veto_config_is_the_default_with_the_constant_veto():
     strip.pop('memory_state_veto')
     assert strip == dict(default.model)
     assert veto.load_from == default.load_from
+
+
+def test_default_detector_confirms_with_the_refiner_and_eq2_alarm_config_does_not():
+    default, eq2 = load_config('detect'), load_config('detect_eq2_alarm')
+    assert default.model.onset_refine_confirm is True
+    assert eq2.model.onset_refine_confirm is False
+    # the same networks and weights: only the decision differs
+    strip = dict(eq2.model)
+    strip.pop('onset_refine_confirm')
+    base = dict(default.model)
+    base.pop('onset_refine_confirm')
+    assert strip == base and eq2.load_from == default.load_from
+    model = MODELS.build(default.model)
+    # eq. 2's threshold proposes; the shipped refiner (and its search) confirms
+    assert model.onset_refine_confirm and model.onset_candidate_thr == model.conf_thr == 0.5
+    assert model.onset_refine_search == (1, 2, 3)
+    assert not MODELS.build(eq2.model).onset_refine_confirm
+    # the alarm-gate config decides with its gate; the chain's decision (no refiner) with eq. 2
+    assert not MODELS.build(load_config('detect_alarm_gate').model).onset_refine_confirm
+    default.merge_from_dict({'model.onset_refiner': None,
+                             'model.onset_refiner_checkpoint': None})
+    assert not MODELS.build(default.model).onset_refine_confirm

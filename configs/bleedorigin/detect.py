@@ -78,6 +78,15 @@ model = dict(
     onset_refine_size={{_base_.refine_size}},
     # no frame named around theta: try the windows after it (docs/detect.md, fifteenth step)
     onset_refine_search={{_base_.refine_search}},
+    # the refiner confirms eq. 2's alarm (issue 11, twenty-eighth step, docs/detect.md):
+    # every confident window proposes its own onset, and the alarm is raised, with the frame
+    # the refiner names, once a window of that candidate (theta, then refine_search) names
+    # one; a candidate in none of whose windows the refiner sees a first bleeding frame
+    # raises no alarm. Chosen on design sets (validation splits and streams, the unused train
+    # splits of the held-out renders); the alarm comes at theta + R. Without a refiner
+    # (`model.onset_refiner=None`) eq. 2 alone raises it; detect_eq2_alarm.py: the decision
+    # before.
+    onset_refine_confirm=True,
 )
 
 # Hard negatives (issue 11, fourth step, docs/detect.md): the train streams of a seed-1

@@ -13,4 +13,5 @@
 # from 20 to 10 per hour under it (docs/detect.md). A trade-off, not the default.
 _base_ = ['./detect.py']
 
-model = dict(onset_confirm=4)
+# the gate decides eq. 2's alarm itself: no refiner confirmation (detect.py's since session 28)
+model = dict(onset_confirm=4, onset_refine_confirm=False)

@@ -207,6 +207,38 @@ def test_deployment_with_an_onset_refiner_alerts_at_once_and_locates_at_the_refi
     assert summary['tracker_frames'] == len(frames) - 1 - fired.onset_frame
 
 
+def test_deployment_with_the_refiner_confirming_alerts_with_the_located_onset():
+    """``onset_refine_confirm`` (detect.py's decision): no alarm until the refiner names a
+    frame in a candidate's window, then the alarm, the refined onset and the source at once;
+    a refiner that names nothing raises no alarm at all."""
+    from pipeline_fixtures import build_models
+    detector, tracker = build_models(refiner=dict(radius=2, crop=16), confirm=True)
+    assert detector.onset_refine_confirm and detector.onset_candidate_thr == 0.0
+    with torch.no_grad():
+        detector.onset_refiner.none_fc.bias[0] = -5.0  # it always names a candidate
+    net = BleedOriginNet(detector, tracker, mode='deployment', refresh_policy='none')
+    frames = stream_frames(TEST_WINDOW + 12, onset=2)
+    results = [net.step(f) for f in frames]
+    first = next(t for t, r in enumerate(results) if r.alert_frame is not None)
+    assert all(r.state != 'bleeding' for r in results[:first])
+    fired = results[first]
+    assert fired.alert_frame == first and fired.source_point is not None
+    assert fired.onset_frame == fired.detected_onset_frame == net.detector.state.onset
+    # the first candidate (the first window, ending at N - 1) was confirmed once its
+    # window's last frame (candidate + R) arrived
+    cascade = net.detector.state.cascade
+    assert first == max(TEST_WINDOW - 1, cascade.candidate + 2)
+    assert cascade.candidate - 2 <= fired.onset_frame <= cascade.candidate + 2
+    assert net.summary()['tracker_frames'] == len(frames) - 1 - fired.onset_frame
+    with torch.no_grad():
+        detector.onset_refiner.none_fc.bias[0] = 5.0  # it never names a candidate
+    net.reset()
+    results = [net.step(f) for f in stream_frames(TEST_WINDOW + 30, onset=2)]
+    assert all(r.alert_frame is None and r.detected_onset_frame is None for r in results)
+    # the early candidates were asked in all four windows and dropped; nothing to settle
+    assert net.finish() is None and net.detector.state.cascade.dropped > 0
+
+
 def test_finish_settles_an_onset_the_refiner_search_had_not_answered(tmp_path):
     """A video that ends while the refiner's search windows are still to come: the alarm
     is up but no source; ``finish`` takes the detector's answer over the frames that

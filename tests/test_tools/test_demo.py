@@ -31,7 +31,8 @@ def small_detect_config(tmp_path):
     (``BleedOriginNet.finish``)."""
     path = tmp_path / 'detect_small.py'
     path.write_text(f"_base_ = ['{CONFIGS}/bleedorigin/detect.py']\n"
-                    f"model = dict(onset_head=dict(window_size={WINDOW}), conf_thr=0.0)\n")
+                    f"model = dict(onset_head=dict(window_size={WINDOW}), conf_thr=0.0, "
+                    "onset_refine_confirm=False)\n")
     return str(path)
 
 
