@@ -814,33 +814,27 @@ class BleedOriginDetector(BaseModel):
                     onset = update_window_onset(onset, start + start0, th, cf,
                                                 self.window_size, self.conf_thr, run)
                 out.pred_onset = None if onset is None else min(onset, num - 1)
-                if self.onset_refine_confirm:
-                    # eq. 2 proposes at onset_candidate_thr, the refiner confirms
-                    clip = meta.get('clip')
-                    if clip is None:
-                        raise ValueError('BleedOriginDetector.predict: the onset refiner needs '
-                                         "the clip's frames (metainfo 'clip', set by "
-                                         'BleedOnsetDataset)')
-                    cascade = self._cascade_onset(
-                        starts, theta.tolist(), conf.tolist(), start0,
-                        start0 + feats.shape[0] - 1,
-                        self._clip_refine_reader(clip, meta.get('hue_steps', 0)))
-                    out.pred_onset, out.pred_onset_coarse = cascade.onset, cascade.candidate
-                elif self.onset_refiner is not None and self.onset_decoder == 'window':
+                if self.onset_refiner is not None and self.onset_decoder == 'window':
                     # the refiner reads the clip's frames as the stream receives them
                     clip = meta.get('clip')
                     if clip is None:
                         raise ValueError('BleedOriginDetector.predict: the onset refiner needs '
                                          "the clip's frames (metainfo 'clip', set by "
                                          'BleedOnsetDataset)')
-                    out.pred_onset_coarse = out.pred_onset
+                    read_frames = self._clip_refine_reader(clip, meta.get('hue_steps', 0))
                     last_frame = start0 + feats.shape[0] - 1
-                    if onset is not None and refine_ready(
-                            out.pred_onset, self.onset_refiner.radius, last_frame):
-                        out.pred_onset = self.refine_onset(
-                            out.pred_onset,
-                            self._clip_refine_reader(clip, meta.get('hue_steps', 0)),
-                            last_frame=last_frame)
+                    if self.onset_refine_confirm:
+                        # eq. 2 proposes at onset_candidate_thr, the refiner confirms
+                        cascade = self._cascade_onset(starts, theta.tolist(), conf.tolist(),
+                                                      start0, last_frame, read_frames)
+                        out.pred_onset, out.pred_onset_coarse = (cascade.onset,
+                                                                 cascade.candidate)
+                    else:
+                        out.pred_onset_coarse = out.pred_onset
+                        if onset is not None and refine_ready(
+                                out.pred_onset, self.onset_refiner.radius, last_frame):
+                            out.pred_onset = self.refine_onset(out.pred_onset, read_frames,
+                                                               last_frame=last_frame)
                 out.max_confidence = float(conf.max()) if conf.numel() else 0.0
                 if self.state_fc is not None:
                     probs = self.state_fc(feats)[:num, 0].sigmoid().tolist()
@@ -1067,13 +1061,13 @@ class BleedOriginDetector(BaseModel):
         cascade = self.make_refine_cascade()
         ends = {start + start0 + self.window_size - 1: (start + start0, th, cf)
                 for start, th, cf in zip(starts, theta, conf)}
+        ask = partial(self.refine_window, read_frames=read_frames)
         for t in range(start0, last_frame + 1):
             if t in ends:
                 start, th, cf = ends[t]
                 cascade.propose(window_onset(start, th, cf, self.window_size,
                                              self.onset_candidate_thr))
-            if cascade.step(t, partial(self.refine_window, read_frames=read_frames)
-                            ) is not None:
+            if cascade.step(t, ask) is not None:
                 break
         return cascade
 

@@ -271,9 +271,8 @@ def _refine_update(model, state: OnsetStreamState, small: Optional[np.ndarray], 
     if state.cascade is not None:
         # eq. 2's candidates, confirmed by the refiner as their windows' frames arrive
         if state.onset is None:
-            kept = dict(state.refine_frames)
             state.onset = state.cascade.step(
-                t, partial(model.refine_window, read_frames=lambda idx: [kept[i] for i in idx]))
+                t, partial(model.refine_window, read_frames=_buffered_reader(state)))
         return state.onset, state.onset is not None
     onset = state.onset
     if onset is None:
@@ -284,9 +283,7 @@ def _refine_update(model, state: OnsetStreamState, small: Optional[np.ndarray], 
     # answer at the clip's end is the offline one (same windows, same order)
     ready = model.refine_windows(onset, t)
     if state.refined_for != onset or state.refined_windows != len(ready):
-        kept = dict(state.refine_frames)
-        state.refined, used = model.refine_search(
-            onset, lambda idx: [kept[i] for i in idx], last_frame=t)
+        state.refined, used = model.refine_search(onset, _buffered_reader(state), last_frame=t)
         state.refined_for, state.refined_windows = onset, len(ready)
         # final once no window still to come precedes the one that answered
         every = model.refine_windows(onset)
@@ -294,6 +291,19 @@ def _refine_update(model, state: OnsetStreamState, small: Optional[np.ndarray], 
         state.refine_final = not pending or (used is not None
                                              and every.index(used) < pending[0])
     return state.refined, state.refine_final
+
+
+def _buffered_reader(state: OnsetStreamState) -> Callable[[Sequence[int]], list]:
+    """Frame indices -> the refiner-size frames the stream buffered
+    (``state.refine_frames``), as ``refine_search`` / ``refine_window`` read them; the
+    index is built on the first read only (most frames of a cascade ask nothing)."""
+    kept: dict = {}
+
+    def read(indices: Sequence[int]) -> list:
+        if not kept:
+            kept.update(state.refine_frames)
+        return [kept[i] for i in indices]
+    return read
 
 
 def state_vetoes(model, vetoed: int, probability: Callable[[], float]) -> bool:
