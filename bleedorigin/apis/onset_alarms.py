@@ -6,11 +6,13 @@ the frame at which that first happens. On a long negative stream the alarm is th
 dismissed (``reset_stream``) and watching resumes, as a clinician would after checking
 the field, so every further alarm counts again.
 """
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+import json
+import os.path as osp
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from bleedorigin.models.utils.onset_decoding import WindowRun, update_window_onset
+from bleedorigin.models.utils.onset_decoding import WindowRun, update_window_onset, window_onset
 
 
 def stream_alarms(detector, frames: Iterable[np.ndarray], rearm: bool = True) -> dict:
@@ -180,3 +182,118 @@ def replay_alarms(thetas: Sequence[Optional[float]], confidences: Sequence[float
     if not rearm and onsets:
         onsets[-1] = max(onset, 0)
     return dict(alerts=alerts, onsets=onsets, num_frames=len(confidences))
+
+
+def replay_confirmed_alarms(thetas: Sequence[Optional[float]], confidences: Sequence[float],
+                            window_size: int, candidate_thr: float,
+                            new_cascade: Callable[[], object], ask: Callable[[int], Optional[int]],
+                            rearm: bool = True, blind: Optional[int] = None) -> dict:
+    """The alarms of a stream under the refiner's confirmation (``RefineCascade``) at the
+    candidate threshold ``candidate_thr``, replayed from its trace.
+
+    Frame by frame as ``predict`` and the stream step it: the window ending at ``t``
+    proposes its onset (:func:`window_onset` at ``candidate_thr``), then the cascade asks
+    every pending window whose frames exist up to ``t``. The trace and the refiner's
+    answers do not depend on the threshold, so one trace (and one answer per refiner
+    window, ``ask`` may cache them) gives every threshold's alarms: exact on a positive
+    clip or with ``rearm=False``; after a dismissed alarm the trace keeps the undismissed
+    stream's memory and the refiner may read frames from before the dismissal (the
+    approximation of :func:`replay_alarms`).
+
+    Args:
+        thetas, confidences: Per frame, theta and S_conf of the window ending there
+            (theta None while no window does), as :func:`onset_trace` records them.
+        window_size (int): N.
+        candidate_thr (float): S_conf above which a window proposes its onset.
+        new_cascade (callable): () -> a fresh ``RefineCascade`` (one per watch).
+        ask (callable): Refiner window centre -> the frame it names (None: none).
+        rearm (bool): Dismiss each alarm and keep watching (long negative streams).
+        blind (int, optional): Frames after a dismissal without a window (default N - 1).
+
+    Returns:
+        dict: ``alerts`` (frame of each alarm), ``onsets`` (the onset it confirmed) and
+        ``num_frames``.
+    """
+    if len(thetas) != len(confidences):
+        raise ValueError(f'replay_confirmed_alarms: {len(thetas)} thetas for '
+                         f'{len(confidences)} confidences')
+    blind = window_size - 1 if blind is None else int(blind)
+    alerts: List[int] = []
+    onsets: List[int] = []
+    cascade, offset, resumed = new_cascade(), 0, 0
+    for t, (theta, conf) in enumerate(zip(thetas, confidences)):
+        if t < resumed:
+            continue
+        if theta is not None:
+            cascade.propose(window_onset(t - window_size + 1, float(theta), float(conf),
+                                         window_size, candidate_thr))
+        onset = cascade.step(t, ask)
+        if onset is None:
+            continue
+        alerts.append(t)
+        onsets.append(max(int(onset), offset))
+        if not rearm:
+            break
+        cascade, offset = new_cascade(), t + 1
+        resumed = offset + blind
+    return dict(alerts=alerts, onsets=onsets, num_frames=len(confidences))
+
+
+def trace_clip(detector, clip, chunk: int = 32) -> dict:
+    """A clip's per-frame window trace (:func:`onset_trace` through ``detector``, a
+    ``StreamDetector``), with its onset and frame rate: what the sweeps replay."""
+    from bleedorigin.evaluation.clips import iter_frames
+
+    trace = onset_trace(detector, (f for _, f in iter_frames(clip, 0, clip.num_frames, chunk)))
+    return dict(onset=clip.onset_frame, fps=float(clip.fps), theta=trace['theta'],
+                conf=trace['confidence'])
+
+
+#: Key of the detector signature stored beside the cached traces.
+SIGNATURE_KEY = '__detector__'
+
+
+def clip_sets(sets) -> List[Tuple[str, object]]:
+    """``(key, clip)`` of every clip of ``sets`` (``(name, root, splits)``; a name
+    starting with ``negative:`` keeps only the root's clips without an onset), keyed
+    ``name|split|patient/clip``."""
+    from bleedorigin.datasets.bench import BenchIndex
+
+    todo = []
+    for name, root, splits in sets:
+        for split in splits:
+            for clip in BenchIndex(root, split).clips:
+                if name.startswith('negative:') and clip.onset_frame is not None:
+                    continue  # a stream root's bleeding clips are not negative video
+                todo.append((f'{name}|{split}|{clip.patient_id}/{clip.clip_id}', clip))
+    return todo
+
+
+def collect_traces(detector, sets, chunk, path, progress=True, signature=None) -> dict:
+    """Traces (:func:`trace_clip`) of every clip of ``sets`` (:func:`clip_sets`), cached
+    in ``path`` after every clip, so an interrupted sweep resumes.
+
+    ``signature`` (JSON-able: config, checkpoint, overrides) is stored with the cache; a
+    cache written for another signature is not reused (another decision, another trace).
+    """
+    from tqdm import tqdm
+
+    from bleedorigin.utils.io import write_json_atomic
+
+    signature = json.loads(json.dumps(signature))
+    traces = {SIGNATURE_KEY: signature}
+    if osp.isfile(path):
+        with open(path) as f:
+            cached = json.load(f)
+        if cached.get(SIGNATURE_KEY) == signature:
+            traces = cached
+        else:
+            print(f'{path}: traced by another detector or decision '
+                  f'({cached.get(SIGNATURE_KEY)}); tracing again')
+    todo = clip_sets(sets)
+    for key, clip in tqdm(todo, desc='tracing', unit='clip', disable=not progress):
+        if key in traces:
+            continue
+        traces[key] = trace_clip(detector, clip, chunk)
+        write_json_atomic(path, traces, indent=None)
+    return {key: traces[key] for key, _ in todo}

@@ -157,3 +157,80 @@ def test_onset_trace_records_every_frame_without_rearming():
     assert trace['coarse_onset'] == [None] * 7 + [5] * 5
     never = onset_trace(WindowDetector(), frames(6))
     assert never['first_alert'] is None and never['onset'] == [None] * 6
+
+
+def test_replay_confirmed_alarms_by_hand():
+    """The cascade replayed from a trace: N = 4, theta 0.5 (each window's onset is its end
+    - 1), windows of candidate c at c and c + 3, R = 1 (a window at c is asked at c + 1)."""
+    from bleedorigin.apis.onset_alarms import replay_confirmed_alarms
+    from bleedorigin.models.utils.onset_refine import RefineCascade
+
+    thetas = [None] * 3 + [0.5] * 9
+    confs = [0.0] * 3 + [0.9, 0.1, 0.8, 0.8, 0.8, 0.2, 0.2, 0.2, 0.2]
+
+    def replay(named, thr=0.5, rearm=False):
+        asked = []
+
+        def ask(centre):
+            asked.append(centre)
+            return centre if centre in named else None
+        out = replay_confirmed_alarms(thetas, confs, 4, thr,
+                                      lambda: RefineCascade(lambda c: [c, c + 3], 1), ask,
+                                      rearm)
+        return out, asked
+
+    # candidates 2 (t = 3), 4 (t = 5), 5 (t = 6), 6 (t = 7); only window 6 names a frame:
+    # 2's windows (2, 5) and 4's first (4) name none; 6 is asked at 7 and raises the alarm
+    out, asked = replay({6})
+    assert out == dict(alerts=[7], onsets=[6], num_frames=12) and asked == [2, 4, 5, 6]
+    # window 5 names 5: candidate 2 is confirmed at 6, when its second window is ready
+    assert replay({5})[0]['alerts'] == [6] and replay({5})[0]['onsets'] == [5]
+    # only window 3's 0.9 passes 0.85: candidate 2, whose windows name none: no alarm
+    assert replay({6}, thr=0.85)[0]['alerts'] == []
+    # dismissals: alarm at 3 (onset 2); no window in 4-6; candidate 6 (t = 7) is dropped
+    # at 7 and its second window (9) names 9 at 10: a second alarm
+    out, _ = replay({2, 9}, rearm=True)
+    assert out['alerts'] == [3, 10] and out['onsets'] == [2, 9]
+    assert replay({2, 9}, rearm=False)[0]['alerts'] == [3]
+    with pytest.raises(ValueError, match='2 thetas for 3'):
+        replay_confirmed_alarms([None] * 2, [0.0] * 3, 4, 0.5, None, None)
+
+
+def test_replay_confirmed_alarms_is_the_stream_on_a_positive_clip():
+    """One trace of ``StreamDetector`` with the refiner's confirmation, replayed at each
+    candidate threshold, gives the alarm and onset of a stream confirming at it."""
+    import torch
+    from tiny_models import tiny_detector
+
+    from bleedorigin.apis import StreamDetector
+    from bleedorigin.apis.onset_alarms import replay_confirmed_alarms
+
+    rng = np.random.default_rng(0)
+    clip = np.repeat(rng.integers(80, 180, (1, 40, 48, 3), dtype=np.uint8), 30, 0)
+    clip[11:, 8:14, 10:16] = (200, 10, 10)
+    torch.manual_seed(0)
+    model = tiny_detector(
+        onset_refiner=dict(type='OnsetRefiner', radius=2, crop=16, channels=(8, 8),
+                           temporal_channels=8), onset_refine_size=(48, 40),
+        onset_refine_search=(1, ), onset_refine_confirm=True).eval()
+    model.refine_window = lambda centre, read_frames: centre + 1 if centre % 3 == 0 else None
+
+    def stream(thr):
+        model.onset_candidate_thr = thr
+        detector = StreamDetector(model)
+        return [detector.step(np.ascontiguousarray(f)) for f in clip]
+
+    trace = stream(0.0)
+    confs = sorted(s['confidence'] for s in trace if s['theta'] is not None)
+    fired = 0
+    for thr in (0.0, confs[len(confs) // 2], confs[-2], 0.999):
+        states = stream(thr)
+        first = next((s['frame_index'] for s in states if s['onset_frame'] is not None), None)
+        replay = replay_confirmed_alarms(
+            [s['theta'] for s in trace], [s['confidence'] for s in trace], model.window_size,
+            thr, model.make_refine_cascade, lambda c: model.refine_window(c, None), False)
+        assert replay['alerts'] == ([] if first is None else [first])
+        if first is not None:
+            fired += 1
+            assert replay['onsets'] == [states[-1]['onset_frame']]
+    assert fired >= 2

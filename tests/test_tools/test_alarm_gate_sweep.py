@@ -56,7 +56,8 @@ def test_sweep_tables_json_plot_and_resume(tiny, tmp_path, monkeypatch, capsys):
         traces = json.load(f)
     assert all(v['onset'] is None for k, v in traces.items() if k.startswith('negative:'))
     # a second run reads every trace from the cache
-    monkeypatch.setattr(tool, 'trace_clip', lambda *a: pytest.fail('traced again'))
+    from bleedorigin.apis import onset_alarms
+    monkeypatch.setattr(onset_alarms, 'trace_clip', lambda *a: pytest.fail('traced again'))
     again = tool.main(args)
     assert json.dumps(again['gates']) == json.dumps(result['gates'])
 

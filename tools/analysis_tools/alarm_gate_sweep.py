@@ -20,7 +20,6 @@ Example:
         --out-dir work_dirs/alarm_gate
 """
 import argparse
-import json
 import os
 import os.path as osp
 import sys
@@ -46,54 +45,6 @@ def parse_args(argv=None):
                         help='override config keys, e.g. model.onset_views="()" for eq. 2 '
                              'on the video alone (no flip view)')
     return parser.parse_args(argv)
-
-
-def trace_clip(detector, clip, chunk: int) -> dict:
-    from bleedorigin.apis.onset_alarms import onset_trace
-    from bleedorigin.evaluation.clips import iter_frames
-
-    trace = onset_trace(detector, (f for _, f in iter_frames(clip, 0, clip.num_frames, chunk)))
-    return dict(onset=clip.onset_frame, fps=float(clip.fps), theta=trace['theta'],
-                conf=trace['confidence'])
-
-
-SIGNATURE_KEY = '__detector__'
-
-
-def collect_traces(detector, sets, chunk, path, progress=True, signature=None) -> dict:
-    """Traces of every clip of ``sets`` ((name, root, splits)), cached in ``path``.
-
-    ``signature`` (JSON-able: config, checkpoint, overrides) is stored with the cache; a
-    cache written for another signature is not reused (another decision, another trace).
-    """
-    from tqdm import tqdm
-
-    from bleedorigin.datasets.bench import BenchIndex
-    from bleedorigin.utils.io import write_json_atomic
-
-    signature = json.loads(json.dumps(signature))
-    traces = {SIGNATURE_KEY: signature}
-    if osp.isfile(path):
-        with open(path) as f:
-            cached = json.load(f)
-        if cached.get(SIGNATURE_KEY) == signature:
-            traces = cached
-        else:
-            print(f'{path}: traced by another detector or decision '
-                  f'({cached.get(SIGNATURE_KEY)}); tracing again')
-    todo = []
-    for name, root, splits in sets:
-        for split in splits:
-            for clip in BenchIndex(root, split).clips:
-                if name.startswith('negative:') and clip.onset_frame is not None:
-                    continue  # a stream root's bleeding clips are not negative video
-                todo.append((f'{name}|{split}|{clip.patient_id}/{clip.clip_id}', clip))
-    for key, clip in tqdm(todo, desc='tracing', unit='clip', disable=not progress):
-        if key in traces:
-            continue
-        traces[key] = trace_clip(detector, clip, chunk)
-        write_json_atomic(path, traces, indent=None)
-    return {key: traces[key] for key, _ in todo}
 
 
 def gate_figures(traces: dict, name: str, window: int, conf_thr: float, gate: int,
@@ -152,6 +103,7 @@ def main(argv=None):
     import torch
 
     from bleedorigin.apis import StreamDetector, build_stream_model
+    from bleedorigin.apis.onset_alarms import collect_traces
     from bleedorigin.utils.io import write_json_atomic
 
     torch.set_num_threads(args.threads)
