@@ -35,6 +35,8 @@ def test_sweep_counts_a_refiner_that_names_nothing_or_everything(tiny, tmp_path,
     result = sweep(tool, config, ckpt, root, str(tmp_path / 'none'))
     printed = capsys.readouterr().out
     assert '**Errors**' in printed and '| confirmed, candidates > 0.5 |' in printed
+    assert 'nan' not in printed
+    assert tool.fmt(float('nan')) == tool.fmt(None) == 'n/a' and tool.fmt(97.5, 2) == '97.50'
     rules = result['checkpoints']['run']['rules']
     for thr in (0.0, 0.5):
         figures = rules[thr][pos]

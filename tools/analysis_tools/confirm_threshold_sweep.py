@@ -26,6 +26,7 @@ Example:
 """
 import argparse
 import json
+import math
 import os
 import os.path as osp
 import re
@@ -214,7 +215,8 @@ def sweep_checkpoint(args, name, checkpoint, sets, rules, progress):
 
 
 def fmt(value, digits=1):
-    return 'n/a' if value is None else f'{value:.{digits}f}'
+    """A figure, or n/a when there is none (no positive clip: no accuracy, no latency)."""
+    return 'n/a' if value is None or math.isnan(value) else f'{value:.{digits}f}'
 
 
 def rule_label(rule):
