@@ -324,11 +324,13 @@ def plot(result, rules, path):
     for name in result['checkpoints']:
         line, = ax.plot(thresholds, [rows[t]['errors'][name] for t in thresholds], 'o-',
                         label=name)
-        ax.axhline(rows[EQ2]['errors'][name], color=line.get_color(), ls=':', lw=1)
+        ax.axhline(rows[EQ2]['errors'][name], color=line.get_color(), ls=':', lw=1,
+                   label=f'{name}: eq. 2 raises the alarm')
     if len(result['checkpoints']) > 1:
         line, = ax.plot(thresholds, [rows[t]['total'] for t in thresholds], 's-', color='k',
                         label='total')
-        ax.axhline(rows[EQ2]['total'], color='k', ls=':', lw=1, label='eq. 2 alarm (dotted)')
+        ax.axhline(rows[EQ2]['total'], color='k', ls=':', lw=1,
+                   label='total: eq. 2 raises the alarm')
     ax.set_xlabel('candidate threshold (S_conf above which a window proposes its onset)')
     ax.set_ylabel('errors (missed + outside ±8 + false alarms)')
     ax.set_title("The refiner's confirmation against its candidate threshold")
