@@ -253,6 +253,26 @@ def trace_clip(detector, clip, chunk: int = 32) -> dict:
 SIGNATURE_KEY = '__detector__'
 
 
+def sweep_sets(positive: Sequence[str], negative: Sequence[str]) -> List[Tuple[str, str, list]]:
+    """The clip sets of a sweep tool's ``--positive ROOT:SPLIT`` and ``--negative ROOT`` (all
+    splits of a stream root), as ``(name, root, splits)``; a bad argument raises ValueError
+    naming it."""
+    if not positive and not negative:
+        raise ValueError('give at least one --positive ROOT:SPLIT or --negative ROOT')
+    sets = []
+    for spec in positive:
+        root, sep, split = spec.rpartition(':')
+        if not sep or not root:
+            raise ValueError(f'--positive {spec!r}: expected ROOT:SPLIT')
+        sets.append((f'positive:{root}:{split}', root, [split]))
+    for root in negative:
+        sets.append((f'negative:{root}', root, ['train', 'val', 'test']))
+    for _, root, _ in sets:
+        if not osp.isfile(osp.join(root, 'splits.json')):
+            raise ValueError(f'{root}: not a bench root (splits.json missing)')
+    return sets
+
+
 def clip_sets(sets) -> List[Tuple[str, object]]:
     """``(key, clip)`` of every clip of ``sets`` (``(name, root, splits)``; a name
     starting with ``negative:`` keeps only the root's clips without an onset), keyed
@@ -297,3 +317,49 @@ def collect_traces(detector, sets, chunk, path, progress=True, signature=None) -
         traces[key] = trace_clip(detector, clip, chunk)
         write_json_atomic(path, traces, indent=None)
     return {key: traces[key] for key, _ in todo}
+
+
+def replay_figures(traces: Sequence[dict], alarms_of: Callable[[dict, bool], dict],
+                   negative: bool) -> dict:
+    """The figures of one decision replayed over traces (:func:`trace_clip` dicts).
+
+    Args:
+        traces (Sequence[dict]): One set's traces.
+        alarms_of (callable): (trace, rearm) -> ``alerts`` / ``onsets`` / ``num_frames``
+            (:func:`replay_alarms`, :func:`replay_confirmed_alarms`).
+        negative (bool): Long negative streams (dismissed alarms re-arm) or clips.
+
+    Returns:
+        dict: On streams ``alarms``, ``minutes``, ``per_hour``; on clips Table 3
+        (``onset_accuracy``), ``latency_median`` / ``latency_p90`` and the counts
+        ``exact``, ``missed``, ``outside_8`` and ``alarmed_negatives``. ``errors``: the
+        stream alarms, or missed + outside ±8 + alarmed negative clips.
+    """
+    from bleedorigin.evaluation.functional import onset_accuracy
+
+    from .clip_evaluation import latency_statistics
+
+    if negative:
+        rate = streams_alarm_rate([
+            (len(alarms_of(v, True)['alerts']), len(v['conf']), v['fps']) for v in traces])
+        return dict(alarms=rate['alarms'], minutes=rate['minutes'],
+                    per_hour=rate['false_alarms_per_hour'], errors=rate['alarms'])
+    preds, gts, lengths, latencies = [], [], [], []
+    for v in traces:
+        out = alarms_of(v, False)
+        preds.append(out['onsets'][0] if out['onsets'] else None)
+        gts.append(v['onset'])
+        lengths.append(len(v['conf']))
+        if v['onset'] is not None:
+            latencies.append(out['alerts'][0] - v['onset'] if out['alerts'] else None)
+    figures = onset_accuracy(preds, gts, lengths)
+    stats = latency_statistics(latencies)
+    pairs = [(p, g) for p, g in zip(preds, gts) if g is not None]
+    figures.update(
+        latency_median=stats['median'], latency_p90=stats['p90'],
+        exact=sum(p is not None and p == g for p, g in pairs),
+        missed=sum(p is None for p, _ in pairs),
+        outside_8=sum(p is not None and abs(p - g) > 8 for p, g in pairs),
+        alarmed_negatives=sum(p is not None for p, g in zip(preds, gts) if g is None))
+    figures['errors'] = figures['missed'] + figures['outside_8'] + figures['alarmed_negatives']
+    return figures

@@ -50,31 +50,12 @@ def parse_args(argv=None):
 def gate_figures(traces: dict, name: str, window: int, conf_thr: float, gate: int,
                  blind: int) -> dict:
     """Table 3 and latency (positive sets) or alarms per hour (negative streams)."""
-    from bleedorigin.apis import latency_statistics
-    from bleedorigin.apis.onset_alarms import replay_alarms, streams_alarm_rate
-    from bleedorigin.evaluation.functional import onset_accuracy
+    from bleedorigin.apis.onset_alarms import replay_alarms, replay_figures
 
     items = [v for k, v in traces.items() if k.split('|')[0] == name]
-    if name.startswith('negative:'):
-        streams = []
-        for v in items:
-            out = replay_alarms(v['theta'], v['conf'], window, conf_thr, gate, True, blind)
-            streams.append((len(out['alerts']), out['num_frames'], v['fps']))
-        rate = streams_alarm_rate(streams)
-        return dict(alarms=rate['alarms'], minutes=rate['minutes'],
-                    per_hour=rate['false_alarms_per_hour'])
-    preds, gts, lengths, latencies = [], [], [], []
-    for v in items:
-        out = replay_alarms(v['theta'], v['conf'], window, conf_thr, gate, False, blind)
-        preds.append(out['onsets'][0] if out['onsets'] else None)
-        gts.append(v['onset'])
-        lengths.append(len(v['conf']))
-        if v['onset'] is not None:
-            latencies.append(out['alerts'][0] - v['onset'] if out['alerts'] else None)
-    figures = onset_accuracy(preds, gts, lengths)
-    stats = latency_statistics(latencies)
-    figures.update(latency_median=stats['median'], latency_p90=stats['p90'])
-    return figures
+    return replay_figures(
+        items, lambda v, rearm: replay_alarms(v['theta'], v['conf'], window, conf_thr, gate,
+                                              rearm, blind), name.startswith('negative:'))
 
 
 def fmt(value, digits=1):
@@ -83,19 +64,11 @@ def fmt(value, digits=1):
 
 def main(argv=None):
     args = parse_args(argv)
-    if not args.positive and not args.negative:
-        sys.exit('give at least one --positive ROOT:SPLIT or --negative ROOT')
-    sets = []
-    for spec in args.positive:
-        root, sep, split = spec.rpartition(':')
-        if not sep or not root:
-            sys.exit(f'--positive {spec!r}: expected ROOT:SPLIT')
-        sets.append((f'positive:{root}:{split}', root, [split]))
-    for root in args.negative:
-        sets.append((f'negative:{root}', root, ['train', 'val', 'test']))
-    for _, root, _ in sets:
-        if not osp.isfile(osp.join(root, 'splits.json')):
-            sys.exit(f'{root}: not a bench root (splits.json missing)')
+    from bleedorigin.apis.onset_alarms import sweep_sets
+    try:
+        sets = sweep_sets(args.positive, args.negative)
+    except ValueError as error:
+        sys.exit(str(error))
     if min(args.gates) < 1:
         sys.exit(f'--gates must be >= 1, got {args.gates}')
     if not osp.isfile(args.config):

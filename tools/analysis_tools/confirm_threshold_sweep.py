@@ -137,44 +137,19 @@ def eq2_alarms(model, trace, ask, rearm, blind):
 def rule_figures(model, items, rule, negative, blind):
     """Table 3 and latency (positive sets) or alarms per hour (negative streams) of one rule
     (``EQ2`` or a candidate threshold) over ``items`` (``[(trace, ask)]``)."""
-    from bleedorigin.apis import latency_statistics
-    from bleedorigin.apis.onset_alarms import replay_confirmed_alarms, streams_alarm_rate
-    from bleedorigin.evaluation.functional import onset_accuracy
+    from bleedorigin.apis.onset_alarms import replay_confirmed_alarms, replay_figures
 
-    def alarms(trace, ask, rearm):
+    asks = {id(trace): ask for trace, ask in items}
+
+    def alarms(trace, rearm):
+        ask = asks[id(trace)]
         if rule == EQ2:
             return eq2_alarms(model, trace, ask, rearm, blind)
         return replay_confirmed_alarms(trace['theta'], trace['conf'], model.window_size,
                                        float(rule), model.make_refine_cascade, ask, rearm,
                                        blind)
 
-    if negative:
-        streams = []
-        for trace, ask in items:
-            out = alarms(trace, ask, True)
-            streams.append((len(out['alerts']), out['num_frames'], trace['fps']))
-        rate = streams_alarm_rate(streams)
-        return dict(alarms=rate['alarms'], minutes=rate['minutes'],
-                    per_hour=rate['false_alarms_per_hour'], errors=rate['alarms'])
-    preds, gts, lengths, latencies = [], [], [], []
-    for trace, ask in items:
-        out = alarms(trace, ask, False)
-        preds.append(out['onsets'][0] if out['onsets'] else None)
-        gts.append(trace['onset'])
-        lengths.append(len(trace['conf']))
-        if trace['onset'] is not None:
-            latencies.append(out['alerts'][0] - trace['onset'] if out['alerts'] else None)
-    figures = onset_accuracy(preds, gts, lengths)
-    stats = latency_statistics(latencies)
-    pairs = [(p, g) for p, g in zip(preds, gts) if g is not None]
-    figures.update(
-        latency_median=stats['median'], latency_p90=stats['p90'],
-        exact=sum(p is not None and p == g for p, g in pairs),
-        missed=sum(p is None for p, _ in pairs),
-        outside_8=sum(p is not None and abs(p - g) > 8 for p, g in pairs),
-        alarmed_negatives=sum(p is not None for p, g in zip(preds, gts) if g is None))
-    figures['errors'] = figures['missed'] + figures['outside_8'] + figures['alarmed_negatives']
-    return figures
+    return replay_figures([trace for trace, _ in items], alarms, negative)
 
 
 def sweep_checkpoint(args, name, checkpoint, sets, rules, progress):
@@ -239,19 +214,11 @@ def summary(result, rules):
 
 def main(argv=None):
     args = parse_args(argv)
-    if not args.positive and not args.negative:
-        sys.exit('give at least one --positive ROOT:SPLIT or --negative ROOT')
-    sets = []
-    for spec in args.positive:
-        root, sep, split = spec.rpartition(':')
-        if not sep or not root:
-            sys.exit(f'--positive {spec!r}: expected ROOT:SPLIT')
-        sets.append((f'positive:{root}:{split}', root, [split]))
-    for root in args.negative:
-        sets.append((f'negative:{root}', root, ['train', 'val', 'test']))
-    for _, root, _ in sets:
-        if not osp.isfile(osp.join(root, 'splits.json')):
-            sys.exit(f'{root}: not a bench root (splits.json missing)')
+    from bleedorigin.apis.onset_alarms import sweep_sets
+    try:
+        sets = sweep_sets(args.positive, args.negative)
+    except ValueError as error:
+        sys.exit(str(error))
     bad = [t for t in args.thresholds if not 0.0 <= t < 1.0]
     if bad:
         sys.exit(f'--thresholds must lie in [0, 1), got {bad}')
