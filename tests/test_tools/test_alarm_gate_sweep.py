@@ -33,6 +33,7 @@ def test_sweep_tables_json_plot_and_resume(tiny, tmp_path, monkeypatch, capsys):
     result = tool.main(args)
     printed = capsys.readouterr().out
     assert '| K | Acc±0 |' in printed and 'false alarms / hour' in printed
+    assert tool.fmt(float('nan')) == tool.fmt(None) == 'n/a'
     pos, neg = f'positive:{root}:train', f'negative:{root}'
     for gate in (1, 3):
         figures = result['gates'][gate]

@@ -20,6 +20,7 @@ Example:
         --out-dir work_dirs/alarm_gate
 """
 import argparse
+import math
 import os
 import os.path as osp
 import sys
@@ -59,7 +60,8 @@ def gate_figures(traces: dict, name: str, window: int, conf_thr: float, gate: in
 
 
 def fmt(value, digits=1):
-    return 'n/a' if value is None else f'{value:.{digits}f}'
+    """A figure, or n/a when there is none (no positive clip: no accuracy, no latency)."""
+    return 'n/a' if value is None or math.isnan(value) else f'{value:.{digits}f}'
 
 
 def main(argv=None):
