@@ -83,33 +83,35 @@ class RefinerAnswers:
     ``path`` (with the signature of the detector that gave them)."""
 
     def __init__(self, model, path, signature):
+        from bleedorigin.apis.onset_alarms import SIGNATURE_KEY
+
         self.model, self.path = model, path
         self.signature = json.loads(json.dumps(signature))
         self.answers = {}
         if osp.isfile(path):
             with open(path) as f:
                 cached = json.load(f)
-            if cached.get('__detector__') == self.signature:
+            if cached.get(SIGNATURE_KEY) == self.signature:
                 self.answers = cached['answers']
         self.asked = 0
 
     def ask_for(self, key, clip):
         """``ask(centre)`` for ``clip`` (its frames read only when a window is not cached)."""
         cache = self.answers.setdefault(key, {})
-        reader = []
+        reader = self.model._clip_refine_reader(clip)  # decodes only when called
 
         def ask(centre):
             if str(centre) not in cache:
-                if not reader:
-                    reader.append(self.model._clip_refine_reader(clip))
-                cache[str(centre)] = self.model.refine_window(int(centre), reader[0])
+                cache[str(centre)] = self.model.refine_window(int(centre), reader)
                 self.asked += 1
             return cache[str(centre)]
         return ask
 
     def save(self):
+        from bleedorigin.apis.onset_alarms import SIGNATURE_KEY
         from bleedorigin.utils.io import write_json_atomic
-        write_json_atomic(self.path, {'__detector__': self.signature, 'answers': self.answers},
+
+        write_json_atomic(self.path, {SIGNATURE_KEY: self.signature, 'answers': self.answers},
                           indent=None)
 
 
@@ -125,11 +127,7 @@ def eq2_alarms(model, trace, ask, rearm, blind):
         last = len(trace['conf']) - 1
         onset = min(out['onsets'][0], last)
         if refine_ready(onset, model.onset_refiner.radius, last):
-            for centre in model.refine_windows(onset, last):
-                named = ask(centre)
-                if named is not None:
-                    onset = named
-                    break
+            onset = model.refine_search(onset, None, last, ask=ask)[0]
         out['onsets'] = [onset]
     return out
 

@@ -2,7 +2,7 @@
 localisation (encoder + heatmap point head) in one mmengine model."""
 import warnings
 from functools import partial
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -1023,12 +1023,17 @@ class BleedOriginDetector(BaseModel):
         return self.refine_search(onset, read_frames, last_frame)[0]
 
     @torch.no_grad()
-    def refine_search(self, onset: int, read_frames, last_frame: Optional[int] = None
+    def refine_search(self, onset: int, read_frames, last_frame: Optional[int] = None,
+                      ask: Optional[Callable[[int], Optional[int]]] = None
                       ) -> Tuple[int, Optional[int]]:
         """:meth:`refine_onset` and the centre of the window that named the frame (None:
-        no window named one, the onset is theta)."""
+        no window named one, the onset is theta). ``ask`` (window centre -> the frame
+        named there, or None) replaces :meth:`refine_window` over ``read_frames``, e.g.
+        with a cache of its answers."""
+        if ask is None:
+            ask = partial(self.refine_window, read_frames=read_frames)
         for centre in self.refine_windows(onset, last_frame):
-            named = self.refine_window(centre, read_frames)
+            named = ask(centre)
             if named is not None:
                 return named, centre
         return onset, None
