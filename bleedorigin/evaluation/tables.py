@@ -51,6 +51,14 @@ def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not math.isnan(value)
 
 
+def format_figure(value, digits: int = 1) -> str:
+    """A figure of a printed table with ``digits`` decimals, or ``n/a`` when there is none
+    (None or NaN: e.g. no positive clip, so no accuracy and no latency)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return 'n/a'
+    return f'{value:.{digits}f}'
+
+
 def _format_value(value) -> str:
     if value is None:
         return '–'

@@ -1,6 +1,7 @@
 """Paper-shaped Markdown tables from flat metric keys."""
 from bleedorigin.evaluation.tables import (
     OUR_METHOD,
+    format_figure,
     group_metric_rows,
     render_metric_tables,
     render_table,
@@ -47,3 +48,9 @@ def test_nan_is_shown_as_not_available_and_never_bold():
     table = render_table('T', {'a': {'far': float('nan')}, 'b': {'far': float('nan')}},
                          [('far', 'FA', False)])
     assert '| a | n/a |' in table and '**' not in table.split('\n', 1)[1]
+
+
+def test_format_figure_rounds_and_marks_missing_figures():
+    assert format_figure(97.5) == '97.5' and format_figure(97.5, 2) == '97.50'
+    assert format_figure(8) == '8.0' and format_figure(0.125, 2) == '0.12'
+    assert format_figure(None) == format_figure(float('nan')) == 'n/a'

@@ -20,13 +20,14 @@ Example:
         --out-dir work_dirs/alarm_gate
 """
 import argparse
-import math
 import os
 import os.path as osp
 import sys
 import time
 
 from mmengine.config import DictAction
+
+from bleedorigin.evaluation.tables import format_figure as fmt
 
 
 def parse_args(argv=None):
@@ -57,11 +58,6 @@ def gate_figures(traces: dict, name: str, window: int, conf_thr: float, gate: in
     return replay_figures(
         items, lambda v, rearm: replay_alarms(v['theta'], v['conf'], window, conf_thr, gate,
                                               rearm, blind), name.startswith('negative:'))
-
-
-def fmt(value, digits=1):
-    """A figure, or n/a when there is none (no positive clip: no accuracy, no latency)."""
-    return 'n/a' if value is None or math.isnan(value) else f'{value:.{digits}f}'
 
 
 def main(argv=None):

@@ -26,7 +26,6 @@ Example:
 """
 import argparse
 import json
-import math
 import os
 import os.path as osp
 import re
@@ -34,6 +33,8 @@ import sys
 import time
 
 from mmengine.config import DictAction
+
+from bleedorigin.evaluation.tables import format_figure as fmt
 
 EQ2 = 'eq. 2 alarm'
 
@@ -98,7 +99,7 @@ class RefinerAnswers:
     def ask_for(self, key, clip):
         """``ask(centre)`` for ``clip`` (its frames read only when a window is not cached)."""
         cache = self.answers.setdefault(key, {})
-        reader = self.model._clip_refine_reader(clip)  # decodes only when called
+        reader = self.model.clip_refine_reader(clip)  # decodes only when called
 
         def ask(centre):
             if str(centre) not in cache:
@@ -185,11 +186,6 @@ def sweep_checkpoint(args, name, checkpoint, sets, rules, progress):
     return dict(checkpoint=checkpoint, window=model.window_size, conf_thr=model.conf_thr,
                 configured_candidate_thr=model.onset_candidate_thr,
                 refiner_windows_asked=answers.asked, rules=figures)
-
-
-def fmt(value, digits=1):
-    """A figure, or n/a when there is none (no positive clip: no accuracy, no latency)."""
-    return 'n/a' if value is None or math.isnan(value) else f'{value:.{digits}f}'
 
 
 def rule_label(rule):

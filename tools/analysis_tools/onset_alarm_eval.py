@@ -24,6 +24,8 @@ import time
 
 from mmengine.config import DictAction
 
+from bleedorigin.evaluation.tables import format_figure as fmt
+
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Onset false alarms per hour and latency')
@@ -94,10 +96,6 @@ def positive_figures(detector, root: str, split: str, chunk: int,
     stats = latency_statistics(latencies)
     stats['latencies'] = latencies
     return stats
-
-
-def fmt(value) -> str:
-    return 'n/a' if value is None else f'{value:.1f}'
 
 
 def main(argv=None):

@@ -821,7 +821,7 @@ class BleedOriginDetector(BaseModel):
                         raise ValueError('BleedOriginDetector.predict: the onset refiner needs '
                                          "the clip's frames (metainfo 'clip', set by "
                                          'BleedOnsetDataset)')
-                    read_frames = self._clip_refine_reader(clip, meta.get('hue_steps', 0))
+                    read_frames = self.clip_refine_reader(clip, meta.get('hue_steps', 0))
                     last_frame = start0 + feats.shape[0] - 1
                     if self.onset_refine_confirm:
                         # eq. 2 proposes at onset_candidate_thr, the refiner confirms
@@ -979,7 +979,7 @@ class BleedOriginDetector(BaseModel):
         """A fresh :class:`ColourAnchor` for one video (None without ``colour_anchor``)."""
         return ColourAnchor.build(self.colour_anchor)
 
-    def _clip_refine_reader(self, clip, hue_steps: int = 0):
+    def clip_refine_reader(self, clip, hue_steps: int = 0):
         """Frame indices -> :func:`refine_frame` images of ``clip`` (a ``ClipRecord``),
         decoded in full as the stream receives them and turned by ``hue_steps`` (the
         colour anchor's turn of the clip the dataset decided, as the stream turns them)."""
