@@ -6,6 +6,7 @@ the frame at which that first happens. On a long negative stream the alarm is th
 dismissed (``reset_stream``) and watching resumes, as a clinician would after checking
 the field, so every further alarm counts again.
 """
+import contextlib
 import json
 import os.path as osp
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
@@ -311,12 +312,36 @@ def collect_traces(detector, sets, chunk, path, progress=True, signature=None) -
             print(f'{path}: traced by another detector or decision '
                   f'({cached.get(SIGNATURE_KEY)}); tracing again')
     todo = clip_sets(sets)
-    for key, clip in tqdm(todo, desc='tracing', unit='clip', disable=not progress):
-        if key in traces:
-            continue
-        traces[key] = trace_clip(detector, clip, chunk)
-        write_json_atomic(path, traces, indent=None)
+    with refiner_off(getattr(detector, 'model', None)):
+        for key, clip in tqdm(todo, desc='tracing', unit='clip', disable=not progress):
+            if key in traces:
+                continue
+            traces[key] = trace_clip(detector, clip, chunk)
+            write_json_atomic(path, traces, indent=None)
     return {key: traces[key] for key, _ in todo}
+
+
+@contextlib.contextmanager
+def refiner_off(model):
+    """The onset refiner and its confirmation switched off on ``model`` for the block.
+
+    A trace keeps eq. 2's window outputs only (``theta``, ``S_conf``), which neither the
+    refiner nor the confirmation feeds back into, so tracing without them gives the same
+    trace without buffering refiner frames or asking the refiner (the sweeps ask it
+    afterwards, cached). ``model`` None or without a refiner: nothing changes.
+    """
+    saved = {}
+    if model is not None and getattr(model, 'onset_refiner', None) is not None:
+        saved = dict(onset_refiner=model.onset_refiner,
+                     onset_refine_confirm=getattr(model, 'onset_refine_confirm', False))
+    try:
+        if saved:
+            model.onset_refiner = None
+            model.onset_refine_confirm = False
+        yield model
+    finally:
+        for name, value in saved.items():
+            setattr(model, name, value)
 
 
 def replay_figures(traces: Sequence[dict], alarms_of: Callable[[dict, bool], dict],

@@ -234,3 +234,38 @@ def test_replay_confirmed_alarms_is_the_stream_on_a_positive_clip():
             fired += 1
             assert replay['onsets'] == [states[-1]['onset_frame']]
     assert fired >= 2
+
+
+def test_refiner_off_traces_the_same_windows_without_asking_the_refiner():
+    """Tracing with the refiner switched off gives the window outputs of the stream with
+    the refiner's confirmation, never asks the refiner, and restores it afterwards."""
+    import torch
+    from tiny_models import tiny_detector
+
+    from bleedorigin.apis import StreamDetector
+    from bleedorigin.apis.onset_alarms import onset_trace, refiner_off
+
+    rng = np.random.default_rng(1)
+    clip = np.repeat(rng.integers(80, 180, (1, 40, 48, 3), dtype=np.uint8), 30, 0)
+    clip[11:, 8:14, 10:16] = (200, 10, 10)
+    torch.manual_seed(0)
+    model = tiny_detector(
+        onset_refiner=dict(type='OnsetRefiner', radius=2, crop=16, channels=(8, 8),
+                           temporal_channels=8), onset_refine_size=(48, 40),
+        onset_refine_search=(1, ), onset_refine_confirm=True).eval()
+    model.onset_candidate_thr = 0.0
+    asked = []
+    model.refine_window = lambda centre, read_frames: asked.append(centre) or centre
+    refiner = model.onset_refiner
+    with_refiner = onset_trace(StreamDetector(model), clip)
+    assert asked  # the stream with the confirmation asks the refiner
+    asked.clear()
+    with refiner_off(model) as off:
+        assert off.onset_refiner is None and not off.onset_refine_confirm
+        without = onset_trace(StreamDetector(model), clip)
+    assert not asked
+    assert without['theta'] == with_refiner['theta']
+    assert without['confidence'] == with_refiner['confidence']
+    assert model.onset_refiner is refiner and model.onset_refine_confirm
+    with refiner_off(None):  # nothing to switch off
+        pass
