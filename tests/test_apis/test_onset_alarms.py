@@ -196,16 +196,13 @@ def test_replay_confirmed_alarms_by_hand():
         replay_confirmed_alarms([None] * 2, [0.0] * 3, 4, 0.5, None, None)
 
 
-def test_replay_confirmed_alarms_is_the_stream_on_a_positive_clip():
-    """One trace of ``StreamDetector`` with the refiner's confirmation, replayed at each
-    candidate threshold, gives the alarm and onset of a stream confirming at it."""
+def _confirming_clip_and_detector(seed):
+    """A 30-frame clip whose red patch appears at frame 11, and a tiny detector with a
+    refiner that confirms eq. 2's candidates (one search window)."""
     import torch
     from tiny_models import tiny_detector
 
-    from bleedorigin.apis import StreamDetector
-    from bleedorigin.apis.onset_alarms import replay_confirmed_alarms
-
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     clip = np.repeat(rng.integers(80, 180, (1, 40, 48, 3), dtype=np.uint8), 30, 0)
     clip[11:, 8:14, 10:16] = (200, 10, 10)
     torch.manual_seed(0)
@@ -213,6 +210,17 @@ def test_replay_confirmed_alarms_is_the_stream_on_a_positive_clip():
         onset_refiner=dict(type='OnsetRefiner', radius=2, crop=16, channels=(8, 8),
                            temporal_channels=8), onset_refine_size=(48, 40),
         onset_refine_search=(1, ), onset_refine_confirm=True).eval()
+    return clip, model
+
+
+def test_replay_confirmed_alarms_is_the_stream_on_a_positive_clip():
+    """One trace of ``StreamDetector`` with the refiner's confirmation, replayed at each
+    candidate threshold, gives the alarm and onset of a stream confirming at it."""
+
+    from bleedorigin.apis import StreamDetector
+    from bleedorigin.apis.onset_alarms import replay_confirmed_alarms
+
+    clip, model = _confirming_clip_and_detector(0)
     model.refine_window = lambda centre, read_frames: centre + 1 if centre % 3 == 0 else None
 
     def stream(thr):
@@ -239,20 +247,11 @@ def test_replay_confirmed_alarms_is_the_stream_on_a_positive_clip():
 def test_refiner_off_traces_the_same_windows_without_asking_the_refiner():
     """Tracing with the refiner switched off gives the window outputs of the stream with
     the refiner's confirmation, never asks the refiner, and restores it afterwards."""
-    import torch
-    from tiny_models import tiny_detector
 
     from bleedorigin.apis import StreamDetector
     from bleedorigin.apis.onset_alarms import onset_trace, refiner_off
 
-    rng = np.random.default_rng(1)
-    clip = np.repeat(rng.integers(80, 180, (1, 40, 48, 3), dtype=np.uint8), 30, 0)
-    clip[11:, 8:14, 10:16] = (200, 10, 10)
-    torch.manual_seed(0)
-    model = tiny_detector(
-        onset_refiner=dict(type='OnsetRefiner', radius=2, crop=16, channels=(8, 8),
-                           temporal_channels=8), onset_refine_size=(48, 40),
-        onset_refine_search=(1, ), onset_refine_confirm=True).eval()
+    clip, model = _confirming_clip_and_detector(1)
     model.onset_candidate_thr = 0.0
     asked = []
     model.refine_window = lambda centre, read_frames: asked.append(centre) or centre
