@@ -52,14 +52,12 @@ class StreamDetector:
     def reset(self) -> None:
         """Forget every frame seen (start of a new video)."""
         # imported here: `import bleedorigin.apis` must not pull in every model module
-        from bleedorigin.models.necks.mdcfm import CleanViewMemory
         from bleedorigin.models.utils.onset_stream import OnsetStreamState
         model = self.model
-        size = model.mdcfm.memory_size
         self.state = OnsetStreamState(
-            CleanViewMemory(size), model.window_size,
+            model.mdcfm.new_memory(), model.window_size,
             model.reference_offset + model.window_size + 1,
-            [CleanViewMemory(size) for _ in getattr(model, 'onset_views', ())],
+            [model.mdcfm.new_memory() for _ in getattr(model, 'onset_views', ())],
             anchor=model.make_colour_anchor() if hasattr(model, 'make_colour_anchor')
             else None)
 

@@ -18,7 +18,7 @@ from bleedorigin.utils.checkpoint import load_state_dict_checked
 from bleedorigin.utils.model_zoo import resolve_checkpoint
 from bleedorigin.utils.side_thread import use_side_thread
 
-from ..necks.mdcfm import CleanViewMemory, mdcfm_targets
+from ..necks.mdcfm import mdcfm_targets
 from ..utils import (
     ColourAnchor,
     OnsetStreamState,
@@ -566,7 +566,7 @@ class BleedOriginDetector(BaseModel):
         size = self.mdcfm.memory_size
         prev_part = self._compare(rgb, hsv, rgb[prev_index], hsv[prev_index], flow)
         offsets = [int(o) for o in np.cumsum([0] + list(lengths))]
-        memories = [CleanViewMemory(size) for _ in lengths]
+        memories = [self.mdcfm.new_memory() for _ in lengths]
         counts = [0] * len(lengths)  # frames kept out since the memory last grew
         decided = list(clean)
         feats = None
@@ -1092,11 +1092,10 @@ class BleedOriginDetector(BaseModel):
             warnings.warn('BleedOriginDetector.reset_stream/stream_step/locate_source on the '
                           'model are deprecated: wrap it in bleedorigin.apis.StreamDetector',
                           DeprecationWarning, stacklevel=3)
-            size = self.mdcfm.memory_size
             self._stream = OnsetStreamState(
-                CleanViewMemory(size), self.window_size,
+                self.mdcfm.new_memory(), self.window_size,
                 self.reference_offset + self.window_size + 1,
-                [CleanViewMemory(size) for _ in self.onset_views],
+                [self.mdcfm.new_memory() for _ in self.onset_views],
                 anchor=self.make_colour_anchor())
         return self._stream
 

@@ -40,6 +40,12 @@ class MDCFM(BaseModule):
         gamma (float): Threshold of the flow confidence. Defaults to
             ``MDCFM_FLOW_THRESHOLD`` (paper: 0.5).
         memory_size (int): Clean-view frames kept in the CFMS (oldest out).
+        memory_stride (int): Keep every ``memory_stride``-th clean view that eq. 1
+            passes (the first frame always): with 1 (the paper) the CFMS holds the most
+            recent clean views; with k > 1 they lie about k clean frames apart, a longer
+            baseline against which a slowly growing bleed stays visible after it has
+            passed eq. 1's gate. Applies wherever the memory is built (training with
+            MDCFM's decisions or the labels, the offline and the streaming paths).
         in_channels (int): Channels of the appearance difference: 6 (RGB + HSV) or 7
             (+ the Red-Mask difference).
         init_cfg (dict, optional): Initialisation config.
@@ -47,11 +53,14 @@ class MDCFM(BaseModule):
 
     def __init__(self, channels: int = 16, alpha: float = MDCFM_RGBHSV_THRESHOLD,
                  gamma: float = MDCFM_FLOW_THRESHOLD,
-                 memory_size: int = 3, in_channels: int = 6,
+                 memory_size: int = 3, in_channels: int = 6, memory_stride: int = 1,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if memory_size < 1:
             raise ValueError(f'MDCFM: memory_size must be >= 1, got {memory_size}')
+        if int(memory_stride) < 1:
+            raise ValueError(f'MDCFM: memory_stride must be >= 1, got {memory_stride}')
+        self.memory_stride = int(memory_stride)
         self.alpha = alpha
         self.gamma = gamma
         self.memory_size = memory_size
@@ -104,7 +113,7 @@ class MDCFM(BaseModule):
         Returns:
             torch.Tensor: (T, memory_size) long indices into the sequence.
         """
-        memory = CleanViewMemory(self.memory_size)
+        memory = self.new_memory()
         rows: List[List[int]] = []
         for t, is_clean in enumerate(clean):
             if t == 0:
@@ -114,20 +123,32 @@ class MDCFM(BaseModule):
                 memory.push(t - 1)
         return torch.as_tensor(rows, dtype=torch.long).reshape(len(rows), self.memory_size)
 
+    def new_memory(self) -> 'CleanViewMemory':
+        """An empty CFMS of this module's size and stride (one per video and view)."""
+        return CleanViewMemory(self.memory_size, self.memory_stride)
+
 
 class CleanViewMemory:
     """Bounded oldest-out store of clean-view items (the CFMS).
 
     Args:
         size (int): Capacity.
+        stride (int): Store the 1st, (1 + stride)-th, (1 + 2 stride)-th ... item pushed
+            (1: every item).
     """
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, stride: int = 1) -> None:
+        if int(stride) < 1:
+            raise ValueError(f'CleanViewMemory: stride must be >= 1, got {stride}')
         self.size = size
+        self.stride = int(stride)
         self.items: deque = deque(maxlen=size)
+        self.pushed = 0
 
     def push(self, item: Any) -> None:
-        self.items.append(item)
+        if self.pushed % self.stride == 0:
+            self.items.append(item)
+        self.pushed += 1
 
     def padded(self) -> List[Any]:
         """Items oldest first, padded with the oldest one to ``size`` entries."""
@@ -139,6 +160,7 @@ class CleanViewMemory:
 
     def clear(self) -> None:
         self.items.clear()
+        self.pushed = 0
 
 
 def mdcfm_targets(flow: torch.Tensor, onset_index: Optional[int], motion_threshold: float,

@@ -463,6 +463,40 @@ def test_memory_state_veto_is_the_same_offline_and_streaming(views, bound):
     assert states[-1]['onset_frame'] == offline.pred_onset
 
 
+@pytest.mark.parametrize('veto', [False, True])
+def test_memory_stride_is_the_same_offline_and_streaming(veto):
+    """``MDCFM.memory_stride``: the offline features (and with the state veto, its settled
+    decisions) are the stream's, and a stride changes what the frames are compared with."""
+    torch.manual_seed(0)
+    model = tiny_detector(state_loss_weight=1.0).eval()
+    model.mdcfm.alpha = model.mdcfm.gamma = 1.01  # eq. 1 keeps every frame
+    rng = np.random.default_rng(4)
+    frames = np.clip(rng.integers(80, 180, (1, 24, 32, 3)) + rng.integers(
+        -20, 20, (14, 24, 32, 3)), 0, 255).astype(np.uint8)
+    for t in range(5, 14):  # a slowly growing patch
+        frames[t, 8:10 + (t - 5) // 2, 10:12 + (t - 5) // 2] = (200, 10, 10)
+    inputs = dict(rgb=torch.from_numpy(frames).permute(0, 3, 1, 2).contiguous(),
+                  hsv=torch.from_numpy(rgb_to_hsv01(frames)).permute(0, 3, 1, 2),
+                  flow=torch.from_numpy(sequence_flow(frames)).permute(0, 3, 1, 2))
+    _, sample = onset_item(num_frames=14, onset=5)
+    data = model.data_preprocessor(dict(inputs=[inputs], data_samples=[sample]))
+    item = data['inputs'][0]
+    if veto:
+        model.memory_state_veto = 0.999999  # on, but it keeps no frame out
+    with torch.no_grad():
+        every, _ = model.extract_batch_features([item], state_veto=veto)[0]
+    model.mdcfm.memory_stride = 3
+    with torch.no_grad():
+        strided, _ = model.extract_batch_features([item], state_veto=veto)[0]
+    states, stream = streamed_windows(model, frames)
+    streamed = torch.stack(list(stream.state.feats))
+    torch.testing.assert_close(strided[-WINDOW:], streamed, atol=1e-5, rtol=1e-5)
+    assert (strided - every).abs().amax() > 1e-3
+    offline = model(**data, mode='predict')[0]
+    confs = [s['confidence'] for s in states[WINDOW - 1:]]
+    assert max(confs) == pytest.approx(offline.max_confidence, abs=1e-6)
+
+
 def test_memory_state_veto_needs_the_state_head_and_the_memory():
     with pytest.raises(ValueError, match='memory_state_veto needs the state head'):
         tiny_detector(memory_state_veto=0.9)

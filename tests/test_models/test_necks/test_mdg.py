@@ -40,3 +40,26 @@ def test_mdcfm_memory_is_bounded_oldest_out():
     assert idx[6] == [2, 4]
     logits = torch.tensor([[-3.0, -3.0], [3.0, -3.0], [-3.0, 3.0]])
     assert mdcfm.is_clean(logits).tolist() == [True, False, False]
+
+
+def test_mdcfm_memory_stride_keeps_every_kth_clean_view():
+    """memory_stride = 2: the 1st, 3rd, 5th ... frame pushed is stored (the seed, frame 0,
+    always); the stored frames lie two clean views apart."""
+    mdcfm = MDCFM(channels=4, memory_size=2, memory_stride=2)
+    clean = [False] + [True] * 7  # frames 0..6 pushed after steps 1..7
+    idx = mdcfm.memory_indices(clean).tolist()
+    # pushes: 0 (seed, kept), 0 (step 1, skipped), 1 (kept), 2 (skipped), 3 (kept), ...
+    assert idx[1] == [0, 0] and idx[2] == [0, 0]
+    assert idx[3] == [0, 1] and idx[4] == [0, 1]
+    assert idx[5] == [1, 3] and idx[7] == [3, 5]
+    assert MDCFM(channels=4, memory_size=2).memory_indices(clean).tolist()[7] == [4, 5]
+    memory = mdcfm.new_memory()
+    for item in range(5):
+        memory.push(item)
+    assert memory.padded() == [2, 4]
+    memory.clear()
+    memory.push(7)
+    memory.push(8)
+    assert memory.padded() == [7, 7]  # the count restarts with the memory
+    with pytest.raises(ValueError, match='memory_stride must be >= 1, got 0'):
+        MDCFM(channels=4, memory_stride=0)
