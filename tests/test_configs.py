@@ -368,3 +368,13 @@ def test_default_detector_confirms_with_the_refiner_and_eq2_alarm_config_does_no
     default.merge_from_dict({'model.onset_refiner': None,
                              'model.onset_refiner_checkpoint': None})
     assert not MODELS.build(default.model).onset_refine_confirm
+
+
+def test_memory_stride_config_is_the_default_with_a_strided_memory():
+    default, strided = load_config('detect'), load_config('detect_memory_stride')
+    assert default.model.mdcfm.get('memory_stride', 1) == 1  # the paper's CFMS by default
+    assert strided.model.mdcfm.memory_stride == 10
+    strip = dict(strided.model)
+    strip['mdcfm'] = {k: v for k, v in strided.model.mdcfm.items() if k != 'memory_stride'}
+    assert strip == dict(default.model)
+    assert strided.load_from == default.load_from
