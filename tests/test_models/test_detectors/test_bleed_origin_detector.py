@@ -412,6 +412,16 @@ def test_stream_reports_eq1_gate_of_the_video():
         assert gates == [gate] * (len(frames) - 1)
 
 
+def _preprocessed_clip(model, frames):
+    """A 14-frame clip (onset 5) through the model's data preprocessor: (data, its item)."""
+    inputs = dict(rgb=torch.from_numpy(frames).permute(0, 3, 1, 2).contiguous(),
+                  hsv=torch.from_numpy(rgb_to_hsv01(frames)).permute(0, 3, 1, 2),
+                  flow=torch.from_numpy(sequence_flow(frames)).permute(0, 3, 1, 2))
+    _, sample = onset_item(num_frames=14, onset=5)
+    data = model.data_preprocessor(dict(inputs=[inputs], data_samples=[sample]))
+    return data, data['inputs'][0]
+
+
 @pytest.mark.parametrize('views,bound', [((), None), (('horizontal',), None), ((), 2)])
 def test_memory_state_veto_is_the_same_offline_and_streaming(views, bound):
     """The state veto on the clean-view memory (``memory_state_veto``): the offline
@@ -426,12 +436,7 @@ def test_memory_state_veto_is_the_same_offline_and_streaming(views, bound):
         -20, 20, (14, 24, 32, 3)), 0, 255).astype(np.uint8)
     for t in range(5, 14):
         frames[t, 8:10 + t - 5, 10:12 + t - 5] = (200, 10, 10)
-    inputs = dict(rgb=torch.from_numpy(frames).permute(0, 3, 1, 2).contiguous(),
-                  hsv=torch.from_numpy(rgb_to_hsv01(frames)).permute(0, 3, 1, 2),
-                  flow=torch.from_numpy(sequence_flow(frames)).permute(0, 3, 1, 2))
-    _, sample = onset_item(num_frames=14, onset=5)
-    data = model.data_preprocessor(dict(inputs=[inputs], data_samples=[sample]))
-    item = data['inputs'][0]
+    data, item = _preprocessed_clip(model, frames)
     with torch.no_grad():
         feats, _ = model.extract_frame_features(item['rgb'], item['hsv'], item['flow'],
                                                 item['rgb_uint8'])
@@ -475,12 +480,7 @@ def test_memory_stride_is_the_same_offline_and_streaming(veto):
         -20, 20, (14, 24, 32, 3)), 0, 255).astype(np.uint8)
     for t in range(5, 14):  # a slowly growing patch
         frames[t, 8:10 + (t - 5) // 2, 10:12 + (t - 5) // 2] = (200, 10, 10)
-    inputs = dict(rgb=torch.from_numpy(frames).permute(0, 3, 1, 2).contiguous(),
-                  hsv=torch.from_numpy(rgb_to_hsv01(frames)).permute(0, 3, 1, 2),
-                  flow=torch.from_numpy(sequence_flow(frames)).permute(0, 3, 1, 2))
-    _, sample = onset_item(num_frames=14, onset=5)
-    data = model.data_preprocessor(dict(inputs=[inputs], data_samples=[sample]))
-    item = data['inputs'][0]
+    data, item = _preprocessed_clip(model, frames)
     if veto:
         model.memory_state_veto = 0.999999  # on, but it keeps no frame out
     with torch.no_grad():
