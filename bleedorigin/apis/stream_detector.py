@@ -53,13 +53,7 @@ class StreamDetector:
         """Forget every frame seen (start of a new video)."""
         # imported here: `import bleedorigin.apis` must not pull in every model module
         from bleedorigin.models.utils.onset_stream import OnsetStreamState
-        model = self.model
-        self.state = OnsetStreamState(
-            model.mdcfm.new_memory(), model.window_size,
-            model.reference_offset + model.window_size + 1,
-            [model.mdcfm.new_memory() for _ in getattr(model, 'onset_views', ())],
-            anchor=model.make_colour_anchor() if hasattr(model, 'make_colour_anchor')
-            else None)
+        self.state = OnsetStreamState.for_model(self.model)
 
     @torch.no_grad()
     def step(self, frame: np.ndarray) -> dict:

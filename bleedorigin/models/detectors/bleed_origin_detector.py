@@ -1092,11 +1092,7 @@ class BleedOriginDetector(BaseModel):
             warnings.warn('BleedOriginDetector.reset_stream/stream_step/locate_source on the '
                           'model are deprecated: wrap it in bleedorigin.apis.StreamDetector',
                           DeprecationWarning, stacklevel=3)
-            self._stream = OnsetStreamState(
-                self.mdcfm.new_memory(), self.window_size,
-                self.reference_offset + self.window_size + 1,
-                [self.mdcfm.new_memory() for _ in self.onset_views],
-                anchor=self.make_colour_anchor())
+            self._stream = OnsetStreamState.for_model(self)
         return self._stream
 
     def stream_step(self, frame: np.ndarray) -> dict:

@@ -90,6 +90,18 @@ class OnsetStreamState:
         # the first frame); read by diagnostics (onset_trace), not by the decision
         self.memory_gate: Optional[Tuple[float, float, Optional[bool]]] = None
 
+    @classmethod
+    def for_model(cls, model: Any) -> 'OnsetStreamState':
+        """A fresh state for one video of ``model`` (an onset step model): the memories
+        from its MDCFM (``mdcfm.new_memory()``, one more per flip view of ``onset_views``),
+        the window of ``window_size`` frames, the source buffer of
+        ``reference_offset + window_size + 1`` frames and its colour anchor, if it has one."""
+        make_anchor = getattr(model, 'make_colour_anchor', None)
+        return cls(model.mdcfm.new_memory(), model.window_size,
+                   model.reference_offset + model.window_size + 1,
+                   [model.mdcfm.new_memory() for _ in getattr(model, 'onset_views', ())],
+                   anchor=make_anchor() if make_anchor is not None else None)
+
 
 def reference_anchor(state: OnsetStreamState) -> int:
     """The frame the source reference is taken ``reference_offset`` frames before: the

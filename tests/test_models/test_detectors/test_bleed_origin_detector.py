@@ -119,6 +119,21 @@ def test_streaming_matches_offline_and_is_bounded():
     assert legacy == states
 
 
+def test_stream_state_for_model_follows_the_model():
+    """``OnsetStreamState.for_model`` (the one factory of ``StreamDetector.reset`` and the
+    deprecated stream on the model): the MDCFM's memory size and stride, the window and the
+    source buffer of the model."""
+    from bleedorigin.models.utils import OnsetStreamState
+    model = confident_detector()
+    model.mdcfm.memory_stride = 3
+    state = OnsetStreamState.for_model(model)
+    assert state.memory.size == model.mdcfm.memory_size and state.memory.stride == 3
+    assert state.feats.maxlen == model.window_size
+    assert state.frames.maxlen == model.reference_offset + model.window_size + 1
+    assert len(state.views) == len(model.onset_views)
+    assert StreamDetector(model).state.memory.stride == 3
+
+
 @pytest.mark.parametrize('confirm', [1, 3, 7, 8])
 def test_alarm_gate_is_the_same_offline_and_streaming(confirm):
     # every window confident: 14 frames give 14 - WINDOW + 1 = 7 windows, the first
