@@ -45,7 +45,11 @@ class MDCFM(BaseModule):
             recent clean views; with k > 1 they lie about k clean frames apart, a longer
             baseline against which a slowly growing bleed stays visible after it has
             passed eq. 1's gate. Applies wherever the memory is built (training with
-            MDCFM's decisions or the labels, the offline and the streaming paths).
+            MDCFM's decisions or the labels, the offline and the streaming paths) unless
+            ``train_memory_stride`` is given.
+        train_memory_stride (int, optional): The stride while the module is in training
+            mode (``self.training``), e.g. 1 to train with the paper's memory and decode
+            with a longer baseline. None (default): ``memory_stride`` in both modes.
         in_channels (int): Channels of the appearance difference: 6 (RGB + HSV) or 7
             (+ the Red-Mask difference).
         init_cfg (dict, optional): Initialisation config.
@@ -54,13 +58,19 @@ class MDCFM(BaseModule):
     def __init__(self, channels: int = 16, alpha: float = MDCFM_RGBHSV_THRESHOLD,
                  gamma: float = MDCFM_FLOW_THRESHOLD,
                  memory_size: int = 3, in_channels: int = 6, memory_stride: int = 1,
+                 train_memory_stride: Optional[int] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if memory_size < 1:
             raise ValueError(f'MDCFM: memory_size must be >= 1, got {memory_size}')
         if int(memory_stride) < 1:
             raise ValueError(f'MDCFM: memory_stride must be >= 1, got {memory_stride}')
+        if train_memory_stride is not None and int(train_memory_stride) < 1:
+            raise ValueError(f'MDCFM: train_memory_stride must be >= 1, '
+                             f'got {train_memory_stride}')
         self.memory_stride = int(memory_stride)
+        self.train_memory_stride = (None if train_memory_stride is None
+                                    else int(train_memory_stride))
         self.alpha = alpha
         self.gamma = gamma
         self.memory_size = memory_size
@@ -124,8 +134,12 @@ class MDCFM(BaseModule):
         return torch.as_tensor(rows, dtype=torch.long).reshape(len(rows), self.memory_size)
 
     def new_memory(self) -> 'CleanViewMemory':
-        """An empty CFMS of this module's size and stride (one per video and view)."""
-        return CleanViewMemory(self.memory_size, self.memory_stride)
+        """An empty CFMS of this module's size and stride (one per video and view;
+        ``train_memory_stride`` in training mode when it is set)."""
+        stride = self.memory_stride
+        if self.training and self.train_memory_stride is not None:
+            stride = self.train_memory_stride
+        return CleanViewMemory(self.memory_size, stride)
 
 
 class CleanViewMemory:

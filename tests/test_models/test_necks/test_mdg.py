@@ -63,3 +63,18 @@ def test_mdcfm_memory_stride_keeps_every_kth_clean_view():
     assert memory.padded() == [7, 7]  # the count restarts with the memory
     with pytest.raises(ValueError, match='memory_stride must be >= 1, got 0'):
         MDCFM(channels=4, memory_stride=0)
+
+
+def test_mdcfm_train_memory_stride_applies_in_training_mode_only():
+    """train_memory_stride: the paper's memory while training, the strided one in eval."""
+    clean = [False] + [True] * 7
+    mdcfm = MDCFM(channels=4, memory_size=2, memory_stride=2, train_memory_stride=1)
+    assert mdcfm.memory_indices(clean).tolist()[7] == [4, 5]  # a new module trains
+    mdcfm.eval()
+    assert mdcfm.memory_indices(clean).tolist()[7] == [3, 5]
+    assert mdcfm.new_memory().stride == 2
+    mdcfm.train()
+    assert mdcfm.new_memory().stride == 1
+    assert MDCFM(channels=4, memory_stride=3).new_memory().stride == 3  # None: the same
+    with pytest.raises(ValueError, match='train_memory_stride must be >= 1, got 0'):
+        MDCFM(channels=4, train_memory_stride=0)
