@@ -374,7 +374,11 @@ def test_memory_stride_config_is_the_default_with_a_strided_memory():
     default, strided = load_config('detect'), load_config('detect_memory_stride')
     assert default.model.mdcfm.get('memory_stride', 1) == 1  # the paper's CFMS by default
     assert strided.model.mdcfm.memory_stride == 10
+    assert strided.model.mdcfm.train_memory_stride == 1  # trains exactly as detect.py
     strip = dict(strided.model)
-    strip['mdcfm'] = {k: v for k, v in strided.model.mdcfm.items() if k != 'memory_stride'}
+    strip['mdcfm'] = {k: v for k, v in strided.model.mdcfm.items()
+                      if k not in ('memory_stride', 'train_memory_stride')}
     assert strip == dict(default.model)
     assert strided.load_from == default.load_from
+    mdcfm = MODELS.build(strided.model).mdcfm
+    assert mdcfm.new_memory().stride == 1 and mdcfm.eval().new_memory().stride == 10
