@@ -541,3 +541,56 @@ def test_side_by_side_logs_never_share_a_file():
     assert reproduce.side_by_side_logs(cmds, 'logs') == [
         osp.join('logs', 'streams.log'), osp.join('logs', 'streams_2.log'),
         osp.join('logs', 'other.log'), osp.join('logs', 'root.log')]
+
+
+def test_reuse_mined_starts_each_missing_mining_output_from_another_runs_file(
+        tmp_path, monkeypatch, capsys):
+    """--reuse-mined: a mining run starts from the other run's file at the same place (the
+    mining tool decides whether it was mined alike); an output this run has is kept, a file
+    the other run lacks is mined from nothing, and a folder without mined/ is refused."""
+    import pytest
+
+    reproduce, root, zoo, run = _hardpos_zoo_and_stage1(tmp_path)
+    found = {}
+
+    def fake_run(cmd, cwd, check, **kw):
+        if osp.basename(cmd[1]) == 'mine_hard_windows.py':
+            out = cmd[cmd.index('--out') + 1]
+            found[osp.basename(out)] = open(out).read() if osp.exists(out) else None
+            if not osp.exists(out):
+                os.makedirs(osp.dirname(out), exist_ok=True)
+                with open(out, 'w') as f:
+                    f.write('mined here')
+        if osp.basename(cmd[1]) == 'train.py':
+            work_dir = cmd[cmd.index('--work-dir') + 1]
+            os.makedirs(work_dir, exist_ok=True)
+            open(osp.join(work_dir, f'iter_{reproduce.max_iters(cmd[2])}.pth'), 'w').close()
+        return subprocess.CompletedProcess(cmd, 0)
+
+    monkeypatch.setattr(reproduce.subprocess, 'run', fake_run)
+    argv = ['--work-root', str(root), '--zoo', str(zoo), '--no-test', '--from-dir',
+            f'detect={run}', '--stages', 'detect_hardneg_wide']
+    assert reproduce.main(argv) == 0
+    first = dict(found)
+    assert len(first) == 6 and set(first.values()) == {None}
+    mined = sorted((root / 'mined').rglob('*.json'))
+    (mined[0]).write_text('from the first run')
+    (mined[1]).unlink()  # the other run lacks this one
+
+    again = tmp_path / 'runs2'
+    kept = again / mined[2].relative_to(root)
+    kept.parent.mkdir(parents=True)
+    kept.write_text('this run had it')
+    found.clear()
+    assert reproduce.main(['--work-root', str(again)] + argv[2:]
+                          + ['--reuse-mined', str(root)]) == 0
+    assert found[mined[0].name] == 'from the first run'
+    assert found[mined[1].name] is None
+    assert found[mined[2].name] == 'this run had it'
+    assert all(found[p.name] == 'mined here' for p in mined[3:])
+    assert not list(again.rglob('*.part'))
+    assert f'starting from {mined[0]}' in capsys.readouterr().out
+
+    with pytest.raises(ValueError, match='--reuse-mined .*: no mined/ folder in it'):
+        reproduce.main(['--work-root', str(tmp_path / 'runs3')] + argv[2:]
+                       + ['--reuse-mined', str(tmp_path / 'zoo')])

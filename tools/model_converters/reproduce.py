@@ -31,6 +31,10 @@ Stages, in the documented order (docs/model_zoo.md):
 ``--from-dir STAGE=DIR`` takes it from another run's work dir (its ``find_checkpoint``).
 ``--seed S`` and ``--cpu-threads N`` go to every training stage (``randomness.seed``,
 ``cpu_threads``): the chain again from another seed or with two torch threads.
+``--reuse-mined OTHER_ROOT`` starts each mining output from another run's file at the same
+place (the mining tool keeps it only if mined with the same checkpoint, options, data root and
+threshold): with ``--from-zoo detect`` the first round is mined by the shipped stage 1 for
+every seed alike, and a second seed skips those 30 minutes.
 
 Resumable: a training stage whose final checkpoint (``iter_<max_iters>.pth``)
 exists is skipped, an interrupted one continues with ``tools/train.py
@@ -46,6 +50,7 @@ import json
 import os
 import os.path as osp
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -184,6 +189,12 @@ def parse_args(argv=None):
                         help='mining runs of a stage at a time (each one torch thread; 2 on '
                         'a 2-core machine halves the mining wall time); with more than one, '
                         'each run writes its output to WORK_ROOT/logs/')
+    parser.add_argument('--reuse-mined', metavar='WORK_ROOT',
+                        help='start each mining output this run lacks from the same file '
+                        'of another run (its WORK_ROOT/mined/...): mine_hard_windows.py keeps '
+                        'it only if its checkpoint, options, data root and threshold match '
+                        'and mines the rest, e.g. the first round of --from-zoo detect, which '
+                        'every seed mines with the shipped stage 1 alike')
     return parser.parse_args(argv)
 
 
@@ -448,6 +459,27 @@ def fresh_metrics(step) -> bool:
     return osp.isfile(step['out']) and osp.getmtime(step['out']) >= osp.getmtime(checkpoint)
 
 
+def reuse_mined(cmd: List[str], work_root: str, other_root: str) -> Optional[str]:
+    """Copy another run's mining output to a mining command's ``--out`` if the output is
+    missing and the other run has the file at the same place below its work root.
+
+    Only a starting point: ``mine_hard_windows.py`` resumes from the file when it was mined
+    with the same checkpoint, options, data root and threshold, and mines afresh otherwise.
+    Returns the copied file, or None. The copy is atomic (a partial file never appears).
+    """
+    out = cmd[cmd.index('--out') + 1]
+    if osp.exists(out):
+        return None
+    source = osp.join(other_root, osp.relpath(out, work_root))
+    if not osp.isfile(source):
+        return None
+    os.makedirs(osp.dirname(out) or '.', exist_ok=True)
+    tmp = f'{out}.part'
+    shutil.copyfile(source, tmp)
+    os.replace(tmp, out)
+    return source
+
+
 def step_groups(steps: List[dict], jobs: int) -> List[List[dict]]:
     """Steps in order, in groups run together: with ``jobs`` > 1, each stage's consecutive
     mining steps (they read different roots and write different files), else one step per
@@ -520,6 +552,9 @@ def main(argv=None) -> int:
         print(f'[reproduce] note: {msg}', flush=True)
     if args.mine_jobs < 1:
         raise ValueError(f'--mine-jobs {args.mine_jobs}: expected >= 1')
+    if args.reuse_mined and not osp.isdir(osp.join(args.reuse_mined, 'mined')):
+        raise ValueError(f'--reuse-mined {args.reuse_mined}: no mined/ folder in it (expected '
+                         'the --work-root of an earlier run with mining stages)')
     times: Dict[str, float] = {}
     results: Dict[str, str] = {}
     start_all = time.time()
@@ -537,6 +572,11 @@ def main(argv=None) -> int:
             cmd = fill(step['cmd'], args.work_root, args.dry_run, zoo)
             print(f'[reproduce] {label}: {shlex.join(cmd)}', flush=True)
             if not args.dry_run:
+                if step['action'] == 'mine' and args.reuse_mined:
+                    source = reuse_mined(cmd, args.work_root, args.reuse_mined)
+                    if source:
+                        print(f'[reproduce]   starting from {source} (kept where it was mined '
+                              'alike)', flush=True)
                 todo.append((label, step, cmd))
         if not todo:
             continue
