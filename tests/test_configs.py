@@ -3,7 +3,8 @@ import glob
 import os.path as osp
 
 import pytest
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
+from tool_loader import load_tool
 
 import bleedorigin  # noqa: F401
 from bleedorigin.registry import MODELS
@@ -370,15 +371,27 @@ def test_default_detector_confirms_with_the_refiner_and_eq2_alarm_config_does_no
     assert not MODELS.build(default.model).onset_refine_confirm
 
 
-def test_memory_stride_config_is_the_default_with_a_strided_memory():
-    default, strided = load_config('detect'), load_config('detect_memory_stride')
-    assert default.model.mdcfm.get('memory_stride', 1) == 1  # the paper's CFMS by default
-    assert strided.model.mdcfm.memory_stride == 10
-    assert strided.model.mdcfm.train_memory_stride == 1  # trains exactly as detect.py
-    strip = dict(strided.model)
-    strip['mdcfm'] = {k: v for k, v in strided.model.mdcfm.items()
-                      if k not in ('memory_stride', 'train_memory_stride')}
-    assert strip == dict(default.model)
-    assert strided.load_from == default.load_from
-    mdcfm = MODELS.build(strided.model).mdcfm
+def test_the_default_decodes_with_a_strided_memory_and_trains_with_the_papers():
+    default = load_config('detect')
+    paper, alias = load_config('detect_paper_memory'), load_config('detect_memory_stride')
+    assert default.model.mdcfm.memory_stride == 10
+    assert default.model.mdcfm.train_memory_stride == 1  # trains with the paper's CFMS
+    mdcfm = MODELS.build(default.model).mdcfm
     assert mdcfm.new_memory().stride == 1 and mdcfm.eval().new_memory().stride == 10
+    # the paper's memory: the same model otherwise, stride 1 in both modes
+    assert paper.model.mdcfm.memory_stride == 1 and paper.model.mdcfm.train_memory_stride is None
+    strip = {k: dict(v) if k == 'mdcfm' else v for k, v in dict(paper.model).items()}
+    for k in ('memory_stride', 'train_memory_stride'):
+        strip['mdcfm'][k] = default.model.mdcfm[k]
+    assert strip == dict(default.model)
+    paper_mdcfm = MODELS.build(paper.model).mdcfm
+    assert paper_mdcfm.new_memory().stride == 1 and paper_mdcfm.eval().new_memory().stride == 1
+    # the earlier name of the strided config is the default itself
+    assert dict(alias.model) == dict(default.model)
+    # the detector chain validates and mines with the paper's memory, as its scored runs did
+    reproduce = load_tool('tools/model_converters/reproduce.py')
+    chained = load_config('detect_hue')
+    chained.merge_from_dict({key: DictAction._parse_iterable(value) for key, value in (
+        item.split('=', 1) for item in reproduce.CHAIN_OPTIONS)})
+    chain_mdcfm = MODELS.build(chained.model).mdcfm
+    assert chain_mdcfm.eval().new_memory().stride == 1

@@ -10,7 +10,13 @@ model = dict(
     type='BleedOriginDetector',
     data_preprocessor=dict(type='BleedDataPreprocessor'),
     # appearance input: RGB + HSV + Red-Mask differences of consecutive frames
-    mdcfm=dict(type='MDCFM', channels=8, alpha=0.5, gamma=0.5, memory_size=2, in_channels=7),
+    # memory_stride=10 (issue 11, thirty-third step, docs/detect.md): when decoding, the CFMS
+    # keeps every tenth clean view eq. 1 passes, so for ~20 frames after the onset one slot
+    # still holds a pre-onset view; training keeps the paper's memory (train_memory_stride=1)
+    # and the detector chain also validates and mines with it (reproduce.CHAIN_OPTIONS).
+    # detect_paper_memory.py decodes with the paper's memory (stride 1).
+    mdcfm=dict(type='MDCFM', channels=8, alpha=0.5, gamma=0.5, memory_size=2, in_channels=7,
+               memory_stride=10, train_memory_stride=1),
     # RGB domain = RGB difference + Red-Mask difference (red_domain below)
     mdg=dict(type='MDGNeck', in_channels=(4, 3, 2), channels=8, out_channels=16,
              stem_stride=4),

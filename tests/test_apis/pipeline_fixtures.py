@@ -33,10 +33,12 @@ def stream_frames(count, height=48, width=64, onset=None, seed=0):
     return frames
 
 
-def build_models(window=TEST_WINDOW, conf_thr=0.0, refiner=None, confirm=False):
+def build_models(window=TEST_WINDOW, conf_thr=0.0, refiner=None, confirm=False,
+                 memory_stride=None):
     """The default detector (without its onset refiner unless ``refiner``, a dict of
     ``OnsetRefiner`` arguments for a random-weight one; ``confirm``: the refiner confirms
-    eq. 2's alarm, the default decision since session 28) and tracker, small windows."""
+    eq. 2's alarm, the default decision since session 28; ``memory_stride``: MDCFM's, the
+    config's when None) and tracker, small windows."""
     from bleedorigin.registry import MODELS
     from bleedorigin.utils import register_all_modules
 
@@ -49,6 +51,8 @@ def build_models(window=TEST_WINDOW, conf_thr=0.0, refiner=None, confirm=False):
     detect.model.onset_refiner = None if refiner is None else dict(
         detect.model.onset_refiner, **refiner)
     detect.model.onset_refine_confirm = confirm
+    if memory_stride is not None:
+        detect.model.mdcfm.memory_stride = memory_stride
     track = Config.fromfile(osp.join(REPO, 'configs/bleedorigin/track.py'))
     return MODELS.build(detect.model).eval(), MODELS.build(track.model).eval()
 

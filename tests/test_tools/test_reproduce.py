@@ -16,7 +16,7 @@ def _lines(text):
 
 # the --cfg-options every command of the detector chain gets (reproduce.CHAIN_OPTIONS)
 CHAIN = ("--cfg-options 'model.onset_views=()' model.onset_refiner=None "
-         'model.onset_refiner_checkpoint=None')
+         'model.onset_refiner_checkpoint=None model.mdcfm.memory_stride=1')
 
 
 def _zoo(path, **configs):

@@ -141,9 +141,11 @@ MINE_TOOL = 'tools/analysis_tools/mine_hard_windows.py'
 # (sessions 1-10): eq. 2 on the video alone. Since session 11 the configs add the mirror view
 # (onset_views); the chain keeps its own decision so that it reproduces the shipped weights
 # and the manifest's metrics. Since session 12 the configs add the onset refiner, a model of
-# its own (stage onset_refiner); the chain runs without it for the same reason.
+# its own (stage onset_refiner); the chain runs without it for the same reason. Since session
+# 33 the configs decode with a strided clean-view memory (model.mdcfm.memory_stride=10); the
+# chain validates and mines with the paper's memory, as every scored chain run did.
 CHAIN_OPTIONS = ('model.onset_views=()', 'model.onset_refiner=None',
-                 'model.onset_refiner_checkpoint=None')
+                 'model.onset_refiner_checkpoint=None', 'model.mdcfm.memory_stride=1')
 
 
 def chain_options(stage: 'Stage') -> List[str]:
