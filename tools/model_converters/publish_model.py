@@ -13,16 +13,17 @@ users run to reproduce the zoo's figures) and records its metrics; or pass
 the JSON of an earlier ``tools/test.py --out`` with ``--metrics``.
 
 A stage of the detector chain is trained, validated and compared with the zoo on
-its own decision (eq. 2 on the video alone, no refiner: ``--test-options``), while
-users test it with ``configs/bleedorigin/detect.py`` (the mirror view and the
-onset refiner: ``--decision-config``). Both tests run, and both commands are
-recorded with the figures they print::
+its own decision (eq. 2 on the video alone, no refiner, the paper's clean-view memory:
+``--test-options``), while users test it with ``configs/bleedorigin/detect.py`` (the
+mirror view, the onset refiner and, since session 33, the strided clean-view memory:
+``--decision-config``). Both tests run, and both commands are recorded with the figures
+they print::
 
     python tools/model_converters/publish_model.py \
         work_dirs/detect_hardpos/best_detect_select_err_iter_800.pth detect \
         --config configs/bleedorigin/detect_hardpos.py --test \
         --test-options 'model.onset_views=()' model.onset_refiner=None \
-        model.onset_refiner_checkpoint=None \
+        model.onset_refiner_checkpoint=None model.mdcfm.memory_stride=1 \
         --decision-config configs/bleedorigin/detect.py
 
 Keeps only the weights (``state_dict``) and a small ``meta`` of plain values
