@@ -588,7 +588,9 @@ def test_reuse_mined_starts_each_missing_mining_output_from_another_runs_file(
     assert found[mined[1].name] is None
     assert found[mined[2].name] == 'this run had it'
     assert all(found[p.name] == 'mined here' for p in mined[3:])
-    assert not list(again.rglob('*.part'))
+    # every output under its own name, no temporary file of the copies left beside them
+    assert sorted(p.relative_to(again) for p in (again / 'mined').rglob('*')
+                  if p.is_file()) == [p.relative_to(root) for p in mined]
     assert f'starting from {mined[0]}' in capsys.readouterr().out
 
     with pytest.raises(ValueError, match='--reuse-mined .*: no mined/ folder in it'):

@@ -60,6 +60,7 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
 
+from bleedorigin.utils.io import atomic_output  # noqa: E402
 from bleedorigin.utils.model_zoo import (  # noqa: E402
     DEFAULT_DETECT,
     DEFAULT_TRACK,
@@ -467,7 +468,8 @@ def reuse_mined(cmd: List[str], work_root: str, other_root: str) -> Optional[str
 
     Only a starting point: ``mine_hard_windows.py`` resumes from the file when it was mined
     with the same checkpoint, options, data root and threshold, and mines afresh otherwise.
-    Returns the copied file, or None. The copy is atomic (a partial file never appears).
+    Returns the copied file, or None. The copy is atomic (``atomic_output``: a partial file
+    never appears under the output's name).
     """
     out = cmd[cmd.index('--out') + 1]
     if osp.exists(out):
@@ -475,10 +477,8 @@ def reuse_mined(cmd: List[str], work_root: str, other_root: str) -> Optional[str
     source = osp.join(other_root, osp.relpath(out, work_root))
     if not osp.isfile(source):
         return None
-    os.makedirs(osp.dirname(out) or '.', exist_ok=True)
-    tmp = f'{out}.part'
-    shutil.copyfile(source, tmp)
-    os.replace(tmp, out)
+    with atomic_output(out, make_dirs=True) as tmp:
+        shutil.copyfile(source, tmp)
     return source
 
 
