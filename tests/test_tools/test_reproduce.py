@@ -469,6 +469,50 @@ def test_the_times_of_a_stages_several_mining_steps_add_up(tmp_path, monkeypatch
                if 'finished in' in line)
 
 
+def test_an_interrupted_run_keeps_its_times_and_the_resumed_run_adds_to_them(
+        tmp_path, monkeypatch):
+    import pytest
+
+    reproduce, root, zoo, run = _hardpos_zoo_and_stage1(tmp_path)
+    state = {'fail_train': True}
+
+    def fake_run(cmd, cwd, check):
+        if osp.basename(cmd[1]) == 'train.py':
+            if state['fail_train']:
+                raise subprocess.CalledProcessError(1, cmd)  # killed in the training
+            work_dir = cmd[cmd.index('--work-dir') + 1]
+            os.makedirs(work_dir, exist_ok=True)
+            open(osp.join(work_dir, f'iter_{reproduce.max_iters(cmd[2])}.pth'), 'w').close()
+        return subprocess.CompletedProcess(cmd, 0)
+
+    clock = iter(range(0, 10_000, 10))
+    monkeypatch.setattr(reproduce.time, 'time', lambda: float(next(clock)))
+    monkeypatch.setattr(reproduce.subprocess, 'run', fake_run)
+    argv = ['--work-root', str(root), '--zoo', str(zoo), '--no-test', '--from-dir',
+            f'detect={run}', '--stages', 'detect_hardneg_wide']
+    with pytest.raises(subprocess.CalledProcessError):
+        reproduce.main(argv)
+    path = root / 'reproduce_times.json'
+    first = json.loads(path.read_text())
+    assert 'detect_hardneg_wide (train)' not in first['stages_s']
+    mined = first['stages_s']['detect_hardneg_wide (mine)']
+    assert mined > 0 and first['total_s'] >= mined
+    assert not [p for p in os.listdir(root) if p.startswith('.reproduce_times')]
+    # resumed: the mining is invoked again (the mine tool keeps the files it finished) and
+    # the training's time is added to the first run's figures
+    state['fail_train'] = False
+    assert reproduce.main(argv) == 0
+    second = json.loads(path.read_text())
+    assert second['stages_s']['detect_hardneg_wide (train)'] == 10.0
+    assert second['stages_s']['detect_hardneg_wide (mine)'] >= mined
+    assert second['total_s'] > first['total_s']
+    # a file this tool did not write is named, not overwritten
+    path.write_text('[1, 2]')
+    with pytest.raises(ValueError, match='reproduce_times.json: not a reproduce_times.json'):
+        reproduce.main(argv)
+    assert path.read_text() == '[1, 2]'
+
+
 def test_mine_jobs_runs_a_stages_mining_side_by_side_with_one_log_each(
         tmp_path, monkeypatch, capsys):
     """--mine-jobs 2: the six mining runs of a stage go two at a time (each to its own log),

@@ -43,7 +43,9 @@ itself skips segments already written); a test whose metrics file is newer
 than its checkpoint is not rerun. Then every trained model that the zoo ships
 is evaluated with ``tools/test.py`` and its key metrics are printed beside the
 manifest's (``tools/model_converters/zoo.py compare``). Wall times per stage go
-to ``WORK_ROOT/reproduce_times.json``.
+to ``WORK_ROOT/reproduce_times.json``, rewritten atomically after every step; a
+resumed run adds its times to the ones already there, so an interrupted run
+loses none and the file of a resumed chain holds the whole chain's time.
 """
 import argparse
 import json
@@ -60,7 +62,7 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
 
-from bleedorigin.utils.io import atomic_output  # noqa: E402
+from bleedorigin.utils.io import atomic_output, write_json_atomic  # noqa: E402
 from bleedorigin.utils.model_zoo import (  # noqa: E402
     DEFAULT_DETECT,
     DEFAULT_TRACK,
@@ -462,6 +464,32 @@ def fresh_metrics(step) -> bool:
     return osp.isfile(step['out']) and osp.getmtime(step['out']) >= osp.getmtime(checkpoint)
 
 
+def load_times(path: str) -> Tuple[Dict[str, float], float]:
+    """Per-step wall times and the total of earlier runs into one work root.
+
+    Args:
+        path (str): ``WORK_ROOT/reproduce_times.json``.
+
+    Returns:
+        tuple: ``(stages_s, total_s)``; empty and 0.0 when the file is missing.
+
+    Raises:
+        ValueError: The file exists but is not the ``{'stages_s': {...}, 'total_s': x}`` that
+            this tool writes (the message names the file).
+    """
+    if not osp.isfile(path):
+        return {}, 0.0
+    try:
+        with open(path) as f:
+            data = json.load(f)
+        stages = {str(k): float(v) for k, v in data['stages_s'].items()}
+        return stages, float(data['total_s'])
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f'{path}: not a reproduce_times.json written by this tool (expected '
+                         f"'stages_s' and 'total_s'): {exc!r}; move it away to start the "
+                         'times afresh') from exc
+
+
 def reuse_mined(cmd: List[str], work_root: str, other_root: str) -> Optional[str]:
     """Copy another run's mining output to a mining command's ``--out`` if the output is
     missing and the other run has the file at the same place below its work root.
@@ -557,7 +585,8 @@ def main(argv=None) -> int:
     if args.reuse_mined and not osp.isdir(osp.join(args.reuse_mined, 'mined')):
         raise ValueError(f'--reuse-mined {args.reuse_mined}: no mined/ folder in it (expected '
                          'the --work-root of an earlier run with mining stages)')
-    times: Dict[str, float] = {}
+    times_file = osp.join(args.work_root, 'reproduce_times.json')
+    times, total_before = ({}, 0.0) if args.dry_run else load_times(times_file)
     results: Dict[str, str] = {}
     start_all = time.time()
     for group in step_groups(steps, args.mine_jobs):
@@ -595,6 +624,9 @@ def main(argv=None) -> int:
         # a stage's several render or mining steps add up (one label each; mining runs
         # side by side count their wall time once)
         times[label] = round(times.get(label, 0.0) + elapsed, 1)
+        write_json_atomic(times_file, {'stages_s': times,
+                                       'total_s': round(total_before + time.time() - start_all,
+                                                        1)}, make_dirs=True)
         if step['action'] == 'pseudo':
             open(step['marker'], 'w').close()
         print(f'[reproduce] {label} finished in {elapsed / 60:.1f} min'
@@ -603,11 +635,10 @@ def main(argv=None) -> int:
     if args.dry_run:
         return 0
     total = round(time.time() - start_all, 1)
-    os.makedirs(args.work_root, exist_ok=True)
-    with open(osp.join(args.work_root, 'reproduce_times.json'), 'w') as f:
-        json.dump({'stages_s': times, 'total_s': total}, f, indent=1)
-    print(f'[reproduce] wall time of this run: {total / 60:.1f} min (per stage: '
-          f'{osp.join(args.work_root, "reproduce_times.json")})')
+    write_json_atomic(times_file, {'stages_s': times, 'total_s': round(total_before + total, 1)},
+                      make_dirs=True)
+    print(f'[reproduce] wall time of this run: {total / 60:.1f} min (per stage, with earlier '
+          f'runs into this work root: {times_file})')
     present = {name: path for name, path in results.items() if osp.isfile(path)}
     if present:
         metrics = {}
