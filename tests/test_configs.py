@@ -1,4 +1,5 @@
 """Every shipped config parses, inherits its bases and builds its model."""
+import argparse
 import glob
 import os.path as osp
 
@@ -391,7 +392,10 @@ def test_the_default_decodes_with_a_strided_memory_and_trains_with_the_papers():
     # the detector chain validates and mines with the paper's memory, as its scored runs did
     reproduce = load_tool('tools/model_converters/reproduce.py')
     chained = load_config('detect_hue')
-    chained.merge_from_dict({key: DictAction._parse_iterable(value) for key, value in (
-        item.split('=', 1) for item in reproduce.CHAIN_OPTIONS)})
+    # parsed as tools/train.py parses them (mmengine's DictAction on --cfg-options)
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    chained.merge_from_dict(
+        parser.parse_args(['--cfg-options', *reproduce.CHAIN_OPTIONS]).cfg_options)
     chain_mdcfm = MODELS.build(chained.model).mdcfm
     assert chain_mdcfm.eval().new_memory().stride == 1
