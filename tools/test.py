@@ -73,7 +73,7 @@ def main():
     cfg = merge_args(cfg, args)
     set_cpu_threads(cfg)
     setup_cpu_distributed(cfg)
-    prepare_data(cfg)
+    prepare_data(cfg, parts=('test_dataloader', 'test_evaluator'))  # the test split's roots only
     from bleedorigin.engine import BleedOriginRunner
 
     runner = BleedOriginRunner.from_cfg(cfg)

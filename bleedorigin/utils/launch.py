@@ -2,6 +2,7 @@
 import argparse
 import os
 import os.path as osp
+from typing import Any, Optional, Sequence, Set
 
 import torch
 from mmengine.config import Config, DictAction
@@ -43,7 +44,7 @@ def set_cpu_threads(cfg: Config) -> None:
     torch.set_num_threads(int(threads))
 
 
-def prepare_data(cfg: Config) -> None:
+def prepare_data(cfg: Config, parts: Optional[Sequence[str]] = None) -> None:
     """Generate the built-in synthetic benchmark when the config asks for it.
 
     A config that sets ``synthetic_data = dict(data_root=..., preset=...,
@@ -51,6 +52,13 @@ def prepare_data(cfg: Config) -> None:
     rendered on first use and an interrupted generation resumes. Every rank of a torchrun launch
     may call this: ``ensure_synthetic`` holds a file lock, so one process
     renders while the others wait for it.
+
+    Args:
+        cfg (Config): The config.
+        parts (Sequence[str], optional): Render only the roots that these parts of the config
+            read (a ``data_root`` anywhere under e.g. ``'test_dataloader'``): testing a
+            fine-tuned detector needs the test split, not the hours of training streams its
+            config also lists. None (training) renders every listed root.
     """
     synthetic = cfg.get('synthetic_data', None)
     if not synthetic:
@@ -58,8 +66,27 @@ def prepare_data(cfg: Config) -> None:
     from bleedorigin.datasets.synthetic import ensure_synthetic
 
     # one data root, or several (e.g. the benchmark and a root of hard negatives)
-    for spec in ([synthetic] if isinstance(synthetic, dict) else synthetic):
+    specs = [synthetic] if isinstance(synthetic, dict) else list(synthetic)
+    if parts is not None:
+        read: Set[str] = set()
+        for part in parts:
+            _collect_data_roots(cfg.get(part, None), read)
+        specs = [spec for spec in specs if osp.normpath(spec['data_root']) in read]
+    for spec in specs:
         ensure_synthetic(**spec)
+
+
+def _collect_data_roots(node: Any, out: Set[str]) -> None:
+    """Add every ``data_root`` value under ``node`` (nested dicts and lists) to ``out``."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == 'data_root' and isinstance(value, str):
+                out.add(osp.normpath(value))
+            else:
+                _collect_data_roots(value, out)
+    elif isinstance(node, (list, tuple)):
+        for item in node:
+            _collect_data_roots(item, out)
 
 
 def setup_cpu_distributed(cfg: Config) -> None:
