@@ -589,6 +589,15 @@ def main(argv=None) -> int:
     times, total_before = ({}, 0.0) if args.dry_run else load_times(times_file)
     results: Dict[str, str] = {}
     start_all = time.time()
+
+    def save_times(now: float) -> float:
+        """Write the per-step times and the total up to ``now``; return this run's seconds."""
+        run_s = round(now - start_all, 1)
+        write_json_atomic(times_file, {'stages_s': times,
+                                       'total_s': round(total_before + run_s, 1)},
+                          make_dirs=True)
+        return run_s
+
     for group in step_groups(steps, args.mine_jobs):
         todo = []
         for step in group:
@@ -620,13 +629,12 @@ def main(argv=None) -> int:
             subprocess.run(todo[0][2], cwd=REPO, check=True)
         else:
             run_side_by_side([cmd for _, _, cmd in todo], args.work_root, args.mine_jobs)
-        elapsed = round(time.time() - start, 1)
+        end = time.time()
+        elapsed = round(end - start, 1)
         # a stage's several render or mining steps add up (one label each; mining runs
         # side by side count their wall time once)
         times[label] = round(times.get(label, 0.0) + elapsed, 1)
-        write_json_atomic(times_file, {'stages_s': times,
-                                       'total_s': round(total_before + time.time() - start_all,
-                                                        1)}, make_dirs=True)
+        save_times(end)
         if step['action'] == 'pseudo':
             open(step['marker'], 'w').close()
         print(f'[reproduce] {label} finished in {elapsed / 60:.1f} min'
@@ -634,9 +642,7 @@ def main(argv=None) -> int:
               flush=True)
     if args.dry_run:
         return 0
-    total = round(time.time() - start_all, 1)
-    write_json_atomic(times_file, {'stages_s': times, 'total_s': round(total_before + total, 1)},
-                      make_dirs=True)
+    total = save_times(time.time())
     print(f'[reproduce] wall time of this run: {total / 60:.1f} min (per stage, with earlier '
           f'runs into this work root: {times_file})')
     present = {name: path for name, path in results.items() if osp.isfile(path)}
