@@ -65,13 +65,14 @@ def onset_trace(detector, frames: Iterable[np.ndarray]) -> dict:
         the first alarm) and ``coarse_onset`` (eq. 2's onset before the refiner); and
         ``first_alert`` (the first frame with an onset, None: never) and ``num_frames``;
         with a step that reports eq. 1's gate (``memory_gate``), per frame
-        ``rgbhsv_confidence`` (MDCFM's, of the pair ending there) and ``clean_view``
-        (whether the previous frame entered the clean-view memory), else None.
+        ``rgbhsv_confidence`` and ``motion_confidence`` (eq. 1's two confidences of the
+        pair ending there) and ``clean_view`` (whether the previous frame entered the
+        clean-view memory), else None.
         The stream is not reset after an alarm (one positive clip).
     """
     detector.reset_stream()
     out: Dict[str, list] = dict(theta=[], confidence=[], onset=[], coarse_onset=[],
-                                clean_view=[], rgbhsv_confidence=[])
+                                clean_view=[], rgbhsv_confidence=[], motion_confidence=[])
     first_alert = None
     for index, frame in enumerate(frames):
         state = detector.stream_step(frame)
@@ -84,6 +85,7 @@ def onset_trace(detector, frames: Iterable[np.ndarray]) -> dict:
         out['coarse_onset'].append(None if coarse is None else int(coarse))
         gate = state.get('memory_gate')
         out['rgbhsv_confidence'].append(None if gate is None else float(gate[0]))
+        out['motion_confidence'].append(None if gate is None else float(gate[1]))
         out['clean_view'].append(None if gate is None or gate[2] is None else bool(gate[2]))
         if onset is not None and first_alert is None:
             first_alert = index

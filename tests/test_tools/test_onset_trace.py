@@ -6,6 +6,8 @@ import pytest
 from tiny_models import ALWAYS_FIRING, default_detector_on_tiny_data
 from tool_loader import load_tool
 
+from bleedorigin.constants import MDCFM_FLOW_THRESHOLD, MDCFM_RGBHSV_THRESHOLD
+
 TOOL = 'tools/analysis_tools/onset_trace.py'
 
 
@@ -44,6 +46,10 @@ def test_table_json_and_plot_per_decision_and_clip(tiny, tmp_path, capsys):
         # eq. 1's gate per frame; the row counts the bleeding frames that entered the memory
         gates = trace['clean_view']
         assert gates[0] is None and all(isinstance(g, bool) for g in gates[1:])
+        # ... and it is eq. 1 of the two confidences recorded beside it
+        appearance, motion = trace['rgbhsv_confidence'], trace['motion_confidence']
+        assert gates[1:] == [a < MDCFM_RGBHSV_THRESHOLD and m < MDCFM_FLOW_THRESHOLD
+                             for a, m in zip(appearance[1:], motion[1:])]
         assert row['bleeding_gated'] == clip.num_frames - clip.onset_frame - 1
         assert row['bleeding_into_memory'] == sum(gates[clip.onset_frame + 1:])
         assert row['error'] == row['onset'] - clip.onset_frame
