@@ -399,3 +399,24 @@ def test_the_default_decodes_with_a_strided_memory_and_trains_with_the_papers():
         parser.parse_args(['--cfg-options', *reproduce.CHAIN_OPTIONS]).cfg_options)
     chain_mdcfm = MODELS.build(chained.model).mdcfm
     assert chain_mdcfm.eval().new_memory().stride == 1
+
+
+def test_the_strided_hue_stage_trains_with_the_decodings_memory():
+    """detect_hue_stride.py: detect_hue.py with the decoding's stride in training too, a
+    stage of the chain from the same checkpoint and mined files as detect_hue."""
+    hue, strided = load_config('detect_hue'), load_config('detect_hue_stride')
+    assert strided.model.mdcfm.train_memory_stride == hue.model.mdcfm.memory_stride == 10
+    mdcfm = MODELS.build(strided.model).mdcfm
+    assert mdcfm.train().new_memory().stride == 10 and mdcfm.eval().new_memory().stride == 10
+    # nothing else differs from the hue stage
+    strip = {k: dict(v, train_memory_stride=1) if k == 'mdcfm' else v
+             for k, v in dict(strided.model).items()}
+    assert strip == dict(hue.model)
+    assert strided.train_dataloader == hue.train_dataloader
+    assert strided.load_from == hue.load_from == 'work_dirs/detect_hardpos'
+    reproduce = load_tool('tools/model_converters/reproduce.py')
+    stages = {s.name: s for s in reproduce.STAGES}
+    a, b = stages['detect_hue'], stages['detect_hue_stride']
+    assert b.config == 'configs/bleedorigin/detect_hue_stride.py'
+    assert (b.init_from, b.mine_negatives, b.mine_positives) == (
+        a.init_from, a.mine_negatives, a.mine_positives)

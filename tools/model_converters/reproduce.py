@@ -114,6 +114,8 @@ STAGES = (
     # too (issue 11, twenty-sixth step)
     hue_variant('detect_hue_borderline'),
     hue_variant('detect_hue_borderline_instruments'),
+    # the hue stage trained with the decoding's strided memory (issue 11, thirty-fifth step)
+    hue_variant('detect_hue_stride'),
     Stage('detect_hue_hardneg', 'configs/bleedorigin/detect_hue_hardneg.py',
           init_from='detect_hue', optional=True, mine_negatives='detect',
           mine_positives='detect_hardneg_wide_r2',
