@@ -18,4 +18,3 @@
 _base_ = ['./detect_hue.py']
 
 model = dict(mdcfm=dict(train_memory_stride={{_base_.model.mdcfm.memory_stride}}))
-load_from = 'work_dirs/detect_hardpos'
