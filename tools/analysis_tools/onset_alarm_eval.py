@@ -61,6 +61,8 @@ def iter_frames(clip, chunk: int):
 
 
 def negative_figures(detector, root: str, chunk: int) -> dict:
+    from tqdm import tqdm
+
     from bleedorigin.apis.onset_alarms import stream_alarms, streams_alarm_rate
     from bleedorigin.datasets.bench import BenchIndex
 
@@ -69,7 +71,7 @@ def negative_figures(detector, root: str, chunk: int) -> dict:
     if not clips:
         raise ValueError(f'{root}: no negative clips')
     per_clip, streams = [], []
-    for clip in clips:
+    for clip in tqdm(clips, desc='negative streams', unit='stream'):
         out = stream_alarms(detector, iter_frames(clip, chunk))
         streams.append((len(out['alerts']), out['num_frames'], clip.fps))
         per_clip.append(dict(clip=f'{clip.patient_id}/{clip.clip_id}',
@@ -82,6 +84,8 @@ def negative_figures(detector, root: str, chunk: int) -> dict:
 
 def positive_figures(detector, root: str, split: str, chunk: int,
                      max_clips=None) -> dict:
+    from tqdm import tqdm
+
     from bleedorigin.apis import latency_statistics
     from bleedorigin.apis.onset_alarms import alert_latencies, stream_alarms
     from bleedorigin.datasets.bench import BenchIndex
@@ -89,7 +93,7 @@ def positive_figures(detector, root: str, split: str, chunk: int,
     clips = [c for c in BenchIndex(root, split).clips if c.onset_frame is not None]
     clips = clips[:max_clips] if max_clips else clips
     first = []
-    for clip in clips:
+    for clip in tqdm(clips, desc='positive clips', unit='clip'):
         out = stream_alarms(detector, iter_frames(clip, chunk), rearm=False)
         first.append(out['alerts'][0] if out['alerts'] else None)
     latencies = alert_latencies(first, [c.onset_frame for c in clips])
