@@ -7,10 +7,12 @@
 # (seed 2, two threads) raised 6.0 false alarms per hour on the seed-0 streams with it, each
 # after a water flush, where eq. 1's gate passes almost every frame and the stale views make
 # the window confident; no decoding knob (candidate threshold, a shorter stride, fewer refiner
-# windows) removed those alarms without losing the late onset. Measured once (seed 2, two
-# threads, from that run's detect_hardpos checkpoint): design-set errors 2 -> 0, alarms in the
-# 30 validation-only stream minutes 2 -> 0, the late onset still found. An option until the
-# grid is trained with it.
+# windows) removed those alarms without losing the late onset. On the seed-2 two-thread run
+# (from its detect_hardpos checkpoint): design-set errors 2 -> 0, alarms in the 30
+# validation-only stream minutes 2 -> 0, the late onset still found. On the three two-thread
+# grid cells (sessions 35-36): Table 3 100 / 100 / 100 %, 0 of 8 each, seed-0 streams 0 / 0 / 2.0
+# false alarms per hour (detect_hue.py: 2.0 / 2.0 / 6.0). An option until the one-thread cells
+# are trained with it.
 #
 #   python tools/train.py configs/bleedorigin/detect_hue_stride.py --work-dir work_dirs/detect_hue_stride
 #   bash tools/reproduce.sh --from-zoo detect --stages detect_hardneg_wide detect_hardneg_wide_r2 \
