@@ -14,8 +14,10 @@ Stages, in the documented order (docs/model_zoo.md):
    round ``detect_hardneg_wide_r2`` (the same windows) and ``detect_hardpos`` (the same
    windows plus the training onsets ``detect_hardneg_wide_r2`` misses, finds off the exact
    frame or is unsure of), then ``detect_hue`` (the same sets, the colour augmentation
-   turning the pooled Red-Mask channel with the hue) and ``detect_hue_hardneg`` (the same
-   sets plus the negative training clips of the positive roots, mined by ``detect_hue``).
+   turning the pooled Red-Mask channel with the hue), ``detect_hue_stride`` (``detect_hue``
+   trained with the default decision's strided clean-view memory: the shipped detector's
+   last stage since session 38) and ``detect_hue_hardneg`` (the same sets plus the negative
+   training clips of the positive roots, mined by ``detect_hue``).
    A stage with mined inputs first
    renders the config's synthetic roots (``make_synthetic.py``, resumable) and mines them
    (``mine_hard_windows.py``, resumable) with the named stage's checkpoint, into
