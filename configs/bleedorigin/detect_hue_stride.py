@@ -12,8 +12,10 @@
 # validation-only stream minutes 2 -> 0, the late onset still found. On the three two-thread
 # grid cells (sessions 35-36): Table 3 100 / 100 / 100 %, 0 of 8 each, seed-0 streams 0 / 0 / 2.0
 # false alarms per hour (detect_hue.py: 2.0 / 2.0 / 6.0); on the one-thread seed-2 and seed-0
-# cells (session 37): 97.83 / 97.83 / 100 and 100 / 100 / 100 %, 0 of 8, 0 and 0 per hour. An
-# option until it becomes the recipe's last stage and the shipped weights are retrained with it.
+# cells (session 37): 97.83 / 97.83 / 100 and 100 / 100 / 100 %, 0 of 8, 0 and 0 per hour; the
+# one-thread seed-1 cell (session 38): 100 / 100 / 100 %, 0 of 8, 2.0 per hour. Since session 38
+# the recipe's last stage (tools/setup.sh train) and the shipped checkpoints/detect.pth (the
+# one-thread seed-2 cell).
 #
 #   python tools/train.py configs/bleedorigin/detect_hue_stride.py --work-dir work_dirs/detect_hue_stride
 #   bash tools/reproduce.sh --from-zoo detect --stages detect_hardneg_wide detect_hardneg_wide_r2 \
