@@ -82,10 +82,12 @@ case "${1:-}" in
     # hard positives) and a fourth whose colour jitter turns the Red-Mask channel with the
     # hue and whose clean-view memory is strided as the default decision's
     # (detect_hue_stride.py, the last stage since session 38), with every render, mining run
-    # and test on the way (about 3.5 h on 2 cores; docs/model_zoo.md). Resumable: a rerun skips what is finished. The mining
-    # runs go two at a time (--mine-jobs 2, one thread each). Extra arguments go to
+    # and test on the way (about 3.5 h on 2 cores; docs/model_zoo.md). Resumable: a rerun
+    # skips what is finished. The mining runs go two at a time (--mine-jobs 2, one thread
+    # each). The last stage is also the one tested below. Extra arguments go to
     # tools/model_converters/reproduce.py (--seed S, --cpu-threads N, --mine-jobs N,
     # --work-root DIR, --dry-run).
+    stages=(detect detect_hardneg_wide detect_hardneg_wide_r2 detect_hardpos detect_hue_stride)
     work_root=work_dirs/detect_chain
     dry_run=0
     for ((i = 1; i <= $#; i++)); do
@@ -96,11 +98,11 @@ case "${1:-}" in
       esac
     done
     "$PY" tools/model_converters/reproduce.py --work-root "$work_root" --mine-jobs 2 "$@" \
-      --stages detect detect_hardneg_wide detect_hardneg_wide_r2 detect_hardpos detect_hue_stride
+      --stages "${stages[@]}"
     [ "$dry_run" = 1 ] && exit 0
     # Show what the recipe gave: test-split Tables 3 and 4 of its last stage with the
     # shipped decision (video + mirror view, then the shipped onset refiner).
-    ckpt="$("$PY" tools/model_converters/zoo.py find "$work_root/detect_hue_stride")"
+    ckpt="$("$PY" tools/model_converters/zoo.py find "$work_root/${stages[-1]}")"
     log "testing $ckpt on the test split with the shipped decision"
     "$PY" tools/test.py configs/bleedorigin/detect.py "$ckpt" --work-dir "$work_root/test" \
       --out "$work_root/test_metrics.json"
